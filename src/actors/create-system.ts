@@ -1,0 +1,179 @@
+// The one composition root: createNode(config, ports) builds a node from its config and its
+// ports (clock, random, resolver, transport, log). `kdmq serve`, the simulator and replay all
+// call it; nothing here knows which world it runs in. DESIGN.md "The one factory".
+
+import { createActor, type Actor } from 'xstate';
+import type { KdmqConfig } from '../config/types.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { Random } from '../ports/random.ts';
+import type { Resolver } from '../ports/resolver.ts';
+import { silentLog, type Log } from '../ports/log.ts';
+import type { Endpoint, Transport } from '../transport/transport.ts';
+import { parseUri } from '../sip/index.ts';
+import { NodeList, nodeKey, type NodeId, type StatusChange } from './node-list.ts';
+import { NotificationCycle } from './notification-cycle.ts';
+import { notificationCycleMachine } from './notification-cycle-machine.ts';
+import { nodeRootMachine } from './node-root-machine.ts';
+import { KdmqClient } from './kdmq-client.ts';
+import { Router, type DataChannel, type RequestHandler } from './router.ts';
+
+export interface Ports {
+  clock: Clock;
+  random: Random;
+  resolver: Resolver;
+  transport: Transport;
+  log?: Log;
+}
+
+export interface NodeCounters {
+  badNodeLines: number;
+  rejectedSenders: number;
+  unknownChannel: number;
+}
+
+export interface KdmqNode {
+  readonly config: KdmqConfig;
+  readonly local: NodeId;
+  readonly list: NodeList;
+  readonly cycle: NotificationCycle;
+  readonly router: Router;
+  readonly kdmq: KdmqClient;
+  readonly counters: NodeCounters;
+  readonly startedAt: number;
+  readonly endpoints: Endpoint[];
+  /** a data channel (usrloc, htable) plugs in here */
+  addChannel(ch: DataChannel): void;
+  /** the REGISTER handler plugs in here */
+  setRegistrar(h: RequestHandler): void;
+  onStatusChange(fn: (c: StatusChange) => void): void;
+  pingNow(): void;
+  /** leave notice (if configured), then stop actors; the transport is closed by its owner */
+  stop(): Promise<void>;
+  readonly root: Actor<typeof nodeRootMachine>;
+}
+
+export function parseListen(l: string): Endpoint {
+  const m = /^udp:(\[([0-9a-fA-F:.]+)\]|([\d.]+)):(\d+)$/.exec(l)!;
+  return { host: m[2] ?? m[3], port: Number(m[4]) };
+}
+
+export function localNodeId(config: KdmqConfig): NodeId {
+  const addr = config.dmq.server_address ?? `sip:${parseListen(config.listen[0]).host}:${parseListen(config.listen[0]).port}`;
+  const u = parseUri(addr);
+  if (!u.ok) throw new Error(`dmq.server_address: ${u.error}`); // validated before: broken invariant
+  const t = u.value.params.find(([n]) => n === 'transport')?.[1] ?? null;
+  return { host: u.value.host, port: u.value.portText, transport: t && t.toLowerCase() !== 'udp' ? t.toLowerCase() : null };
+}
+
+function seedIds(config: KdmqConfig): NodeId[] {
+  const out: NodeId[] = [];
+  for (const a of config.dmq.notification_address) {
+    const u = parseUri(a);
+    if (!u.ok) continue;
+    const t = u.value.params.find(([n]) => n === 'transport')?.[1] ?? null;
+    out.push({ host: u.value.host, port: u.value.portText, transport: t && t.toLowerCase() !== 'udp' ? t.toLowerCase() : null });
+  }
+  return out;
+}
+
+export async function createNode(config: KdmqConfig, ports: Ports): Promise<KdmqNode> {
+  const log = ports.log ?? silentLog;
+  const endpoints: Endpoint[] = [];
+  for (const l of config.listen) endpoints.push(await ports.transport.bind(parseListen(l)));
+  const local = localNodeId(config);
+  const bare = local.host.replace(/^\[|\]$/g, '');
+  const dmqSocket = endpoints.find((e) => e.host === bare && String(e.port) === (local.port || '5060')) ?? endpoints[0];
+  const counters: NodeCounters = { badNodeLines: 0, rejectedSenders: 0, unknownChannel: 0 };
+  const list = new NodeList(local, ports.clock, config.dmq.fail_remove);
+  list.onChange((c) => log.log('info', 'membership change', { node: c.key, from: c.from, to: c.to, trigger: c.event }));
+
+  let root!: Actor<typeof nodeRootMachine>;
+  const kdmq = new KdmqClient({
+    clock: ports.clock,
+    random: ports.random.fork('kdmq'),
+    resolver: ports.resolver,
+    local,
+    socket: dmqSocket,
+    send: (e) => root.send({ type: 'node.transport', event: e }),
+    onTimeout: (to, sentAt, sentWhile, channel) => {
+      if (channel !== config.dmq.notification_channel) cycle.dataTimedOut(to, sentAt, sentWhile);
+    },
+    statusOf: (id) => list.status(id),
+  });
+  const router = new Router({ config, list, counters, log, reply: (e) => root.send({ type: 'node.transport', event: e }) });
+  const cycle = new NotificationCycle({
+    list,
+    sender: kdmq,
+    clock: ports.clock,
+    resolver: ports.resolver,
+    config: {
+      channel: config.dmq.notification_channel,
+      notificationAddresses: seedIds(config),
+      multiNotify: config.dmq.multi_notify,
+      failRemove: config.dmq.fail_remove,
+    },
+    counters,
+    onJoined: () => router.joined(),
+    log: (msg, fields) => log.log('info', msg, fields),
+  });
+  router.setCycle(cycle);
+
+  const machine = nodeRootMachine.provide({
+    actors: {
+      cycle: notificationCycleMachine.provide({
+        actions: {
+          startup: () => void cycle.startup(),
+          ping: () => void cycle.ping(),
+          leave: () => {
+            if (config.dmq.leave_on_stop) cycle.leave();
+          },
+        },
+      }),
+    },
+    actions: {
+      route: (_, { event }) => router.route(event),
+      complete: (_, { event }) => kdmq.complete(event),
+    },
+  });
+  const timeoutF = config.sip.kdmq_timeout > 0 ? config.sip.kdmq_timeout : undefined;
+  root = createActor(machine, {
+    clock: ports.clock,
+    input: {
+      transport: {
+        transport: ports.transport,
+        clock: ports.clock,
+        random: ports.random.fork('transport'),
+        timers: { t1: config.sip.t1, t2: config.sip.t2, t4: config.sip.t4, ...(timeoutF ? { timeoutF } : {}) },
+        closeOnStop: false,
+      },
+      cycle: { pingIntervalMs: config.dmq.ping_interval * 1000 },
+    },
+  });
+  const startedAt = ports.clock.now();
+  root.start();
+  log.log('info', 'node started', { node: nodeKey(local), listen: endpoints.map((e) => `${e.host}:${e.port}`) });
+
+  return {
+    config,
+    local,
+    list,
+    cycle,
+    router,
+    kdmq,
+    counters,
+    startedAt,
+    endpoints,
+    root,
+    addChannel: (ch) => router.addChannel(ch),
+    setRegistrar: (h) => router.setRegistrar(h),
+    onStatusChange: (fn) => list.onChange(fn),
+    pingNow: () => root.send({ type: 'node.pingNow' }),
+    async stop() {
+      root.send({ type: 'node.stop' });
+      // give the leave notice one event-loop turn to reach the transport before the actors stop
+      await Promise.resolve();
+      root.stop();
+      list.stopAll();
+    },
+  };
+}

@@ -1,0 +1,26 @@
+// What the membership and data channels need to send KDMQ: one request to one node, answered by
+// a final response or a time-out (code 408). Implemented in create-system.ts over the transaction
+// layer, as protocol reference §1.1 describes the request (From = server_address, R-URI/To =
+// sip:<channel>@<host>:<port>, Max-Forwards, Content-Type, Content-Length always).
+
+import type { NodeId } from './node-list.ts';
+
+export interface KdmqOutcome {
+  code: number;
+  reason: string;
+  body: string;
+}
+
+export interface KdmqSend {
+  to: NodeId;
+  channel: string;
+  body: string;
+  contentType: string;
+  maxForwards: number;
+  /** called once with the final response, or with code 408 on time-out */
+  done?: (r: KdmqOutcome) => void;
+}
+
+export interface DmqSender {
+  send(m: KdmqSend): void;
+}

@@ -1,0 +1,161 @@
+// The node list: one node-machine actor per known peer plus the local node (always active),
+// in Kamailio's order (newest first, local last). Identity is (host string, port string,
+// transport), protocol reference §1.4. Every status change is reported to observers, so the
+// model checker can verify each one is a row of specs/membership.md.
+
+import { createActor, type Actor } from 'xstate';
+import type { Clock } from '../ports/clock.ts';
+import type { NodeStatus } from '../dmq/node-list.ts';
+import { nodeMachine, type NodeEvent } from './node-machine.ts';
+
+export interface NodeId {
+  host: string;
+  port: string;
+  transport: string | null;
+}
+
+export type MemberStatus = NodeStatus | 'removed';
+
+export interface StatusChange {
+  key: string;
+  from: MemberStatus;
+  to: MemberStatus;
+  event: NodeEvent['type'];
+  at: number;
+}
+
+export interface NodeView extends NodeId {
+  key: string;
+  status: NodeStatus;
+  local: boolean;
+  seed: boolean;
+  kdmq: boolean;
+  since: number;
+  resolvedIp: string;
+}
+
+interface Entry {
+  id: NodeId;
+  key: string;
+  actor: Actor<typeof nodeMachine>;
+  since: number;
+  resolvedIp: string;
+  kdmq: boolean;
+}
+
+export function nodeKey(n: NodeId): string {
+  const t = n.transport && n.transport.toLowerCase() !== 'udp' ? `;transport=${n.transport.toLowerCase()}` : '';
+  return `${n.host}:${n.port}${t}`;
+}
+
+export class NodeList {
+  private entries: Entry[] = [];
+  private readonly byKey = new Map<string, Entry>();
+  private readonly observers: Array<(c: StatusChange) => void> = [];
+  readonly localKey: string;
+
+  constructor(
+    readonly local: NodeId,
+    private readonly clock: Clock,
+    private readonly failRemove: boolean,
+  ) {
+    this.localKey = nodeKey(local);
+  }
+
+  onChange(fn: (c: StatusChange) => void): void {
+    this.observers.push(fn);
+  }
+
+  isLocal(id: NodeId): boolean {
+    return nodeKey(id) === this.localKey;
+  }
+
+  has(id: NodeId): boolean {
+    return this.byKey.has(nodeKey(id));
+  }
+
+  status(id: NodeId): NodeStatus | undefined {
+    if (this.isLocal(id)) return 'active';
+    const e = this.byKey.get(nodeKey(id));
+    return e ? (e.actor.getSnapshot().value as NodeStatus) : undefined;
+  }
+
+  /** add an entry if absent (rows C1, C2, C4); returns true when created */
+  ensure(id: NodeId, initial: NodeStatus, opts: { seed?: boolean; kdmq?: boolean; resolvedIp?: string } = {}): boolean {
+    const key = nodeKey(id);
+    if (key === this.localKey || this.byKey.has(key)) return false;
+    const at = this.clock.now();
+    const actor = createActor(nodeMachine, {
+      clock: this.clock,
+      input: { key, ...id, seed: opts.seed ?? false, failRemove: this.failRemove, initial, at },
+    });
+    const entry: Entry = { id, key, actor, since: at, resolvedIp: opts.resolvedIp ?? id.host.replace(/^\[|\]$/g, ''), kdmq: opts.kdmq ?? false };
+    actor.start();
+    this.entries.unshift(entry);
+    this.byKey.set(key, entry);
+    this.emit({ key, from: 'removed', to: initial, event: 'node.listed', at });
+    return true;
+  }
+
+  /** deliver an event to a node's actor; reports the change and drops removed entries */
+  send(id: NodeId, event: NodeEvent): MemberStatus | undefined {
+    const e = this.byKey.get(nodeKey(id));
+    if (!e) return undefined;
+    const before = e.actor.getSnapshot().value as NodeStatus;
+    e.actor.send(event);
+    const snap = e.actor.getSnapshot();
+    const after: MemberStatus = snap.status === 'done' ? 'removed' : (snap.value as NodeStatus);
+    if (after !== before) {
+      e.since = this.clock.now();
+      this.emit({ key: e.key, from: before, to: after, event: event.type, at: e.since });
+    }
+    if (after === 'removed') {
+      e.actor.stop();
+      this.byKey.delete(e.key);
+      this.entries = this.entries.filter((x) => x !== e);
+    }
+    return after;
+  }
+
+  markKdmq(id: NodeId): void {
+    const e = this.byKey.get(nodeKey(id));
+    if (e) e.kdmq = true;
+  }
+
+  /** every node, newest first, local last */
+  views(): NodeView[] {
+    const out: NodeView[] = this.entries.map((e) => {
+      const s = e.actor.getSnapshot();
+      return {
+        ...e.id,
+        key: e.key,
+        status: s.value as NodeStatus,
+        local: false,
+        seed: s.context.seed,
+        kdmq: e.kdmq,
+        since: e.since,
+        resolvedIp: e.resolvedIp,
+      };
+    });
+    out.push({ ...this.local, key: this.localKey, status: 'active', local: true, seed: false, kdmq: true, since: 0, resolvedIp: this.local.host.replace(/^\[|\]$/g, '') });
+    return out;
+  }
+
+  /** non-local nodes, any status (ping targets) */
+  peers(): NodeView[] {
+    return this.views().filter((v) => !v.local);
+  }
+
+  /** non-local active nodes (broadcast targets) */
+  activePeers(): NodeView[] {
+    return this.peers().filter((v) => v.status === 'active');
+  }
+
+  stopAll(): void {
+    for (const e of this.entries) e.actor.stop();
+  }
+
+  private emit(c: StatusChange): void {
+    for (const o of this.observers) o(c);
+  }
+}

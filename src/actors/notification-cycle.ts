@@ -1,0 +1,202 @@
+// The notification cycle's logic (protocol reference §2.3–§2.6, specs/membership.md): startup
+// notification with MF 2, merging received lists, replying with ours, re-broadcasting news with
+// MF−1, periodic pings, seed probes and DNS re-expansion (kdmq), and the leave notice on stop.
+// The timing lives in notification-cycle-machine.ts; this file holds the actions it runs.
+
+import type { Clock } from '../ports/clock.ts';
+import type { Resolver } from '../ports/resolver.ts';
+import { formatNodeList, parseNodeList, type NodeLine, type NodeStatus } from '../dmq/node-list.ts';
+import { expandNotificationAddress } from '../ports/dns-resolver.ts';
+import { NodeList, nodeKey, type NodeId } from './node-list.ts';
+import type { DmqSender, KdmqOutcome } from './dmq-sender.ts';
+
+export interface CycleConfig {
+  channel: string;
+  notificationAddresses: NodeId[];
+  multiNotify: boolean;
+  failRemove: boolean;
+}
+
+export interface CycleDeps {
+  list: NodeList;
+  sender: DmqSender;
+  clock: Clock;
+  resolver: Resolver;
+  config: CycleConfig;
+  /** init callbacks: sync requests of the data channels (§2.8) */
+  onJoined: () => void;
+  counters: { badNodeLines: number };
+  log?: (msg: string, fields?: Record<string, unknown>) => void;
+}
+
+const isIpLiteral = (h: string) => /^\d{1,3}(\.\d{1,3}){3}$/.test(h) || /^\[[0-9a-fA-F:.]+\]$/.test(h);
+
+export class NotificationCycle {
+  private joined = false;
+  private leaving = false;
+
+  constructor(private readonly d: CycleDeps) {}
+
+  /** our list: local + active nodes; the local line says `disabled` when leaving */
+  body(localStatus: NodeStatus = 'active'): string {
+    const lines = this.d.list
+      .views()
+      .filter((v) => v.local || v.status === 'active')
+      .map((v) => ({ host: v.host, port: v.port, transport: v.transport ?? undefined, status: v.local ? localStatus : v.status }));
+    return formatNodeList(lines).body;
+  }
+
+  /** §2.3: add the notification addresses and send our list to every non-local node, MF 2 */
+  async startup(): Promise<void> {
+    const c = this.d.config;
+    if (c.multiNotify && c.notificationAddresses.length > 0) {
+      await this.expand(c.notificationAddresses[0]);
+    } else {
+      for (const a of c.notificationAddresses) this.d.list.ensure(a, 'pending', { seed: true });
+    }
+    for (const p of this.d.list.peers()) this.notify(p, 2);
+  }
+
+  private async expand(seed: NodeId): Promise<void> {
+    if (isIpLiteral(seed.host)) {
+      this.d.list.ensure(seed, 'pending', { seed: true });
+      return;
+    }
+    const r = await expandNotificationAddress(this.d.resolver, seed.host, Number(seed.port) || null, seed.transport);
+    for (const t of r.targets) {
+      const id: NodeId = { host: t.host, port: String(t.port), transport: seed.transport };
+      if (this.d.list.ensure(id, 'pending')) this.d.log?.('node discovered by DNS', { node: nodeKey(id), name: seed.host });
+    }
+  }
+
+  /** §2.6: ping every non-local node (MF 1); alone → redo startup; kdmq: probe lost seeds, re-expand DNS */
+  async ping(): Promise<void> {
+    if (this.leaving) return;
+    const peers = this.d.list.peers();
+    if (peers.length === 0) {
+      this.joined = false;
+      await this.startup();
+      return;
+    }
+    for (const p of peers) this.notify(p, 1);
+    const c = this.d.config;
+    if (c.multiNotify && c.notificationAddresses[0] && !isIpLiteral(c.notificationAddresses[0].host)) {
+      const before = new Set(this.d.list.peers().map((p) => p.key));
+      await this.expand(c.notificationAddresses[0]);
+      for (const p of this.d.list.peers()) if (!before.has(p.key)) this.notify(p, 2);
+    } else if (c.failRemove) {
+      for (const a of c.notificationAddresses) {
+        if (!this.d.list.has(a) && !this.d.list.isLocal(a)) this.probe(a);
+      }
+    }
+  }
+
+  /** send our list to one node and apply the outcome (§2.5) */
+  notify(to: NodeId, maxForwards: number): void {
+    const sentWhile = this.d.list.status(to) ?? 'pending';
+    const sentAt = this.d.clock.now();
+    this.d.sender.send({
+      to,
+      channel: this.d.config.channel,
+      body: this.body(),
+      contentType: 'text/plain',
+      maxForwards,
+      done: (r) => this.onOutcome(to, r, sentAt, sentWhile),
+    });
+  }
+
+  /** kdmq C4: a configured seed that is not in the list; only a 200 creates an entry */
+  private probe(to: NodeId): void {
+    this.d.sender.send({
+      to,
+      channel: this.d.config.channel,
+      body: this.body(),
+      contentType: 'text/plain',
+      maxForwards: 2,
+      done: (r) => {
+        if (r.code !== 200 || this.d.list.has(to)) return;
+        this.d.list.ensure(to, 'active', { seed: true });
+        this.d.list.send(to, { type: 'node.replied', at: this.d.clock.now() });
+        this.merge(r.body, null);
+        this.initOnce();
+      },
+    });
+  }
+
+  private onOutcome(to: NodeId, r: KdmqOutcome, sentAt: number, sentWhile: NodeStatus): void {
+    const at = this.d.clock.now();
+    if (r.code === 200) {
+      this.d.list.send(to, { type: 'node.replied', at });
+      this.merge(r.body, null);
+      this.initOnce();
+    } else if (r.code === 408) {
+      this.d.list.send(to, { type: 'node.timedOut', at, sentAt, sentWhile });
+    }
+  }
+
+  /** a data-channel request timed out: the same failure evidence as a ping time-out (kdmq) */
+  dataTimedOut(to: NodeId, sentAt: number, sentWhile: NodeStatus): void {
+    this.d.list.send(to, { type: 'node.timedOut', at: this.d.clock.now(), sentAt, sentWhile });
+  }
+
+  /** §2.4 step 2: merge lines, return how many were new or changed */
+  merge(body: string, sender: NodeId | null): number {
+    const { nodes, bad } = parseNodeList(body);
+    this.d.counters.badNodeLines += bad.length;
+    const at = this.d.clock.now();
+    let news = 0;
+    for (const line of nodes) news += this.mergeLine(line, sender, at);
+    return news;
+  }
+
+  private mergeLine(line: NodeLine, sender: NodeId | null, at: number): number {
+    const id: NodeId = { host: line.host, port: line.port, transport: line.transport };
+    if (this.d.list.isLocal(id)) return 0;
+    const status: NodeStatus = line.status ?? 'pending';
+    const fromSelf = sender !== null && nodeKey(sender) === nodeKey(id);
+    if (!this.d.list.has(id)) {
+      this.d.list.ensure(id, status);
+      return 1;
+    }
+    if (fromSelf && status === 'active') {
+      const before = this.d.list.status(id);
+      this.d.list.send(id, { type: 'node.heard', at });
+      return before !== 'active' ? 1 : 0;
+    }
+    if (line.status === null) return 0;
+    const before = this.d.list.status(id);
+    if (before === status) return 0;
+    const after = this.d.list.send(id, { type: 'node.listed', status, fromSelf, at });
+    return after !== before ? 1 : 0;
+  }
+
+  /** §2.4: an inbound notification request; returns the 200 body */
+  handleRequest(body: string, sender: NodeId | null, maxForwards: number): string {
+    const mf = Math.max(0, maxForwards - 1);
+    const news = this.merge(body, sender);
+    const reply = this.body();
+    if (news > 0 && mf > 0) {
+      for (const p of this.d.list.activePeers()) {
+        this.d.sender.send({ to: p, channel: this.d.config.channel, body: reply, contentType: 'text/plain', maxForwards: mf, done: (r) => this.onOutcome(p, r, this.d.clock.now(), 'active') });
+      }
+    }
+    this.initOnce();
+    return reply;
+  }
+
+  private initOnce(): void {
+    if (this.joined || this.leaving) return;
+    if (this.d.list.activePeers().length === 0) return;
+    this.joined = true;
+    this.d.onJoined();
+  }
+
+  /** clean stop: our list with our own line disabled, to every active node (kdmq; §2.9) */
+  leave(): void {
+    this.leaving = true;
+    const body = this.body('disabled');
+    for (const p of this.d.list.activePeers()) {
+      this.d.sender.send({ to: p, channel: this.d.config.channel, body, contentType: 'text/plain', maxForwards: 1 });
+    }
+  }
+}

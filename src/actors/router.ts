@@ -1,0 +1,123 @@
+// Routes every new inbound request (protocol reference §1.2): OPTIONS → 200; KDMQ → the channel
+// named by the Request-URI user (404 for an unknown one, 403 for senders outside dmq.allow or,
+// on data channels, not active in the node list); REGISTER → the registrar; anything else →
+// routing.other_reply. Replies to data channels never carry a body (§2.2).
+
+import type { KdmqConfig } from '../config/types.ts';
+import type { Log } from '../ports/log.ts';
+import type { SipRequest } from '../sip/types.ts';
+import type { Endpoint } from '../transport/transport.ts';
+import type { TransportInEvent, TransportOutEvent } from '../transport/transport-actor.ts';
+import { cidrContains, parseCidr, type Cidr } from './cidr.ts';
+import type { NodeCounters } from './create-system.ts';
+import type { NodeList, NodeId } from './node-list.ts';
+import type { NotificationCycle } from './notification-cycle.ts';
+
+export interface Reply {
+  status: number;
+  reason: string;
+  headers?: Array<[string, string]>;
+  body?: string;
+}
+
+export interface DataChannel {
+  readonly name: string;
+  handle(req: SipRequest, sender: NodeId, source: Endpoint): Reply;
+  /** init callback: ask the cluster for a sync (§2.8) */
+  onJoined?(): void;
+}
+
+export type RequestHandler = (req: SipRequest, source: Endpoint, local: Endpoint) => Reply;
+
+export interface RouterDeps {
+  config: KdmqConfig;
+  list: NodeList;
+  counters: NodeCounters;
+  log: Log;
+  reply: (e: TransportInEvent) => void;
+}
+
+export function senderOf(req: SipRequest): NodeId | null {
+  const f = req.from();
+  if (!f.ok) return null;
+  const u = f.value.uri;
+  const t = u.params.find(([n]) => n === 'transport')?.[1] ?? null;
+  return { host: u.host, port: u.portText, transport: t && t.toLowerCase() !== 'udp' ? t.toLowerCase() : null };
+}
+
+export class Router {
+  private cycle!: NotificationCycle;
+  private registrar: RequestHandler | null = null;
+  private readonly channels = new Map<string, DataChannel>();
+  private readonly allow: Cidr[] | null;
+  readonly stats = { received: {} as Record<string, number> };
+
+  constructor(private readonly d: RouterDeps) {
+    this.allow = d.config.dmq.allow ? d.config.dmq.allow.map((c) => parseCidr(c)!).filter(Boolean) : null;
+  }
+
+  setCycle(c: NotificationCycle): void {
+    this.cycle = c;
+  }
+  setRegistrar(h: RequestHandler): void {
+    this.registrar = h;
+  }
+  addChannel(ch: DataChannel): void {
+    this.channels.set(ch.name, ch);
+  }
+  channelNames(): string[] {
+    return [this.d.config.dmq.notification_channel, ...this.channels.keys()];
+  }
+
+  /** the init callbacks of every channel, once per (re)join */
+  joined(): void {
+    for (const ch of this.channels.values()) ch.onJoined?.();
+  }
+
+  route(e: Extract<TransportOutEvent, { type: 'transport.received' }>): void {
+    const r = this.dispatch(e.request, e.source, e.local);
+    this.d.reply({ type: 'transport.respond', txId: e.txId, status: r.status, reason: r.reason, headers: r.headers, body: r.body });
+  }
+
+  private dispatch(req: SipRequest, source: Endpoint, local: Endpoint): Reply {
+    switch (req.method) {
+      case 'OPTIONS':
+        return { status: 200, reason: 'OK', headers: [['Allow', 'REGISTER, OPTIONS, KDMQ']] };
+      case 'KDMQ':
+        return this.kdmq(req, source);
+      case 'REGISTER':
+        if (this.registrar) return this.registrar(req, source, local);
+        break;
+    }
+    const [code, ...reason] = this.d.config.routing.other_reply.split(' ');
+    return { status: Number(code), reason: reason.join(' ') };
+  }
+
+  private reject(req: SipRequest, source: Endpoint, why: string): Reply {
+    this.d.counters.rejectedSenders++;
+    this.d.log.log('warn', 'rejected KDMQ sender', { source: `${source.host}:${source.port}`, why, from: req.get('from') });
+    return { status: 403, reason: 'Forbidden' };
+  }
+
+  private kdmq(req: SipRequest, source: Endpoint): Reply {
+    const channel = req.requestUri().ok ? (req.requestUri() as { ok: true; value: { user: string | null } }).value.user ?? '' : '';
+    this.stats.received[channel] = (this.stats.received[channel] ?? 0) + 1;
+    if (this.allow && !this.allow.some((c) => cidrContains(c, source.host))) return this.reject(req, source, 'outside dmq.allow');
+    const sender = senderOf(req);
+    if (channel === this.d.config.dmq.notification_channel) {
+      const mf = req.maxForwards();
+      const body = this.cycle.handleRequest(req.bodyText(), sender, mf.ok && mf.value !== null ? mf.value : 1);
+      return { status: 200, reason: 'OK', headers: [['Content-Type', 'text/plain']], body };
+    }
+    const ch = this.channels.get(channel);
+    if (!ch) {
+      this.d.counters.unknownChannel++;
+      return { status: 404, reason: 'User Not Found' };
+    }
+    if (!sender || this.d.list.status(sender) !== 'active' || this.d.list.isLocal(sender)) {
+      return this.reject(req, source, 'data from a node that is not active in the node list');
+    }
+    const r = ch.handle(req, sender, source);
+    return { status: r.status, reason: r.reason, headers: r.headers };
+  }
+}

@@ -1,0 +1,145 @@
+// Config loading and validation: YAML or JSON in, a KdmqConfig or one error line naming the key
+// out. Defaults come from schema.ts; unknown keys are errors. `--set a.b=value` overrides are
+// applied before validation (value parsed as YAML scalar/list).
+
+import { parse as parseYaml } from 'yaml';
+import { schema, type Field } from './schema.ts';
+import type { KdmqConfig } from './types.ts';
+
+export type ConfigResult = { ok: true; config: KdmqConfig } | { ok: false; error: string };
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function checkField(path: string, field: Field, value: unknown): { ok: true; value: unknown } | { ok: false; error: string } {
+  const t = field.type;
+  const bad = (want: string) => ({ ok: false as const, error: `config key ${path}: expected ${want}, got ${JSON.stringify(value)}` });
+  switch (t.kind) {
+    case 'string':
+      return typeof value === 'string' ? { ok: true, value } : bad('a string');
+    case 'bool':
+      if (typeof value === 'boolean') return { ok: true, value };
+      if (value === 0 || value === 1) return { ok: true, value: value === 1 };
+      return bad('true or false');
+    case 'int': {
+      if (typeof value !== 'number' || !Number.isInteger(value)) return bad('an integer');
+      if (t.min !== undefined && value < t.min) return bad(`an integer >= ${t.min}`);
+      if (t.max !== undefined && value > t.max) return bad(`an integer <= ${t.max}`);
+      return { ok: true, value };
+    }
+    case 'strings': {
+      const list = typeof value === 'string' ? [value] : value;
+      if (!Array.isArray(list) || !list.every((s) => typeof s === 'string')) return bad('a list of strings');
+      return { ok: true, value: list };
+    }
+    case 'reply': {
+      if (typeof value !== 'string' || !/^[1-6]\d\d [^\r\n]+$/.test(value)) return bad('"CODE Reason", e.g. "500 Nope"');
+      return { ok: true, value };
+    }
+    case 'object':
+      return checkObject(path, t.fields, value);
+    case 'map': {
+      if (!isObj(value)) return bad('a mapping');
+      const out: Obj = {};
+      for (const [k, v] of Object.entries(value)) {
+        const r = checkObject(`${path}.${k}`, t.of, v);
+        if (!r.ok) return r;
+        out[k] = r.value;
+      }
+      return { ok: true, value: out };
+    }
+  }
+}
+
+function checkObject(path: string, fields: Record<string, Field>, value: unknown): { ok: true; value: Obj } | { ok: false; error: string } {
+  const v = value ?? {};
+  if (!isObj(v)) return { ok: false, error: `config key ${path || '(top level)'}: expected a mapping, got ${JSON.stringify(value)}` };
+  for (const k of Object.keys(v)) {
+    if (!(k in fields)) return { ok: false, error: `config key ${path ? path + '.' : ''}${k}: unknown key` };
+  }
+  const out: Obj = {};
+  for (const [k, field] of Object.entries(fields)) {
+    const p = path ? `${path}.${k}` : k;
+    const given = v[k];
+    if (given === undefined || given === null) {
+      if (field.type.kind === 'object') {
+        const r = checkObject(p, field.type.fields, {});
+        if (!r.ok) return r;
+        out[k] = r.value;
+      } else if (field.default !== undefined) {
+        out[k] = structuredClone(field.default);
+      }
+      continue;
+    }
+    const r = checkField(p, field, given);
+    if (!r.ok) return r;
+    out[k] = r.value;
+  }
+  return { ok: true, value: out };
+}
+
+/** semantic checks that span keys */
+function crossCheck(c: KdmqConfig): string | null {
+  const addrRe = /^udp:(\[[0-9a-fA-F:.]+\]|\d{1,3}(\.\d{1,3}){3}):(\d{1,5})$/;
+  for (const l of c.listen) {
+    const m = addrRe.exec(l);
+    if (!m || Number(m[3]) > 65535) return `config key listen: "${l}" is not udp:IP:PORT`;
+  }
+  if (c.dmq.server_address !== undefined && !/^sip:(\[[0-9a-fA-F:.]+\]|\d{1,3}(\.\d{1,3}){3}):\d{1,5}(;transport=udp)?$/i.test(c.dmq.server_address)) {
+    return `config key dmq.server_address: "${c.dmq.server_address}" must be sip:IP:PORT with an IP literal and an explicit port`;
+  }
+  for (const a of c.dmq.notification_address) {
+    if (!/^sip:[^\s;]+:\d{1,5}(;[^\s]*)?$|^sip:[^\s;:]+(;[^\s]*)?$/i.test(a)) return `config key dmq.notification_address: "${a}" is not a sip: URI`;
+  }
+  if (c.rpc.listen !== '' && !/^(\[[0-9a-fA-F:.]+\]|[\w.-]+):\d{1,5}$/.test(c.rpc.listen)) return `config key rpc.listen: "${c.rpc.listen}" is not HOST:PORT`;
+  return null;
+}
+
+export function validateConfig(raw: unknown): ConfigResult {
+  const r = checkObject('', schema, raw ?? {});
+  if (!r.ok) return r;
+  const config = r.value as unknown as KdmqConfig;
+  const err = crossCheck(config);
+  return err ? { ok: false, error: err } : { ok: true, config };
+}
+
+/** parse YAML (JSON is YAML) text; errors name the line */
+export function parseConfigText(text: string): { ok: true; value: unknown } | { ok: false; error: string } {
+  try {
+    return { ok: true, value: parseYaml(text) };
+  } catch (e) {
+    const msg = (e as Error).message.split('\n')[0];
+    return { ok: false, error: `config file is not valid YAML or JSON: ${msg}` };
+  }
+}
+
+/** apply `key.path=value` overrides to the raw object */
+export function applyOverrides(raw: unknown, sets: string[]): { ok: true; value: unknown } | { ok: false; error: string } {
+  const root: Obj = isObj(raw) ? structuredClone(raw) : {};
+  for (const s of sets) {
+    const eq = s.indexOf('=');
+    if (eq <= 0) return { ok: false, error: `--set ${s}: expected key.path=value` };
+    const keys = s.slice(0, eq).split('.');
+    let value: unknown;
+    try {
+      value = parseYaml(s.slice(eq + 1));
+    } catch {
+      value = s.slice(eq + 1);
+    }
+    let o = root;
+    for (const k of keys.slice(0, -1)) {
+      if (!isObj(o[k])) o[k] = {};
+      o = o[k] as Obj;
+    }
+    o[keys[keys.length - 1]] = value;
+  }
+  return { ok: true, value: root };
+}
+
+export function loadConfigText(text: string, sets: string[] = []): ConfigResult {
+  const p = parseConfigText(text);
+  if (!p.ok) return p;
+  const o = applyOverrides(p.value, sets);
+  if (!o.ok) return o;
+  return validateConfig(o.value);
+}

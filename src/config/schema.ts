@@ -1,0 +1,90 @@
+// The kdmq configuration schema: every key, its type, default and the Kamailio modparam it mirrors.
+// Names here are relied on by tests outside the project: add keys, never rename. Validation is
+// in load.ts; docs/configuration.md is written from this table.
+
+export type FieldType =
+  | { kind: 'string' }
+  | { kind: 'int'; min?: number; max?: number }
+  | { kind: 'bool' }
+  | { kind: 'strings' }
+  | { kind: 'reply' } // "CODE Reason"
+  | { kind: 'map'; of: Record<string, Field> } // free keys (htable tables), each an object
+  | { kind: 'object'; fields: Record<string, Field> };
+
+export interface Field {
+  type: FieldType;
+  default?: unknown;
+  doc: string;
+  kamailio?: string;
+}
+
+const f = (type: FieldType, def: unknown, doc: string, kamailio?: string): Field => ({ type, default: def, doc, kamailio });
+const obj = (fields: Record<string, Field>, doc: string): Field => ({ type: { kind: 'object', fields }, doc });
+
+export const htableTableFields: Record<string, Field> = {
+  size: f({ kind: 'int', min: 1, max: 31 }, 8, 'hash slots as a power of two (2^size)', 'htable "size"'),
+  autoexpire: f({ kind: 'int', min: 0 }, 0, 'seconds until an item expires; 0 = never', 'htable "autoexpire"'),
+  updateexpire: f({ kind: 'bool' }, true, 'an update resets the expiry', 'htable "updateexpire"'),
+  dmqreplicate: f({ kind: 'bool' }, false, 'replicate changes over DMQ', 'htable "dmqreplicate"'),
+  initval: f({ kind: 'string' }, '', 'value returned for a missing key (integer if numeric)', 'htable "initval"'),
+};
+
+export const schema: Record<string, Field> = {
+  listen: f({ kind: 'strings' }, ['udp:127.0.0.1:5060'], 'sockets to open, "udp:IP:PORT" ([IPv6] in brackets)', 'core listen='),
+  routing: obj(
+    { other_reply: f({ kind: 'reply' }, '500 Nope', 'reply to requests other than REGISTER, OPTIONS and KDMQ', 'sl_reply in request_route') },
+    'request routing',
+  ),
+  dmq: obj(
+    {
+      server_address: f({ kind: 'string' }, undefined, 'this node\'s DMQ URI, sip:IP:PORT (IP literal, explicit port)', 'dmq server_address'),
+      notification_address: f({ kind: 'strings' }, [], 'seed nodes', 'dmq notification_address'),
+      notification_channel: f({ kind: 'string' }, 'notification_peer', 'membership channel name', 'dmq notification_channel'),
+      multi_notify: f({ kind: 'bool' }, false, 'expand the first notification address by SRV, A, AAAA', 'dmq multi_notify'),
+      ping_interval: f({ kind: 'int', min: 1, max: 86400 }, 60, 'seconds between pings (Kamailio enforces >= 5; kdmq allows 1)', 'dmq ping_interval'),
+      allow: f({ kind: 'strings' }, undefined, 'CIDRs allowed to send KDMQ; absent = anyone', undefined),
+      fail_remove: f({ kind: 'bool' }, true, 'remove a node after a second failed request (also seed nodes)', undefined),
+      leave_on_stop: f({ kind: 'bool' }, true, 'announce status=disabled to the cluster on a clean stop', undefined),
+    },
+    'DMQ membership',
+  ),
+  sip: obj(
+    {
+      t1: f({ kind: 'int', min: 1 }, 500, 'RFC 3261 T1 in ms', 'tm retr_timer1'),
+      t2: f({ kind: 'int', min: 1 }, 4000, 'RFC 3261 T2 in ms', 'tm retr_timer2'),
+      t4: f({ kind: 'int', min: 1 }, 5000, 'RFC 3261 T4 in ms', undefined),
+      kdmq_timeout: f({ kind: 'int', min: 1 }, 0, 'ms until a KDMQ times out (0 = 64*T1, i.e. 32 s)', 'tm fr_timer'),
+    },
+    'SIP transaction timers',
+  ),
+  dmq_usrloc: obj(
+    {
+      enable: f({ kind: 'bool' }, true, 'replicate the location table', 'dmq_usrloc enable'),
+      sync: f({ kind: 'bool' }, true, 'ask the cluster for everything on join', 'dmq_usrloc sync'),
+      batch_msg_contacts: f({ kind: 'int', min: 1, max: 150 }, 50, 'contacts per sync message', 'dmq_usrloc batch_msg_contacts'),
+      batch_msg_size: f({ kind: 'int', min: 1000, max: 60000 }, 60000, 'bytes per sync body', 'dmq_usrloc batch_msg_size'),
+      usrloc_delete: f({ kind: 'bool' }, true, 'replicate deletions', 'dmq_usrloc usrloc_delete'),
+    },
+    'location replication',
+  ),
+  registrar: obj(
+    {
+      default_expires: f({ kind: 'int', min: 0 }, 3600, 'expires when the REGISTER gives none', 'registrar default_expires'),
+      min_expires: f({ kind: 'int', min: 0 }, 60, 'below it: 423', 'registrar min_expires'),
+      max_expires: f({ kind: 'int', min: 0 }, 0, '0 = no maximum', 'registrar max_expires'),
+      max_contacts: f({ kind: 'int', min: 0 }, 0, 'contacts per AoR, 0 = unlimited', 'registrar max_contacts'),
+      use_domain: f({ kind: 'bool' }, false, 'AoR is user@domain', 'usrloc use_domain'),
+    },
+    'registrar',
+  ),
+  htable: obj(
+    {
+      enable_dmq: f({ kind: 'bool' }, true, 'replicate tables with dmqreplicate', 'htable enable_dmq'),
+      dmq_init_sync: f({ kind: 'bool' }, true, 'ask the cluster for replicated tables on join', 'htable dmq_init_sync'),
+      tables: { type: { kind: 'map', of: htableTableFields }, default: {}, doc: 'table name → definition', kamailio: 'htable htable' },
+    },
+    'hash tables',
+  ),
+  rpc: obj({ listen: f({ kind: 'string' }, '127.0.0.1:8060', 'JSON-RPC over HTTP, path /RPC; "" = off', 'jsonrpcs + xhttp') }, 'control RPC'),
+  dns: obj({ servers: f({ kind: 'strings' }, undefined, 'DNS servers IP[:PORT]; default from /etc/resolv.conf', 'core dns settings') }, 'DNS'),
+};

@@ -1,0 +1,161 @@
+// dmq_usrloc JSON bodies on the `usrloc` channel (kamailio-dmq-protocol.md §5.2–5.4, §5.6, §5.7):
+// single-action objects, `{"action":3}` sync requests, `multi` sync answers and their batching under
+// a byte limit. Keys come out in Kamailio's order, numbers and strings as srjson prints them, never
+// `null` and never `{}`. Pure; parsing never throws.
+
+import type { ParseResult } from '../sip/types.ts';
+import { isObject, numberField, parseJsonObject, srjsonNumber, srjsonString, stringField, utf8Length } from './srjson.ts';
+
+export interface UsrlocContact {
+  aor: string;
+  ruid: string;
+  c: string;
+  received: string;
+  path: string;
+  callid: string;
+  user_agent: string;
+  instance: string;
+  expires: number;
+  cseq: number;
+  flags: number;
+  cflags: number;
+  q: number;
+  last_modified: number;
+  methods: number;
+  reg_id: number;
+  server_id: number;
+  sock?: string;
+}
+
+export type UsrlocMessage =
+  | { action: 0 }
+  | { action: 3 }
+  | { action: 1 | 2; contact: UsrlocContact }
+  | { multi: UsrlocContact[] };
+
+/** Kamailio's emission order (§5.3); `sock` sits between `received` and `path` when present. */
+const STRINGS_BEFORE_SOCK = ['aor', 'ruid', 'c', 'received'] as const;
+const STRINGS_AFTER_SOCK = ['path', 'callid', 'user_agent', 'instance'] as const;
+const NUMBERS = ['expires', 'cseq', 'flags', 'cflags', 'q', 'last_modified', 'methods', 'reg_id', 'server_id'] as const;
+
+export const MAX_BATCH_BYTES = 60000;
+export const MAX_BATCH_CONTACTS = 150;
+
+function parseContact(o: Record<string, unknown>): ParseResult<UsrlocContact> {
+  const c: Partial<UsrlocContact> = {};
+  for (const k of [...STRINGS_BEFORE_SOCK, ...STRINGS_AFTER_SOCK]) {
+    const r = stringField(o, k);
+    if (!r.ok) return r;
+    c[k] = r.value;
+  }
+  for (const k of NUMBERS) {
+    const r = numberField(o, k);
+    if (!r.ok) return r;
+    c[k] = r.value;
+  }
+  if (o.sock !== undefined) {
+    if (typeof o.sock !== 'string') return { ok: false, error: '"sock" is not a string' };
+    c.sock = o.sock;
+  }
+  return { ok: true, value: c as UsrlocContact };
+}
+
+function parseAction(o: Record<string, unknown>): ParseResult<UsrlocMessage> {
+  const a = numberField(o, 'action');
+  if (!a.ok) return a;
+  const action = a.value;
+  if (action === 0 || action === 3) return { ok: true, value: { action } };
+  if (action !== 1 && action !== 2) return { ok: false, error: `unknown action ${action}` };
+  const c = parseContact(o);
+  if (!c.ok) return c;
+  return { ok: true, value: { action, contact: c.value } };
+}
+
+/** Parse a usrloc body; unknown keys are tolerated, as Kamailio only logs them (§5.6). */
+export function parseUsrlocBody(text: string): ParseResult<UsrlocMessage> {
+  const root = parseJsonObject(text);
+  if (!root.ok) return root;
+  const { obj, firstKey } = root.value;
+  if (firstKey === null) return { ok: false, error: 'empty object' };
+  if (firstKey !== 'multi') return parseAction(obj);
+  const multi = obj.multi;
+  if (!isObject(multi)) return { ok: false, error: '"multi" is not an object' };
+  const contacts: UsrlocContact[] = [];
+  for (const [key, entry] of Object.entries(multi)) {
+    if (!isObject(entry)) return { ok: false, error: `multi entry "${key}" is not an object` };
+    const r = parseAction(entry);
+    if (!r.ok) return { ok: false, error: `multi entry "${key}": ${r.error}` };
+    if (!('contact' in r.value) || r.value.action !== 1) {
+      return { ok: false, error: `multi entry "${key}" is not an update (action 1)` };
+    }
+    contacts.push(r.value.contact);
+  }
+  return { ok: true, value: { multi: contacts } };
+}
+
+/** One single-action object, keys in Kamailio's order. */
+export function formatUsrlocContact(action: 1 | 2, c: UsrlocContact): string {
+  let s = `{"action":${action}`;
+  for (const k of STRINGS_BEFORE_SOCK) s += `,"${k}":${srjsonString(c[k])}`;
+  if (c.sock !== undefined) s += `,"sock":${srjsonString(c.sock)}`;
+  for (const k of STRINGS_AFTER_SOCK) s += `,"${k}":${srjsonString(c[k])}`;
+  for (const k of NUMBERS) s += `,"${k}":${srjsonNumber(c[k])}`;
+  return `${s}}`;
+}
+
+/**
+ * Body text for a message. An empty `multi` would be `{"multi":{}}`; it is written as the no-op
+ * `{"action":0}` instead so that no empty object is ever sent.
+ */
+export function formatUsrlocBody(m: UsrlocMessage): string {
+  if ('multi' in m) {
+    if (m.multi.length === 0) return '{"action":0}';
+    return `{"multi":{${m.multi.map((c, i) => `"${i + 1}":${formatUsrlocContact(1, c)}`).join(',')}}}`;
+  }
+  if ('contact' in m) return formatUsrlocContact(m.action, m.contact);
+  if (m.action === 0 || m.action === 3) return `{"action":${m.action}}`;
+  throw new RangeError(`unknown usrloc action ${String((m as { action: unknown }).action)}`);
+}
+
+export interface UsrlocBatches {
+  /** `multi` bodies in input order, each within both limits (UTF-8 bytes) */
+  bodies: string[];
+  /** contacts whose own `multi` body alone exceeds maxBytes: not sent, reported */
+  tooLarge: UsrlocContact[];
+}
+
+/**
+ * Pack contacts into `multi` sync answers (§5.4, §5.7): at most maxContacts (1..150) per body and at
+ * most maxBytes (≤ 60000) real UTF-8 bytes per body, unlike Kamailio's estimate.
+ */
+export function batchUsrlocContacts(contacts: readonly UsrlocContact[], maxContacts: number, maxBytes: number): UsrlocBatches {
+  const perBody = Math.max(1, Math.min(MAX_BATCH_CONTACTS, Math.floor(maxContacts) || 1));
+  const limit = Math.min(MAX_BATCH_BYTES, Math.floor(maxBytes) || 0);
+  const out: UsrlocBatches = { bodies: [], tooLarge: [] };
+  const OPEN = '{"multi":{';
+  const CLOSE = '}}';
+  let parts: string[] = [];
+  let size = OPEN.length + CLOSE.length;
+  const flush = (): void => {
+    if (parts.length > 0) out.bodies.push(OPEN + parts.join(',') + CLOSE);
+    parts = [];
+    size = OPEN.length + CLOSE.length;
+  };
+  for (const c of contacts) {
+    const obj = formatUsrlocContact(1, c);
+    const entryBytes = (n: number): number => utf8Length(`"${n}":`) + utf8Length(obj);
+    if (OPEN.length + CLOSE.length + entryBytes(1) > limit) {
+      out.tooLarge.push(c);
+      continue;
+    }
+    let add = entryBytes(parts.length + 1) + (parts.length > 0 ? 1 : 0);
+    if (parts.length >= perBody || size + add > limit) {
+      flush();
+      add = entryBytes(1);
+    }
+    parts.push(`"${parts.length + 1}":${obj}`);
+    size += add;
+  }
+  flush();
+  return out;
+}

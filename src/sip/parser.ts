@@ -1,0 +1,131 @@
+// Message framing: start line, header lines (folding, CRLF or LF), body by Content-Length
+// (RFC 3261 §7.1, §7.2, §7.3.1, §7.4.1, §7.5, §18.3, §20.14) and the request checks of §8.2.
+// parseMessage never throws; headers themselves are parsed lazily by ./message.ts.
+
+import type { ParseResult, RawHeader, SipMessage, SipRequest } from './types.ts';
+import { ParsedRequest, ParsedResponse } from './message.ts';
+import { headerKey } from './headers.ts';
+import { clip, fail, isToken, ok, parseIntRange, TOKEN, trimWs } from './scan.ts';
+
+const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
+const utf8Enc = new TextEncoder();
+const VERSION = /^SIP\/[0-9]+\.[0-9]+$/i;
+
+/** Split the header block into lines, unfolding continuation lines (LWS at line start). */
+function splitHeaders(head: string, pos: number): ParseResult<RawHeader[]> {
+  const headers: RawHeader[] = [];
+  while (pos < head.length) {
+    let e = head.indexOf('\n', pos);
+    if (e < 0) e = head.length;
+    const lineEnd = head.charCodeAt(e - 1) === 13 ? e - 1 : e;
+    const c0 = head.charCodeAt(pos);
+    if (c0 === 32 || c0 === 9) {
+      const last = headers[headers.length - 1];
+      if (last === undefined) return fail('continuation line before any header');
+      const cont = trimWs(head.slice(pos, lineEnd));
+      if (cont.length > 0) last.value = last.value.length > 0 ? `${last.value} ${cont}` : cont;
+    } else {
+      let colon = pos;
+      while (colon < lineEnd) {
+        const c = head.charCodeAt(colon);
+        if (c >= 128 || TOKEN[c] === 0) break;
+        colon++;
+      }
+      const nameEnd = colon;
+      while (colon < lineEnd && (head.charCodeAt(colon) === 32 || head.charCodeAt(colon) === 9)) colon++;
+      if (nameEnd === pos || head.charCodeAt(colon) !== 58 || colon >= lineEnd) {
+        return fail(`bad header line '${clip(head.slice(pos, lineEnd))}'`);
+      }
+      headers.push({ name: head.slice(pos, nameEnd), value: trimWs(head.slice(colon + 1, lineEnd)) });
+    }
+    pos = e + 1;
+  }
+  return ok(headers);
+}
+
+/** Content-Length value (all occurrences must agree); null when absent. */
+function contentLength(headers: RawHeader[]): ParseResult<number | null> {
+  let cl: number | null = null;
+  for (const h of headers) {
+    if (h.name.length !== 14 && h.name.length !== 1) continue;
+    if (headerKey(h.name) !== 'content-length') continue;
+    const n = parseIntRange(h.value, 0, 2 ** 31 - 1, 'Content-Length');
+    if (!n.ok) return n;
+    if (cl !== null && cl !== n.value) return fail('conflicting Content-Length headers');
+    cl = n.value;
+  }
+  return ok(cl);
+}
+
+function startLine(line: string, headers: RawHeader[], body: Uint8Array): ParseResult<SipMessage> {
+  if (line.length > 4 && line.charCodeAt(3) === 47 && line.slice(0, 4).toUpperCase() === 'SIP/') {
+    const sp = line.indexOf(' ');
+    const version = sp < 0 ? line : line.slice(0, sp);
+    if (!VERSION.test(version)) return fail(`bad SIP version '${clip(version)}'`);
+    const code = line.slice(sp + 1, sp + 4);
+    if (sp < 0 || (line.length > sp + 4 && line.charCodeAt(sp + 4) !== 32)) return fail(`bad status line '${clip(line)}'`);
+    const status = parseIntRange(code, 100, 699, 'status code');
+    if (!status.ok || code.length !== 3) return fail(`bad status code '${clip(code)}'`);
+    return ok(new ParsedResponse(status.value, line.slice(sp + 5), version, headers, body));
+  }
+  const sp1 = line.indexOf(' ');
+  const sp2 = sp1 < 0 ? -1 : line.indexOf(' ', sp1 + 1);
+  if (sp2 < 0) return fail(`bad request line '${clip(line)}'`);
+  const method = line.slice(0, sp1);
+  const uri = line.slice(sp1 + 1, sp2);
+  const version = line.slice(sp2 + 1);
+  if (!isToken(method)) return fail(`bad method '${clip(method)}'`);
+  if (uri.length === 0 || uri.indexOf('\t') >= 0) return fail(`bad Request-URI '${clip(uri)}'`);
+  if (!VERSION.test(version)) return fail(`bad SIP version '${clip(version)}'`);
+  return ok(new ParsedRequest(method, uri, version, headers, body));
+}
+
+/** Index of the LF that ends the header block and where the body starts, or null. */
+function findHeadEnd(b: Uint8Array, from: number): [number, number] | null {
+  let p = from;
+  for (;;) {
+    const lf = b.indexOf(10, p);
+    if (lf < 0) return null;
+    const n = b[lf + 1];
+    if (n === 10) return [lf, lf + 2];
+    if (n === 13 && b[lf + 2] === 10) return [lf, lf + 3];
+    p = lf + 1;
+  }
+}
+
+export function parseMessage(data: Uint8Array | string): ParseResult<SipMessage> {
+  const bytes = typeof data === 'string' ? utf8Enc.encode(data) : data;
+  let start = 0;
+  while (start < bytes.length && (bytes[start] === 13 || bytes[start] === 10)) start++;
+  if (start === bytes.length) return fail('empty message');
+  const ends = findHeadEnd(bytes, start);
+  if (ends === null) return fail('no empty line after the headers');
+  const head = utf8.decode(bytes.subarray(start, ends[0]));
+  for (let cr = head.indexOf('\r'); cr >= 0; cr = head.indexOf('\r', cr + 1)) {
+    if (cr + 1 < head.length && head.charCodeAt(cr + 1) !== 10) return fail('bare CR in the header section');
+  }
+  let nl = head.indexOf('\n');
+  if (nl < 0) nl = head.length;
+  const line = head.slice(0, head.charCodeAt(nl - 1) === 13 ? nl - 1 : nl);
+  const headers = splitHeaders(head, nl + 1);
+  if (!headers.ok) return headers;
+  const cl = contentLength(headers.value);
+  if (!cl.ok) return cl;
+  const avail = bytes.length - ends[1];
+  if (cl.value !== null && cl.value > avail) {
+    return fail(`body shorter than Content-Length (${avail} < ${cl.value})`);
+  }
+  const body = bytes.subarray(ends[1], bytes.length);
+  return startLine(line, headers.value, body);
+}
+
+/** The checks of RFC 3261 §8.2 a server needs before handling a request. */
+export function validateRequest(m: SipRequest): ParseResult<true> {
+  if (m.version.toUpperCase() !== 'SIP/2.0') return fail(`unsupported SIP version ${m.version}`);
+  const checks: Array<ParseResult<unknown>> = [m.to(), m.from(), m.callId(), m.vias(), m.maxForwards()];
+  for (const c of checks) if (!c.ok) return c;
+  const cseq = m.cseq();
+  if (!cseq.ok) return cseq;
+  if (cseq.value.method !== m.method) return fail(`CSeq method ${cseq.value.method} does not match ${m.method}`);
+  return ok(true);
+}

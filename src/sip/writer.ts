@@ -1,0 +1,106 @@
+// Serialise requests and responses with CRLF line ends and a correct Content-Length (RFC 3261
+// §7, §20.14), and build a response from a request (§8.2.6.2: Via, From, To+tag, Call-ID, CSeq).
+// A header value holding CR or LF is a programming error and throws (house rule 5).
+
+import type { OutgoingRequest, OutgoingResponse, SipMessage, SipRequest } from './types.ts';
+import { headerKey } from './headers.ts';
+
+const utf8Enc = new TextEncoder();
+const EMPTY = new Uint8Array(0);
+
+function bodyBytes(body: Uint8Array | string | undefined): Uint8Array {
+  if (body === undefined) return EMPTY;
+  return typeof body === 'string' ? utf8Enc.encode(body) : body;
+}
+
+function checkLine(s: string, what: string): void {
+  if (s.indexOf('\r') >= 0 || s.indexOf('\n') >= 0) throw new Error(`CR or LF in SIP ${what}: ${JSON.stringify(s)}`);
+}
+
+function isContentLength(name: string): boolean {
+  return (name.length === 14 || name.length === 1) && headerKey(name) === 'content-length';
+}
+
+/**
+ * Join start line, headers and body. Content-Length headers get the body length; one is added
+ * at the end when absent (unless addLength is false and none is present).
+ */
+function assemble(
+  start: string, headers: ReadonlyArray<readonly [string, string]>, body: Uint8Array, addLength: boolean,
+): Uint8Array {
+  checkLine(start, 'start line');
+  let text = `${start}\r\n`;
+  let hasLength = false;
+  for (const [name, value] of headers) {
+    checkLine(name, 'header name');
+    checkLine(value, 'header value');
+    if (isContentLength(name)) {
+      hasLength = true;
+      const written = /^[0-9]+$/.test(value) && Number(value) === body.length;
+      text += `${name}: ${written ? value : body.length}\r\n`;
+    } else {
+      text += `${name}: ${value}\r\n`;
+    }
+  }
+  if (!hasLength && addLength) text += `Content-Length: ${body.length}\r\n`;
+  text += '\r\n';
+  const head = utf8Enc.encode(text);
+  if (body.length === 0) return head;
+  const out = new Uint8Array(head.length + body.length);
+  out.set(head, 0);
+  out.set(body, head.length);
+  return out;
+}
+
+export function writeRequest(r: OutgoingRequest): Uint8Array {
+  return assemble(`${r.method} ${r.uri} SIP/2.0`, r.headers, bodyBytes(r.body), true);
+}
+
+export function writeResponse(r: OutgoingResponse): Uint8Array {
+  return assemble(`SIP/2.0 ${r.status} ${r.reason}`, r.headers, bodyBytes(r.body), true);
+}
+
+/**
+ * Re-serialise a parsed message: start line, headers in order (folded lines come out unfolded),
+ * body. A wrong Content-Length is corrected; none is added when the message had none (a UDP
+ * message framed by the datagram), so parse(writeMessage(m)) gives m back.
+ */
+export function writeMessage(m: SipMessage): Uint8Array {
+  const start = m.kind === 'request'
+    ? `${m.method} ${m.requestUriText} ${m.version}`
+    : `${m.version} ${m.status} ${m.reason}`;
+  const headers = m.headers.map((h) => [h.name, h.value] as const);
+  return assemble(start, headers, m.body, false);
+}
+
+function hasTag(to: string): boolean {
+  return /;\s*tag\s*=/i.test(to.slice(Math.max(0, to.lastIndexOf('>'))));
+}
+
+/** A response to req: Via (all, in order), From, To (+tag), Call-ID, CSeq, opts.headers, Content-Length. */
+export function responseTo(
+  req: SipRequest,
+  status: number,
+  reason: string,
+  opts: { toTag?: string; headers?: Array<[string, string]>; body?: Uint8Array | string } = {},
+): OutgoingResponse {
+  const headers: Array<[string, string]> = [];
+  for (const v of req.getAll('via')) headers.push(['Via', v]);
+  const from = req.get('from');
+  if (from !== undefined) headers.push(['From', from]);
+  let to = req.get('to');
+  if (to !== undefined) {
+    const parsed = req.to();
+    const tagged = parsed.ok ? parsed.value.params.some(([n]) => n === 'tag') : hasTag(to);
+    if (!tagged && opts.toTag !== undefined) to = `${to};tag=${opts.toTag}`;
+    headers.push(['To', to]);
+  }
+  const callId = req.get('call-id');
+  if (callId !== undefined) headers.push(['Call-ID', callId]);
+  const cseq = req.get('cseq');
+  if (cseq !== undefined) headers.push(['CSeq', cseq]);
+  if (opts.headers !== undefined) for (const h of opts.headers) headers.push(h);
+  const body = bodyBytes(opts.body);
+  if (!headers.some(([n]) => isContentLength(n))) headers.push(['Content-Length', String(body.length)]);
+  return opts.body === undefined ? { status, reason, headers } : { status, reason, headers, body: opts.body };
+}

@@ -1,0 +1,290 @@
+// TransactionLayer: RFC 3261 §17 non-INVITE transactions over UDP. Client (§17.1.2): timer E
+// retransmits from T1 doubling to T2, timer F (64·T1) times out, timer K (T4) absorbs late
+// responses. Server (§17.2.2): Trying/Proceeding/Completed, retransmissions answered with the last
+// response and never handed up twice, timer J (64·T1). Matching per §17.1.3/§17.2.3. All time
+// comes from the Clock port, branches from the Random port.
+
+import { parseMessage, responseTo, validateRequest, writeRequest, writeResponse } from '../sip/index.ts';
+import type { OutgoingRequest, SipRequest, SipResponse } from '../sip/types.ts';
+import type { Clock, TimerId } from '../ports/clock.ts';
+import type { Random } from '../ports/random.ts';
+import type { Datagram, Endpoint } from './transport.ts';
+import { MAGIC_COOKIE, clientKey, hostPort, replaceTopVia, responseRoute, serverKey } from './via-route.ts';
+
+export interface TimerConfig {
+  t1: number;
+  t2: number;
+  t4: number;
+}
+export const DEFAULT_TIMERS: TimerConfig = { t1: 500, t2: 4000, t4: 5000 };
+
+export type ClientOutcome = { kind: 'response'; response: SipResponse } | { kind: 'timeout' };
+
+export interface ClientHandle {
+  branch: string;
+  /** forget the transaction: no more retransmissions, `done` is never called */
+  cancel(): void;
+}
+
+export interface RespondOptions {
+  toTag?: string;
+  headers?: Array<[string, string]>;
+  body?: Uint8Array | string;
+}
+
+export type TxState = 'trying' | 'proceeding' | 'completed' | 'terminated';
+
+export interface ServerTx {
+  /** the §17.2.3 key (branch|sent-by|method), stable for the transaction's life */
+  readonly id: string;
+  readonly request: SipRequest;
+  readonly source: Endpoint;
+  readonly local: Endpoint;
+  readonly state: TxState;
+  /** send a response (1xx keeps the transaction open); false once a final response was sent */
+  respond(status: number, reason: string, opts?: RespondOptions): boolean;
+}
+
+export interface TransactionStats {
+  /** messages that did not parse or validate (requests and responses) */
+  parseErrors: number;
+  badRequests400: number;
+  /** bad requests dropped because no response could be formed */
+  unanswerable: number;
+  /** request retransmissions not handed up, plus final-response retransmissions swallowed */
+  retransmissionsAbsorbed: number;
+  /** request retransmissions (timer E) and response re-sends to retransmitted requests */
+  retransmissionsSent: number;
+  timeouts: number;
+  strayResponses: number;
+}
+
+export interface TransactionLayerOptions {
+  clock: Clock;
+  random: Random;
+  timers?: Partial<TimerConfig>;
+  /** put `;rport` (RFC 3581) in the Vias we add */
+  rport?: boolean;
+  send(from: Endpoint, to: Endpoint, data: Uint8Array): void;
+  onRequest(req: SipRequest, tx: ServerTx): void;
+  onStray?(resp: SipResponse, d: Datagram): void;
+}
+
+interface ClientTx {
+  state: TxState;
+  branch: string;
+  bytes: Uint8Array;
+  from: Endpoint;
+  to: Endpoint;
+  interval: number;
+  timerE?: TimerId;
+  timerF?: TimerId;
+  timerK?: TimerId;
+  done: (r: ClientOutcome) => void;
+}
+
+const BAD_REQUEST_REASON_MAX = 100;
+
+export class TransactionLayer {
+  readonly stats: TransactionStats = {
+    parseErrors: 0, badRequests400: 0, unanswerable: 0, retransmissionsAbsorbed: 0,
+    retransmissionsSent: 0, timeouts: 0, strayResponses: 0,
+  };
+  readonly timers: TimerConfig;
+  private readonly clients = new Map<string, ClientTx>();
+  private readonly servers = new Map<string, ServerTransaction>();
+
+  constructor(private readonly opts: TransactionLayerOptions) {
+    this.timers = { ...DEFAULT_TIMERS, ...opts.timers };
+  }
+
+  /** live transactions, for tests and leak checks */
+  get size(): { clients: number; servers: number } {
+    return { clients: this.clients.size, servers: this.servers.size };
+  }
+
+  // ---- client side (§17.1.2) ----
+
+  request(out: OutgoingRequest, from: Endpoint, to: Endpoint, done: (r: ClientOutcome) => void): ClientHandle {
+    const branch = MAGIC_COOKIE + this.opts.random.hex(8);
+    const via = `SIP/2.0/UDP ${hostPort(from)};branch=${branch}${this.opts.rport ? ';rport' : ''}`;
+    const bytes = writeRequest({ ...out, headers: [['Via', via], ...out.headers] });
+    const key = clientKey(branch, out.method);
+    if (this.clients.has(key)) throw new Error(`branch collision ${branch}`); // broken invariant
+    const tx: ClientTx = { state: 'trying', branch, bytes, from, to, interval: this.timers.t1, done };
+    this.clients.set(key, tx);
+    const { clock } = this.opts;
+    tx.timerE = clock.setTimeout(() => this.onTimerE(tx), tx.interval);
+    tx.timerF = clock.setTimeout(() => this.onTimerF(key, tx), 64 * this.timers.t1);
+    this.opts.send(from, to, bytes);
+    return { branch, cancel: () => this.endClient(key, tx) };
+  }
+
+  private onTimerE(tx: ClientTx): void {
+    if (tx.state !== 'trying' && tx.state !== 'proceeding') return;
+    this.stats.retransmissionsSent++;
+    this.opts.send(tx.from, tx.to, tx.bytes);
+    tx.interval = tx.state === 'proceeding' ? this.timers.t2 : Math.min(2 * tx.interval, this.timers.t2);
+    tx.timerE = this.opts.clock.setTimeout(() => this.onTimerE(tx), tx.interval);
+  }
+
+  private onTimerF(key: string, tx: ClientTx): void {
+    if (tx.state !== 'trying' && tx.state !== 'proceeding') return;
+    this.stats.timeouts++;
+    this.endClient(key, tx);
+    tx.done({ kind: 'timeout' });
+  }
+
+  private endClient(key: string, tx: ClientTx): void {
+    const { clock } = this.opts;
+    for (const t of [tx.timerE, tx.timerF, tx.timerK]) if (t !== undefined) clock.clearTimeout(t);
+    tx.state = 'terminated';
+    if (this.clients.get(key) === tx) this.clients.delete(key);
+  }
+
+  private onResponse(resp: SipResponse, d: Datagram): void {
+    const top = resp.topVia();
+    const cseq = resp.cseq();
+    if (!top.ok || !cseq.ok) {
+      this.stats.parseErrors++;
+      return;
+    }
+    const key = clientKey(top.value.branch ?? '', cseq.value.method);
+    const tx = this.clients.get(key);
+    if (!tx) {
+      this.stats.strayResponses++;
+      this.opts.onStray?.(resp, d);
+      return;
+    }
+    if (tx.state === 'completed') {
+      this.stats.retransmissionsAbsorbed++;
+      return;
+    }
+    if (resp.status < 200) {
+      tx.state = 'proceeding';
+      return;
+    }
+    const { clock } = this.opts;
+    for (const t of [tx.timerE, tx.timerF]) if (t !== undefined) clock.clearTimeout(t);
+    tx.state = 'completed';
+    tx.timerK = clock.setTimeout(() => this.endClient(key, tx), this.timers.t4);
+    tx.done({ kind: 'response', response: resp });
+  }
+
+  // ---- inbound ----
+
+  receive(d: Datagram): void {
+    const parsed = parseMessage(d.data);
+    if (!parsed.ok) {
+      // nothing parsed, so no Via/From/To/Call-ID/CSeq to answer with
+      this.stats.parseErrors++;
+      if (!looksLikeResponse(d.data)) this.stats.unanswerable++;
+      return;
+    }
+    const m = parsed.value;
+    if (m.kind === 'response') this.onResponse(m, d);
+    else this.onRequestIn(m, d);
+  }
+
+  // ---- server side (§17.2.2) ----
+
+  private onRequestIn(req: SipRequest, d: Datagram): void {
+    if (req.method === 'ACK') return; // no non-INVITE transaction takes an ACK (§17.2.3)
+    const valid = validateRequest(req);
+    const keyed = serverKey(req);
+    const existing = keyed.ok ? this.servers.get(keyed.key) : undefined;
+    if (existing) {
+      existing.retransmitted();
+      return;
+    }
+    if (valid.ok && keyed.ok) {
+      const tx = this.newServer(keyed.key, req, d);
+      this.opts.onRequest(req, tx);
+      return;
+    }
+    this.stats.parseErrors++;
+    const error = valid.ok ? (keyed as { error: string }).error : valid.error;
+    if (!keyed.ok || !canAnswer(req)) {
+      this.stats.unanswerable++;
+      return;
+    }
+    const tx = this.newServer(keyed.key, req, d);
+    this.stats.badRequests400++;
+    tx.respond(400, reasonFrom(error));
+  }
+
+  private newServer(key: string, req: SipRequest, d: Datagram): ServerTransaction {
+    const tx = new ServerTransaction(this, this.opts, key, req, d.remote, d.local);
+    this.servers.set(key, tx);
+    return tx;
+  }
+
+  /** @internal */
+  serverEnded(tx: ServerTransaction): void {
+    if (this.servers.get(tx.id) === tx) this.servers.delete(tx.id);
+  }
+}
+
+class ServerTransaction implements ServerTx {
+  state: TxState = 'trying';
+  private last?: { to: Endpoint; bytes: Uint8Array };
+  private timerJ?: TimerId;
+
+  constructor(
+    private readonly layer: TransactionLayer,
+    private readonly opts: TransactionLayerOptions,
+    readonly id: string,
+    readonly request: SipRequest,
+    readonly source: Endpoint,
+    readonly local: Endpoint,
+  ) {}
+
+  respond(status: number, reason: string, opts: RespondOptions = {}): boolean {
+    if (this.state === 'completed' || this.state === 'terminated') return false;
+    const top = this.request.topVia();
+    if (!top.ok) return false; // cannot happen: the key needed it
+    const route = responseRoute(top.value, this.source);
+    const out = responseTo(this.request, status, reason, opts);
+    out.headers = replaceTopVia(out.headers, route.stampedVia);
+    const bytes = writeResponse(out);
+    this.last = { to: route.dest, bytes };
+    this.opts.send(this.local, route.dest, bytes);
+    if (status < 200) {
+      this.state = 'proceeding';
+    } else {
+      this.state = 'completed';
+      this.timerJ = this.opts.clock.setTimeout(() => this.terminate(), 64 * this.layer.timers.t1);
+    }
+    return true;
+  }
+
+  /** a retransmission of our request arrived: answer it with the last response, never hand it up */
+  retransmitted(): void {
+    this.layer.stats.retransmissionsAbsorbed++;
+    if (this.last && this.state !== 'terminated') {
+      this.layer.stats.retransmissionsSent++;
+      this.opts.send(this.local, this.last.to, this.last.bytes);
+    }
+  }
+
+  private terminate(): void {
+    if (this.timerJ !== undefined) this.opts.clock.clearTimeout(this.timerJ);
+    this.state = 'terminated';
+    this.layer.serverEnded(this);
+  }
+}
+
+/** responseTo needs Via, From, To, Call-ID and CSeq */
+function canAnswer(req: SipRequest): boolean {
+  return req.vias().ok && req.from().ok && req.to().ok && req.callId().ok && req.cseq().ok;
+}
+
+function reasonFrom(error: string): string {
+  const clean = error.replace(/[\x00-\x1f\x7f]+/g, ' ').trim();
+  return clean.length > BAD_REQUEST_REASON_MAX ? `${clean.slice(0, BAD_REQUEST_REASON_MAX - 3)}...` : clean || 'Bad Request';
+}
+
+function looksLikeResponse(data: Uint8Array): boolean {
+  // "SIP/" at the start: a status line
+  return data.length >= 4 && data[0] === 0x53 && data[1] === 0x49 && data[2] === 0x50 && data[3] === 0x2f;
+}

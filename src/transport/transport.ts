@@ -1,0 +1,45 @@
+// The Transport port: datagram sockets as the node sees them. udp-transport.ts implements it
+// over node:dgram, sim-transport.ts over the simulator's in-memory network; one contract test
+// suite (test/transport/contract.test.ts) runs against both. Stream transports come later.
+
+/** host is an IP literal (IPv6 without brackets), port a number */
+export interface Endpoint {
+  host: string;
+  port: number;
+}
+
+export interface Datagram {
+  /** the local socket it arrived on */
+  local: Endpoint;
+  remote: Endpoint;
+  data: Uint8Array;
+}
+
+export interface TransportStats {
+  sent: number;
+  received: number;
+  sendErrors: number;
+}
+
+export interface Transport {
+  /** open a socket; port 0 asks for an ephemeral port. Resolves with the bound endpoint. */
+  bind(local: Endpoint): Promise<Endpoint>;
+  /** fire-and-forget send from a bound local socket; failures are counted, never thrown */
+  send(from: Endpoint, to: Endpoint, data: Uint8Array): void;
+  /** one handler receives every datagram of every socket */
+  onDatagram(handler: (d: Datagram) => void): void;
+  /** endpoints currently bound */
+  endpoints(): Endpoint[];
+  close(): Promise<void>;
+  readonly stats: TransportStats;
+}
+
+export const MAX_DATAGRAM = 65_535;
+
+export function endpointKey(e: Endpoint): string {
+  return e.host.includes(':') ? `[${e.host}]:${e.port}` : `${e.host}:${e.port}`;
+}
+
+export function sameEndpoint(a: Endpoint, b: Endpoint): boolean {
+  return a.port === b.port && a.host === b.host;
+}

@@ -1,0 +1,128 @@
+// Via-driven addressing for the transaction layer: where a server sends its responses
+// (RFC 3261 §18.2.1 received, §18.2.2 sent-by/default 5060, RFC 3581 §4 rport), how the top Via
+// of a response is stamped with received/rport, and the transaction keys of RFC 3261 §17.1.3
+// (client: branch + method) and §17.2.3 (server: branch + sent-by + method, else RFC 2543 keys).
+
+import type { Params, SipRequest, Via } from '../sip/types.ts';
+import type { Endpoint } from './transport.ts';
+
+export const MAGIC_COOKIE = 'z9hG4bK';
+export const DEFAULT_SIP_PORT = 5060;
+
+export function bareHost(host: string): string {
+  return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+}
+
+/** host[:port] as written in a Via or a URI (IPv6 in brackets) */
+export function hostPort(e: Endpoint): string {
+  const h = bareHost(e.host);
+  return `${h.includes(':') ? `[${h}]` : h}:${e.port}`;
+}
+
+export interface ResponseRoute {
+  dest: Endpoint;
+  /** the top Via to put in responses, with received/rport filled in */
+  stampedVia: string;
+}
+
+/**
+ * RFC 3581 §4: `rport` without a value → answer the source IP and port, stamping both.
+ * RFC 3261 §18.2.1: a sent-by host that differs from the source IP gets `received=<source>`.
+ * RFC 3261 §18.2.2: otherwise the received host (or sent-by host) and the sent-by port, else 5060.
+ */
+export function responseRoute(via: Via, source: Endpoint): ResponseRoute {
+  let received = via.received;
+  let rport = via.rport;
+  let dest: Endpoint;
+  if (rport === null) {
+    received = source.host;
+    rport = source.port;
+    dest = { host: source.host, port: source.port };
+  } else {
+    if (received === null && bareHost(via.host).toLowerCase() !== source.host.toLowerCase()) {
+      received = source.host;
+    }
+    const host = bareHost(received ?? via.host);
+    const port = typeof rport === 'number' ? rport : via.port ?? DEFAULT_SIP_PORT;
+    dest = { host, port };
+  }
+  const params: Params = via.params.filter(([n]) => n !== 'received' && n !== 'rport');
+  if (received !== null) params.push(['received', received]);
+  if (rport !== undefined) params.push(['rport', rport === null ? null : String(rport)]);
+  return { dest, stampedVia: formatVia(via, params) };
+}
+
+function formatVia(via: Via, params: Params): string {
+  const port = via.port === null ? '' : `:${via.port}`;
+  const ps = params.map(([n, v]) => (v === null ? `;${n}` : `;${n}=${v}`)).join('');
+  return `${via.protocol}/${via.transport} ${via.host}${port}${ps}`;
+}
+
+/** split a header value at top-level commas (outside quoted strings and <>) */
+function splitTopLevel(value: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let quoted = false;
+  let start = 0;
+  for (let i = 0; i < value.length; i++) {
+    const c = value[i];
+    if (quoted) {
+      if (c === '\\') i++;
+      else if (c === '"') quoted = false;
+    } else if (c === '"') quoted = true;
+    else if (c === '<') depth++;
+    else if (c === '>') depth--;
+    else if (c === ',' && depth === 0) {
+      out.push(value.slice(start, i));
+      start = i + 1;
+    }
+  }
+  out.push(value.slice(start));
+  return out;
+}
+
+/** replace the first Via value of a header list (keeping any further values of that line) */
+export function replaceTopVia(headers: Array<[string, string]>, stamped: string): Array<[string, string]> {
+  const i = headers.findIndex(([n]) => n.toLowerCase() === 'via' || n.toLowerCase() === 'v');
+  if (i < 0) return headers;
+  const parts = splitTopLevel(headers[i][1]);
+  parts[0] = stamped;
+  const copy = headers.slice();
+  copy[i] = [headers[i][0], parts.map((p, k) => (k === 0 ? p : p.trim())).join(', ')];
+  return copy;
+}
+
+export function clientKey(branch: string, method: string): string {
+  return `${branch}|${method.toUpperCase()}`;
+}
+
+function tagOf(params: Params): string {
+  return params.find(([n]) => n === 'tag')?.[1] ?? '';
+}
+
+/**
+ * The server transaction key of a request, or an error when the headers it needs do not parse.
+ * ACK would map to INVITE here (§17.2.3); kdmq runs non-INVITE transactions only.
+ */
+export function serverKey(req: SipRequest): { ok: true; key: string } | { ok: false; error: string } {
+  const top = req.topVia();
+  if (!top.ok) return top;
+  const via = top.value;
+  const method = req.method.toUpperCase();
+  if (via.branch !== null && via.branch.startsWith(MAGIC_COOKIE)) {
+    const sentBy = `${bareHost(via.host).toLowerCase()}:${via.port ?? DEFAULT_SIP_PORT}`;
+    return { ok: true, key: `${via.branch}|${sentBy}|${method}` };
+  }
+  // RFC 2543 fallback: Request-URI, To tag, From tag, Call-ID, CSeq and the top Via
+  const from = req.from();
+  const to = req.to();
+  const callId = req.callId();
+  const cseq = req.cseq();
+  if (!from.ok) return from;
+  if (!to.ok) return to;
+  if (!callId.ok) return callId;
+  if (!cseq.ok) return cseq;
+  const viaText = formatVia(via, via.params);
+  const parts = [req.requestUriText, tagOf(to.value.params), tagOf(from.value.params), callId.value];
+  return { ok: true, key: `2543|${parts.join('|')}|${cseq.value.seq} ${cseq.value.method}|${viaText}` };
+}

@@ -1,0 +1,319 @@
+// Harness for real Kamailio 5.6.3 DMQ nodes on loopback: availability check, start (config
+// from kamailio-config.ts, ready when kamcmd answers on the node's own ctl socket), kamcmd
+// queries with parsed results, graceful stop, crash kill (main + every child, by PID) and restart.
+// Also re-exports the loopback address/port helpers used to give every node fresh addresses.
+import { spawn, execFileSync } from 'node:child_process';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { renderKamailioConfig, checkLoopback, type KamailioConfigInput } from './kamailio-config.ts';
+import {
+  kamcmdFault, parseHtableDump, parseListNodes, parseStats, parseUlDump,
+  type DmqNode, type HtableItem, type UlAor,
+} from './kamcmd-parse.ts';
+import { killTree, pidAlive, run, withResolvConf, type RunResult } from './proc.ts';
+import { udpPortInUse } from './loopback.ts';
+import { WaitAbortError, waitFor } from './wait.ts';
+
+export { allocLoopbackIps, freeUdpPort, freeTcpPort } from './loopback.ts';
+export type { DmqNode, HtableItem, UlAor, UlContact } from './kamcmd-parse.ts';
+
+const MODULE_DIRS = ['/usr/lib/x86_64-linux-gnu/kamailio/modules', '/usr/lib/kamailio/modules',
+  '/usr/local/lib64/kamailio/modules', '/usr/local/lib/kamailio/modules', '/usr/lib64/kamailio/modules'];
+const REQUIRED_MODULES = ['dmq', 'dmq_usrloc', 'htable', 'jsonrpcs', 'xhttp', 'ctl', 'usrloc', 'registrar', 'tm', 'sl'];
+
+let availCache: { ok: boolean; reason: string; moduleDir?: string } | undefined;
+
+/** Is a usable Kamailio 5.6.x (with kamcmd and the DMQ/htable/RPC modules) installed? */
+export function kamailioAvailable(): { ok: boolean; reason: string; moduleDir?: string } {
+  if (availCache) return availCache;
+  const done = (ok: boolean, reason: string, moduleDir?: string) => (availCache = { ok, reason, moduleDir });
+  let version = '';
+  try {
+    version = execFileSync('kamailio', ['-v'], { encoding: 'utf8', timeout: 5000, stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (e) {
+    return done(false, `kamailio -v failed: ${(e as Error).message.split('\n')[0]}`);
+  }
+  const m = /version: kamailio (\d+\.\d+\.\d+)/.exec(version);
+  if (!m) return done(false, `cannot read the version from kamailio -v: ${version.split('\n')[0]}`);
+  if (!m[1].startsWith('5.6.')) return done(false, `kamailio ${m[1]} found, 5.6.x required`);
+  try {
+    execFileSync('kamcmd', ['-h'], { timeout: 5000, stdio: 'ignore' });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return done(false, 'kamcmd not found');
+  }
+  const dir = MODULE_DIRS.find((d) => existsSync(join(d, 'dmq.so')));
+  if (!dir) return done(false, `no Kamailio module dir with dmq.so in ${MODULE_DIRS.join(', ')}`);
+  const missing = REQUIRED_MODULES.filter((mod) => !existsSync(join(dir, `${mod}.so`)));
+  if (missing.length) return done(false, `Kamailio modules missing in ${dir}: ${missing.join(', ')}`);
+  return done(true, `kamailio ${m[1]}, modules in ${dir}`, dir);
+}
+
+export interface StartKamailioOptions {
+  ip: string;
+  sipPort?: number;
+  dmqPort?: number;
+  /** DMQ notification addresses, e.g. ['sip:127.20.1.3:5090']; list only the other nodes. */
+  notificationAddresses: string[];
+  multiNotify?: boolean;
+  /** dmq ping_interval seconds (default 10; Kamailio clamps below 5). */
+  pingInterval?: number;
+  /** tm fr_timer in ms (Kamailio default 30 000): drives DMQ failure detection. */
+  frTimerMs?: number;
+  /** Load dmq/dmq_usrloc and replicate htables (default true). */
+  dmq?: boolean;
+  /** dmq_usrloc batch_msg_contacts. */
+  usrlocBatch?: number;
+  htableTables?: string[];
+  registrarDefaultExpires?: number;
+  /** JSON-RPC over HTTP (xhttp + jsonrpcs) on tcp:ip:rpcHttpPort, path /RPC. */
+  rpcHttpPort?: number;
+  children?: number;
+  /** Work dir for cfg, pid, ctl socket and log (default: a fresh dir under the OS tmpdir). */
+  workDir?: string;
+  /** Run Kamailio in a private mount namespace with this file as /etc/resolv.conf. */
+  resolvConf?: string;
+  /** Shared / private memory in MB (defaults 64 / 8). */
+  shmMb?: number;
+  pkgMb?: number;
+  /** Deadline for the node to answer kamcmd (default 20 000 ms). */
+  startTimeoutMs?: number;
+}
+
+export interface KamcmdResult extends RunResult {}
+
+export interface KamailioNode {
+  readonly pid: number;
+  readonly ip: string;
+  readonly sipPort: number;
+  readonly dmqPort: number;
+  readonly dmqUri: string;
+  readonly workDir: string;
+  readonly cfgFile: string;
+  readonly ctlSocket: string;
+  readonly logFile: string;
+  readonly rpcHttpPort?: number;
+  /** `kamcmd -s unix:<ctl> args…` with a timeout (a DMQ-frozen node hangs kamcmd): never throws. */
+  kamcmd(...args: string[]): Promise<KamcmdResult>;
+  /** Like kamcmd but throws on timeout, non-zero exit or an "error: …" RPC fault; returns stdout. */
+  rpc(...args: string[]): Promise<string>;
+  /** JSON-RPC over HTTP (only with rpcHttpPort); returns `result`, throws on `error`. */
+  httpRpc(method: string, params?: unknown[]): Promise<unknown>;
+  listNodes(): Promise<DmqNode[]>;
+  ulDump(): Promise<UlAor[]>;
+  htableDump(table: string): Promise<HtableItem[]>;
+  /** usrloc location_contacts statistic (works where ul.dump fails with "reply too big"). */
+  contactCount(): Promise<number>;
+  alive(): boolean;
+  /** Log tail, for failure messages. */
+  logTail(lines?: number): string;
+  /** SIGTERM, wait for exit, then SIGKILL main + children if the deadline passes. */
+  stop(timeoutMs?: number): Promise<void>;
+  /** Crash: SIGKILL the main PID and every child PID; resolves when all are gone. */
+  kill(): Promise<void>;
+  /** Start again with the same config (stops first if still running). */
+  restart(): Promise<KamailioNode>;
+  /** Stop if running and delete the work dir (unless it was given by the caller). */
+  cleanup(): Promise<void>;
+}
+
+const live = new Set<number>();
+let exitHookInstalled = false;
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  // Last resort if a test forgets to stop its nodes: crash-kill every node still running.
+  process.on('exit', () => {
+    for (const pid of live) if (pidAlive(pid)) killTree(pid, true);
+  });
+}
+
+function hostOf(uri: string): string {
+  return uri.replace(/^sips?:/, '').replace(/^\[?([^\]]*?)\]?(:\d+)?(;.*)?$/, '$1');
+}
+
+function tail(file: string, lines: number): string {
+  try {
+    return readFileSync(file, 'utf8').split('\n').slice(-lines - 1).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+async function waitGone(pids: number[], timeoutMs: number, what: string): Promise<void> {
+  await waitFor(() => pids.every((p) => !pidAlive(p)) || false, { timeoutMs, intervalMs: 20, what });
+}
+
+export async function startKamailio(opts: StartKamailioOptions): Promise<KamailioNode> {
+  const avail = kamailioAvailable();
+  if (!avail.ok) throw new Error(`Kamailio not available: ${avail.reason}`);
+  checkLoopback(opts.ip);
+  for (const a of opts.notificationAddresses) {
+    const h = hostOf(a);
+    if (/^\d+\.\d+\.\d+\.\d+$/.test(h)) checkLoopback(h);
+    else if (!opts.resolvConf) throw new Error(`notification address ${a} is a name: pass resolvConf (a test DNS server)`);
+  }
+  const ports = [opts.sipPort ?? 5060, ...(opts.dmq === false ? [] : [opts.dmqPort ?? 5090])];
+  const taken = ports.filter((p) => udpPortInUse(opts.ip, p));
+  if (taken.length) throw new Error(`UDP ${opts.ip}:${taken.join(',')} already in use (Kamailio would share it silently)`);
+  const ownDir = !opts.workDir;
+  const workDir = opts.workDir ?? mkdtempSync(join(tmpdir(), 'kdmq-kam-'));
+  const ctlSocket = join(workDir, 'kamailio.ctl');
+  if (ctlSocket.length > 100) throw new Error(`ctl socket path too long for a unix socket: ${ctlSocket}`);
+  const cfgIn: KamailioConfigInput = {
+    ip: opts.ip,
+    sipPort: opts.sipPort ?? 5060,
+    dmqPort: opts.dmqPort ?? 5090,
+    notificationAddresses: opts.notificationAddresses,
+    multiNotify: opts.multiNotify ?? false,
+    pingInterval: Math.max(5, opts.pingInterval ?? 10),
+    frTimerMs: opts.frTimerMs,
+    dmq: opts.dmq ?? true,
+    usrlocBatch: opts.usrlocBatch,
+    htableTables: opts.htableTables ?? ['lab=>size=8;autoexpire=0;dmqreplicate=1;'],
+    registrarDefaultExpires: opts.registrarDefaultExpires ?? 300,
+    rpcHttpPort: opts.rpcHttpPort,
+    children: opts.children ?? 4,
+    workDir,
+    ctlSocket,
+    moduleDir: avail.moduleDir,
+  };
+  const cfgFile = join(workDir, 'kamailio.cfg');
+  const pidFile = join(workDir, 'kamailio.pid');
+  const logFile = join(workDir, 'kamailio.log');
+  writeFileSync(cfgFile, renderKamailioConfig(cfgIn));
+  installExitHook();
+
+  let pid = 0;
+  const kamcmd = (...args: string[]) => run('kamcmd', ['-s', `unix:${ctlSocket}`, ...args], 5000);
+
+  const spawnNode = async (): Promise<void> => {
+    rmSync(ctlSocket, { force: true });
+    rmSync(pidFile, { force: true });
+    const args = ['-f', cfgFile, '-P', pidFile, '-w', workDir, '-Y', workDir, '-DD', '-E',
+      '-m', String(opts.shmMb ?? 64), '-M', String(opts.pkgMb ?? 8)];
+    const [cmd, argv] = withResolvConf(opts.resolvConf, 'kamailio', args);
+    const fd = openSync(logFile, 'a');
+    writeFileSync(fd, `=== ${new Date().toISOString()} start: ${cmd} ${argv.join(' ')}\n`);
+    // detached: own process group (pgid = main PID), so a crash-kill can also reach orphans.
+    const child = spawn(cmd, argv, { cwd: workDir, stdio: ['ignore', fd, fd], detached: true });
+    closeSync(fd);
+    let exited: string | undefined;
+    child.once('exit', (code, sig) => (exited = `exited (code ${code}, signal ${sig})`));
+    child.once('error', (e) => (exited = `failed to spawn: ${e.message}`));
+    child.unref();
+    pid = child.pid ?? 0;
+    if (pid) live.add(pid);
+    try {
+      await waitFor(
+        async () => {
+          if (exited) throw new WaitAbortError(`kamailio ${exited}`);
+          if (!existsSync(ctlSocket)) return false;
+          const r = await kamcmd('core.version');
+          return r.code === 0 && /kamailio/.test(r.stdout);
+        },
+        { timeoutMs: opts.startTimeoutMs ?? 20_000, intervalMs: 50, what: `kamailio on ${opts.ip} answering kamcmd` },
+      );
+    } catch (e) {
+      if (pid && pidAlive(pid)) await crash();
+      throw new Error(`${(e as Error).message}\n--- ${logFile} ---\n${tail(logFile, 30)}`);
+    }
+  };
+
+  const crash = async (): Promise<void> => {
+    if (!pid) return;
+    const pids = killTree(pid, true);
+    await waitGone(pids, 10_000, `kamailio ${pid} and children gone after SIGKILL`);
+    live.delete(pid);
+  };
+
+  const stop = async (timeoutMs = 10_000): Promise<void> => {
+    if (!pid || !pidAlive(pid)) {
+      if (pid) await crash(); // reap any orphaned children left behind
+      return;
+    }
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch {
+      /* gone */
+    }
+    try {
+      await waitGone([pid], timeoutMs, `kamailio ${pid} exit after SIGTERM`);
+    } catch {
+      /* fall through to SIGKILL */
+    }
+    await crash();
+  };
+
+  const node: KamailioNode = {
+    get pid() {
+      return pid;
+    },
+    ip: opts.ip,
+    sipPort: cfgIn.sipPort,
+    dmqPort: cfgIn.dmqPort,
+    dmqUri: `sip:${opts.ip}:${cfgIn.dmqPort}`,
+    workDir,
+    cfgFile,
+    ctlSocket,
+    logFile,
+    rpcHttpPort: opts.rpcHttpPort,
+    kamcmd,
+    async rpc(...args: string[]) {
+      const r = await kamcmd(...args);
+      if (r.timedOut) throw new Error(`kamcmd ${args.join(' ')} on ${opts.ip} timed out`);
+      const fault = kamcmdFault(r.stdout);
+      if (r.code !== 0 || fault) {
+        throw new Error(`kamcmd ${args.join(' ')} on ${opts.ip}: code ${r.code} ${fault ?? ''} ${r.stderr.trim()}`);
+      }
+      return r.stdout;
+    },
+    async httpRpc(method: string, params: unknown[] = []) {
+      if (opts.rpcHttpPort === undefined) throw new Error('node started without rpcHttpPort');
+      const res = await fetch(`http://${opts.ip}:${opts.rpcHttpPort}/RPC`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ jsonrpc: '2.0', method, params, id: 1 }),
+        signal: AbortSignal.timeout(5000),
+      });
+      const body = (await res.json()) as { result?: unknown; error?: { code: number; message: string } };
+      if (body.error) throw new Error(`${method}: ${body.error.code} ${body.error.message}`);
+      return body.result;
+    },
+    async listNodes() {
+      return parseListNodes(await node.rpc('dmq.list_nodes'));
+    },
+    async ulDump() {
+      return parseUlDump(await node.rpc('ul.dump'));
+    },
+    async htableDump(table: string) {
+      return parseHtableDump(await node.rpc('htable.dump', table));
+    },
+    async contactCount() {
+      const s = parseStats(await node.rpc('stats.get_statistics', 'location_contacts'));
+      const v = s['usrloc:location_contacts'] ?? s.location_contacts;
+      if (v === undefined) throw new Error(`location_contacts missing from stats on ${opts.ip}`);
+      return v;
+    },
+    alive: () => pid !== 0 && pidAlive(pid),
+    logTail: (lines = 40) => tail(logFile, lines),
+    stop,
+    kill: crash,
+    async restart() {
+      await stop();
+      await spawnNode();
+      return node;
+    },
+    async cleanup() {
+      await stop();
+      if (ownDir) rmSync(workDir, { recursive: true, force: true });
+    },
+  };
+  try {
+    await spawnNode();
+  } catch (e) {
+    if (ownDir) rmSync(workDir, { recursive: true, force: true });
+    throw e;
+  }
+  return node;
+}

@@ -41,6 +41,7 @@ export interface KdmqNode {
   readonly counters: NodeCounters;
   readonly startedAt: number;
   readonly endpoints: Endpoint[];
+  readonly transport: Transport;
   /** a data channel (usrloc, htable) plugs in here */
   addChannel(ch: DataChannel): void;
   /** the REGISTER handler plugs in here */
@@ -163,6 +164,7 @@ export async function createNode(config: KdmqConfig, ports: Ports): Promise<Kdmq
     counters,
     startedAt,
     endpoints,
+    transport: ports.transport,
     root,
     addChannel: (ch) => router.addChannel(ch),
     setRegistrar: (h) => router.setRegistrar(h),

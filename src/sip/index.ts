@@ -3,6 +3,7 @@
 
 export type * from './types.ts';
 export { parseMessage, validateRequest } from './parser.ts';
+export type { MessageParseResult } from './parser.ts';
 export { formatUri, parseUri } from './uri.ts';
 export { canonicalHeaderName, getParam, headerKey, parseContacts, parseCSeq, parseNameAddr, parseVia } from './headers.ts';
 export { responseTo, writeMessage, writeRequest, writeResponse } from './writer.ts';

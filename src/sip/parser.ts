@@ -1,6 +1,8 @@
 // Message framing: start line, header lines (folding, CRLF or LF), body by Content-Length
 // (RFC 3261 §7.1, §7.2, §7.3.1, §7.4.1, §7.5, §18.3, §20.14) and the request checks of §8.2.
-// parseMessage never throws; headers themselves are parsed lazily by ./message.ts.
+// parseMessage never throws; headers themselves are parsed lazily by ./message.ts. A framing error
+// in a request whose start line, Via, From, To, Call-ID and CSeq are readable returns the request
+// as far as it was read (`partial`), so the transaction layer can answer 400 (§21.4.1).
 
 import type { ParseResult, RawHeader, SipMessage, SipRequest } from './types.ts';
 import { ParsedRequest, ParsedResponse } from './message.ts';
@@ -10,9 +12,17 @@ import { clip, fail, isToken, ok, parseIntRange, TOKEN, trimWs } from './scan.ts
 const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 const utf8Enc = new TextEncoder();
 const VERSION = /^SIP\/[0-9]+\.[0-9]+$/i;
+const EMPTY = new Uint8Array(0);
+
+/**
+ * parseMessage's result: a ParseResult whose failure may carry `partial`, the request read as far
+ * as possible, when only the framing is broken (bad header line, bad or short Content-Length) and
+ * the headers a response needs (Via, From, To, Call-ID, CSeq) all parse.
+ */
+export type MessageParseResult = { ok: true; value: SipMessage } | { ok: false; error: string; partial?: SipRequest };
 
 /** Split the header block into lines, unfolding continuation lines (LWS at line start). */
-function splitHeaders(head: string, pos: number): ParseResult<RawHeader[]> {
+function splitHeaders(head: string, pos: number, lenient = false): ParseResult<RawHeader[]> {
   const headers: RawHeader[] = [];
   while (pos < head.length) {
     let e = head.indexOf('\n', pos);
@@ -21,7 +31,11 @@ function splitHeaders(head: string, pos: number): ParseResult<RawHeader[]> {
     const c0 = head.charCodeAt(pos);
     if (c0 === 32 || c0 === 9) {
       const last = headers[headers.length - 1];
-      if (last === undefined) return fail('continuation line before any header');
+      if (last === undefined) {
+        if (!lenient) return fail('continuation line before any header');
+        pos = e + 1;
+        continue;
+      }
       const cont = trimWs(head.slice(pos, lineEnd));
       if (cont.length > 0) last.value = last.value.length > 0 ? `${last.value} ${cont}` : cont;
     } else {
@@ -34,7 +48,9 @@ function splitHeaders(head: string, pos: number): ParseResult<RawHeader[]> {
       const nameEnd = colon;
       while (colon < lineEnd && (head.charCodeAt(colon) === 32 || head.charCodeAt(colon) === 9)) colon++;
       if (nameEnd === pos || head.charCodeAt(colon) !== 58 || colon >= lineEnd) {
-        return fail(`bad header line '${clip(head.slice(pos, lineEnd))}'`);
+        if (!lenient) return fail(`bad header line '${clip(head.slice(pos, lineEnd))}'`);
+        pos = e + 1;
+        continue;
       }
       headers.push({ name: head.slice(pos, nameEnd), value: trimWs(head.slice(colon + 1, lineEnd)) });
     }
@@ -93,7 +109,16 @@ function findHeadEnd(b: Uint8Array, from: number): [number, number] | null {
   }
 }
 
-export function parseMessage(data: Uint8Array | string): ParseResult<SipMessage> {
+/** A framing failure, with the partial request when a 400 can be formed from it. */
+function salvage(error: string, line: string, headers: RawHeader[], body: Uint8Array): MessageParseResult {
+  const m = startLine(line, headers, body);
+  if (!m.ok || m.value.kind !== 'request') return { ok: false, error };
+  const r = m.value;
+  const answerable = r.topVia().ok && r.vias().ok && r.from().ok && r.to().ok && r.callId().ok && r.cseq().ok;
+  return answerable ? { ok: false, error, partial: r } : { ok: false, error };
+}
+
+export function parseMessage(data: Uint8Array | string): MessageParseResult {
   const bytes = typeof data === 'string' ? utf8Enc.encode(data) : data;
   let start = 0;
   while (start < bytes.length && (bytes[start] === 13 || bytes[start] === 10)) start++;
@@ -108,14 +133,17 @@ export function parseMessage(data: Uint8Array | string): ParseResult<SipMessage>
   if (nl < 0) nl = head.length;
   const line = head.slice(0, head.charCodeAt(nl - 1) === 13 ? nl - 1 : nl);
   const headers = splitHeaders(head, nl + 1);
-  if (!headers.ok) return headers;
+  if (!headers.ok) {
+    const lenient = splitHeaders(head, nl + 1, true);
+    return lenient.ok ? salvage(headers.error, line, lenient.value, EMPTY) : headers;
+  }
   const cl = contentLength(headers.value);
-  if (!cl.ok) return cl;
+  if (!cl.ok) return salvage(cl.error, line, headers.value, EMPTY);
   const avail = bytes.length - ends[1];
   if (cl.value !== null && cl.value > avail) {
-    return fail(`body shorter than Content-Length (${avail} < ${cl.value})`);
+    return salvage(`body shorter than Content-Length (${avail} < ${cl.value})`, line, headers.value, bytes.subarray(ends[1]));
   }
-  const body = bytes.subarray(ends[1], bytes.length);
+  const body = bytes.subarray(ends[1], cl.value === null ? bytes.length : ends[1] + cl.value);
   return startLine(line, headers.value, body);
 }
 

@@ -15,6 +15,8 @@ export interface TimerConfig {
   t1: number;
   t2: number;
   t4: number;
+  /** client time-out (timer F), default 64·T1; Kamailio's tm fr_timer plays this role */
+  timeoutF?: number;
 }
 export const DEFAULT_TIMERS: TimerConfig = { t1: 500, t2: 4000, t4: 5000 };
 
@@ -115,7 +117,7 @@ export class TransactionLayer {
     this.clients.set(key, tx);
     const { clock } = this.opts;
     tx.timerE = clock.setTimeout(() => this.onTimerE(tx), tx.interval);
-    tx.timerF = clock.setTimeout(() => this.onTimerF(key, tx), 64 * this.timers.t1);
+    tx.timerF = clock.setTimeout(() => this.onTimerF(key, tx), this.timers.timeoutF ?? 64 * this.timers.t1);
     this.opts.send(from, to, bytes);
     return { branch, cancel: () => this.endClient(key, tx) };
   }
@@ -176,6 +178,8 @@ export class TransactionLayer {
   receive(d: Datagram): void {
     const parsed = parseMessage(d.data);
     if (!parsed.ok) {
+      // a broken frame around a readable request: answer 400 <error> (never hand it up)
+      if (parsed.partial) return this.onRequestIn(parsed.partial, d, parsed.error);
       // nothing parsed, so no Via/From/To/Call-ID/CSeq to answer with
       this.stats.parseErrors++;
       if (!looksLikeResponse(d.data)) this.stats.unanswerable++;
@@ -188,9 +192,14 @@ export class TransactionLayer {
 
   // ---- server side (§17.2.2) ----
 
-  private onRequestIn(req: SipRequest, d: Datagram): void {
-    if (req.method === 'ACK') return; // no non-INVITE transaction takes an ACK (§17.2.3)
-    const valid = validateRequest(req);
+  /** `framingError`: the request came from a message that failed to parse as a whole */
+  private onRequestIn(req: SipRequest, d: Datagram, framingError?: string): void {
+    if (req.method === 'ACK') {
+      // no non-INVITE transaction takes an ACK (§17.2.3), and no ACK is answered
+      if (framingError !== undefined) this.stats.parseErrors++, this.stats.unanswerable++;
+      return;
+    }
+    const valid = framingError !== undefined ? { ok: false as const, error: framingError } : validateRequest(req);
     const keyed = serverKey(req);
     const existing = keyed.ok ? this.servers.get(keyed.key) : undefined;
     if (existing) {

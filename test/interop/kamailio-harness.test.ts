@@ -1,7 +1,7 @@
 // Smoke test of the Kamailio harness (test/support/kamailio.ts, sipp.ts): two real Kamailio
 // 5.6.3 DMQ nodes on fresh loopback IPs find each other, replicate sipp REGISTERs and an htable
-// write, and the survivor keeps answering after the other is crash-killed. Skipped, with the
-// reason printed, when Kamailio is not installed.
+// write, the survivor keeps answering after the other is crash-killed, and the restarted node
+// resyncs. Skipped, with the reason printed, when Kamailio is not installed.
 import { afterAll, describe, expect, it } from 'vitest';
 import { allocLoopbackIps, freeTcpPort, kamailioAvailable, startKamailio, type KamailioNode } from '../support/kamailio.ts';
 import { descendants, pidAlive } from '../support/proc.ts';
@@ -101,5 +101,18 @@ describe.skipIf(!avail.ok)(`Kamailio harness (${avail.reason})`, () => {
     expect(r).toMatchObject({ code: 0, timedOut: false });
     expect(await a.contactCount()).toBe(3);
     lap('A still answers');
+
+    // restart(): same config, new PID; the fresh B pulls contacts and htable from A (init sync)
+    await b.restart();
+    pids.add(b.pid);
+    for (const c of descendants(b.pid)) pids.add(c);
+    await waitFor(
+      async () => {
+        const [count, items] = await Promise.all([b.contactCount(), b.htableDump('lab')]);
+        return count === 3 && items.some((i) => i.name === 'k' && i.value === 'v') ? true : undefined;
+      },
+      { timeoutMs: 15_000, what: 'restarted B resynced 3 contacts and htable k=v from A' },
+    );
+    lap(`B restarted (pid ${b.pid}) and resynced`);
   });
 });

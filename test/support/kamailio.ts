@@ -2,11 +2,11 @@
 // from kamailio-config.ts, ready when kamcmd answers on the node's own ctl socket), kamcmd
 // queries with parsed results, graceful stop, crash kill (main + every child, by PID) and restart.
 // Also re-exports the loopback address/port helpers used to give every node fresh addresses.
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { renderKamailioConfig, checkLoopback, type KamailioConfigInput } from './kamailio-config.ts';
+import { renderKamailioConfig, checkLoopback, kamailioAvailable, type KamailioConfigInput } from './kamailio-config.ts';
 import {
   kamcmdFault, parseHtableDump, parseListNodes, parseStats, parseUlDump,
   type DmqNode, type HtableItem, type UlAor,
@@ -16,38 +16,8 @@ import { udpPortInUse } from './loopback.ts';
 import { WaitAbortError, waitFor } from './wait.ts';
 
 export { allocLoopbackIps, freeUdpPort, freeTcpPort } from './loopback.ts';
+export { kamailioAvailable } from './kamailio-config.ts';
 export type { DmqNode, HtableItem, UlAor, UlContact } from './kamcmd-parse.ts';
-
-const MODULE_DIRS = ['/usr/lib/x86_64-linux-gnu/kamailio/modules', '/usr/lib/kamailio/modules',
-  '/usr/local/lib64/kamailio/modules', '/usr/local/lib/kamailio/modules', '/usr/lib64/kamailio/modules'];
-const REQUIRED_MODULES = ['dmq', 'dmq_usrloc', 'htable', 'jsonrpcs', 'xhttp', 'ctl', 'usrloc', 'registrar', 'tm', 'sl'];
-
-let availCache: { ok: boolean; reason: string; moduleDir?: string } | undefined;
-
-/** Is a usable Kamailio 5.6.x (with kamcmd and the DMQ/htable/RPC modules) installed? */
-export function kamailioAvailable(): { ok: boolean; reason: string; moduleDir?: string } {
-  if (availCache) return availCache;
-  const done = (ok: boolean, reason: string, moduleDir?: string) => (availCache = { ok, reason, moduleDir });
-  let version = '';
-  try {
-    version = execFileSync('kamailio', ['-v'], { encoding: 'utf8', timeout: 5000, stdio: ['ignore', 'pipe', 'pipe'] });
-  } catch (e) {
-    return done(false, `kamailio -v failed: ${(e as Error).message.split('\n')[0]}`);
-  }
-  const m = /version: kamailio (\d+\.\d+\.\d+)/.exec(version);
-  if (!m) return done(false, `cannot read the version from kamailio -v: ${version.split('\n')[0]}`);
-  if (!m[1].startsWith('5.6.')) return done(false, `kamailio ${m[1]} found, 5.6.x required`);
-  try {
-    execFileSync('kamcmd', ['-h'], { timeout: 5000, stdio: 'ignore' });
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return done(false, 'kamcmd not found');
-  }
-  const dir = MODULE_DIRS.find((d) => existsSync(join(d, 'dmq.so')));
-  if (!dir) return done(false, `no Kamailio module dir with dmq.so in ${MODULE_DIRS.join(', ')}`);
-  const missing = REQUIRED_MODULES.filter((mod) => !existsSync(join(dir, `${mod}.so`)));
-  if (missing.length) return done(false, `Kamailio modules missing in ${dir}: ${missing.join(', ')}`);
-  return done(true, `kamailio ${m[1]}, modules in ${dir}`, dir);
-}
 
 export interface StartKamailioOptions {
   ip: string;

@@ -32,14 +32,16 @@ export const BINDING_EVENTS: readonly BindingEventType[] = [
 
 /**
  * Conflict order of two versions (specs/registrar.md "Conflict order"): Call-ID equal → CSeq;
- * else last_modified; then ruid as the tie-break (the ruid names the node that created it).
+ * else last_modified; then ruid (it names the node that created it), then Call-ID as tie-breaks.
  * > 0 when a is newer than b, 0 when they are the same version.
  */
 export function compareVersions(a: BindingVersion, b: BindingVersion): number {
   if (a.callId === b.callId && a.cseq !== b.cseq) return a.cseq - b.cseq;
   if (a.callId !== b.callId && a.lastModified !== b.lastModified) return a.lastModified - b.lastModified;
-  if (a.ruid === b.ruid) return 0;
-  return a.ruid > b.ruid ? 1 : -1;
+  if (a.ruid !== b.ruid) return a.ruid > b.ruid ? 1 : -1;
+  // same binding, other Call-ID, same second: any fixed order keeps the nodes convergent
+  if (a.callId !== b.callId) return a.callId > b.callId ? 1 : -1;
+  return 0;
 }
 
 function live(v: BindingVersion, nowSec: number): boolean {

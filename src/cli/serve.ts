@@ -66,7 +66,7 @@ export async function serve(argv: string[]): Promise<number> {
   const log = createLogger(args.logLevel as 'info');
   const clock = new SystemClock();
   const transport = new UdpTransport();
-  const resolver = new DnsResolver({ servers: config.dns.servers ?? systemResolverServers() });
+  const resolver = new DnsResolver({ servers: config.dns.servers ?? (await systemResolverServers()) });
   let node: KdmqNode;
   let rpc: RpcServer | null = null;
   try {

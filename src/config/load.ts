@@ -2,6 +2,7 @@
 // out. Defaults come from schema.ts; unknown keys are errors. `--set a.b=value` overrides are
 // applied before validation (value parsed as YAML scalar/list).
 
+import { isIP } from 'node:net';
 import { parse as parseYaml } from 'yaml';
 import { schema, type Field } from './schema.ts';
 import type { KdmqConfig } from './types.ts';
@@ -55,7 +56,7 @@ function checkObject(path: string, fields: Record<string, Field>, value: unknown
   const v = value ?? {};
   if (!isObj(v)) return { ok: false, error: `config key ${path || '(top level)'}: expected a mapping, got ${JSON.stringify(value)}` };
   for (const k of Object.keys(v)) {
-    if (!(k in fields)) return { ok: false, error: `config key ${path ? path + '.' : ''}${k}: unknown key` };
+    if (!Object.hasOwn(fields, k)) return { ok: false, error: `config key ${path ? path + '.' : ''}${k}: unknown key` };
   }
   const out: Obj = {};
   for (const [k, field] of Object.entries(fields)) {
@@ -81,11 +82,13 @@ function checkObject(path: string, fields: Record<string, Field>, value: unknown
 /** semantic checks that span keys */
 function crossCheck(c: KdmqConfig): string | null {
   const addrRe = /^udp:(\[[0-9a-fA-F:.]+\]|\d{1,3}(\.\d{1,3}){3}):(\d{1,5})$/;
+  if (c.listen.length === 0) return 'config key listen: at least one udp:IP:PORT is needed';
   for (const l of c.listen) {
     const m = addrRe.exec(l);
-    if (!m || Number(m[3]) > 65535) return `config key listen: "${l}" is not udp:IP:PORT`;
+    if (!m || Number(m[3]) > 65535 || isIP(m[1].replace(/^\[|\]$/g, '')) === 0) return `config key listen: "${l}" is not udp:IP:PORT`;
   }
-  if (c.dmq.server_address !== undefined && !/^sip:(\[[0-9a-fA-F:.]+\]|\d{1,3}(\.\d{1,3}){3}):\d{1,5}(;transport=udp)?$/i.test(c.dmq.server_address)) {
+  const sa = c.dmq.server_address === undefined ? null : /^sip:(\[[0-9a-fA-F:.]+\]|\d{1,3}(?:\.\d{1,3}){3}):(\d{1,5})(;transport=udp)?$/i.exec(c.dmq.server_address);
+  if (c.dmq.server_address !== undefined && (sa === null || isIP(sa[1].replace(/^\[|\]$/g, '')) === 0 || Number(sa[2]) > 65535)) {
     return `config key dmq.server_address: "${c.dmq.server_address}" must be sip:IP:PORT with an IP literal and an explicit port`;
   }
   for (const a of c.dmq.notification_address) {
@@ -108,7 +111,7 @@ export function parseConfigText(text: string): { ok: true; value: unknown } | { 
   try {
     return { ok: true, value: parseYaml(text) };
   } catch (e) {
-    const msg = (e as Error).message.split('\n')[0];
+    const msg = (e as Error).message.split('\n')[0].replace(/:\s*$/, '');
     return { ok: false, error: `config file is not valid YAML or JSON: ${msg}` };
   }
 }
@@ -120,6 +123,9 @@ export function applyOverrides(raw: unknown, sets: string[]): { ok: true; value:
     const eq = s.indexOf('=');
     if (eq <= 0) return { ok: false, error: `--set ${s}: expected key.path=value` };
     const keys = s.slice(0, eq).split('.');
+    if (keys.some((k) => k === '' || k === '__proto__' || k === 'constructor' || k === 'prototype')) {
+      return { ok: false, error: `--set ${s.slice(0, eq)}: not a key path` };
+    }
     let value: unknown;
     try {
       value = parseYaml(s.slice(eq + 1));
@@ -128,7 +134,7 @@ export function applyOverrides(raw: unknown, sets: string[]): { ok: true; value:
     }
     let o = root;
     for (const k of keys.slice(0, -1)) {
-      if (!isObj(o[k])) o[k] = {};
+      if (!Object.hasOwn(o, k) || !isObj(o[k])) o[k] = {};
       o = o[k] as Obj;
     }
     o[keys[keys.length - 1]] = value;

@@ -34,6 +34,11 @@ export interface RegistrarOptions {
   server_id?: number;
   /** the local socket ul.dump shows for local bindings, e.g. `udp:127.0.0.1:5060` */
   socket?: string;
+  /**
+   * store `received` when the source differs from the Contact's host:port (default true);
+   * false = Kamailio without fix_nated_register, as in the lab traces
+   */
+  save_received?: boolean;
 }
 
 export type { RegisterResult };
@@ -153,7 +158,7 @@ export class Registrar {
       return this.store.accepts(cur, ev) ? { op: 'remove', cur } : 'cseq';
     }
     const b = new Binding(
-      ctx.aor, cur?.ruid ?? '', detach(c.uriText), receivedOf(c, ctx.source), ctx.path, ctx.callId,
+      ctx.aor, cur?.ruid ?? '', detach(c.uriText), this.opts.save_received === false ? '' : receivedOf(c, ctx.source), ctx.path, ctx.callId,
       intern(ctx.req.get('user-agent') ?? 'n/a'), intern(instance), nowSec + expires, ctx.cseq, 0, 0,
       c.q === null ? -1 : Math.round(c.q * 1000), nowSec, methodsMask(ctx.req.getAll('allow')), regId,
       this.opts.server_id ?? 0, false,

@@ -2,7 +2,7 @@
 // wheel for expiry and tombstones, and the binding machine's table applied on each event.
 // Emits every change for the usrloc channel (kamailio-dmq-protocol.md §5.5) and applies records
 // that arrive over DMQ (§5.6) with the conflict order of specs/registrar.md.
-import { compareVersions, type BindingEvent, type BindingVersion } from '../actors/binding-machine.ts';
+import { compareVersions, type BindingEvent } from '../actors/binding-machine.ts';
 import type { Clock } from '../ports/clock.ts';
 import { Binding, fromRecord, toRecord, versionOf, type UsrlocContact } from './binding.ts';
 import { TimerWheel } from './timer-wheel.ts';
@@ -135,7 +135,8 @@ export class LocationStore {
         const ev: BindingEvent = { type: 'binding.remove', origin: 'replicated', version: v, nowSec: now };
         if (step('active', cur, ev) === null) return 'stale';
         this.remove(cur, 'replicated');
-        this.setVersion(this.tombs.get(cur.ruid)!, v);
+        // remember the delete itself too (its ruid may differ when it matched by contact)
+        if (cur.ruid !== r.ruid || compareVersions(v, cur) > 0) this.entomb(fromRecord(r, true), ST_REMOVED);
         return 'deleted';
       }
       const t = this.tomb(r);
@@ -199,10 +200,6 @@ export class LocationStore {
     const t = this.tombs.get(r.ruid);
     if (t !== undefined && t.aor === r.aor) return t;
     return this.tombByContact.get(contactKey(r.aor, r.c));
-  }
-
-  private setVersion(b: Binding, v: BindingVersion): void {
-    b.callId = v.callId; b.cseq = v.cseq; b.lastModified = v.lastModified; b.expires = v.expires;
   }
 
   private emit(kind: ChangeKind, b: Binding, origin: 'local' | 'replicated'): void {

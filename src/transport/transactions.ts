@@ -196,7 +196,10 @@ export class TransactionLayer {
   private onRequestIn(req: SipRequest, d: Datagram, framingError?: string): void {
     if (req.method === 'ACK') {
       // no non-INVITE transaction takes an ACK (§17.2.3), and no ACK is answered
-      if (framingError !== undefined) this.stats.parseErrors++, this.stats.unanswerable++;
+      if (framingError !== undefined) {
+        this.stats.parseErrors++;
+        this.stats.unanswerable++;
+      }
       return;
     }
     const valid = framingError !== undefined ? { ok: false as const, error: framingError } : validateRequest(req);

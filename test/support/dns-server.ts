@@ -6,10 +6,12 @@ import dgram from 'node:dgram';
 import dnsPacket from 'dns-packet';
 import type { SrvRecord } from '../../src/ports/resolver.ts';
 
+/** a record's data, or its data with its own TTL */
+export type Rec<T> = T | { data: T; ttl: number };
 export interface ZoneRecords {
-  A?: string[];
-  AAAA?: string[];
-  SRV?: SrvRecord[];
+  A?: Array<Rec<string>>;
+  AAAA?: Array<Rec<string>>;
+  SRV?: Array<Rec<SrvRecord>>;
   /** TTL of every record of this name, default 60 */
   ttl?: number;
   /** answer every query for this name with this rcode */
@@ -32,7 +34,19 @@ export interface DnsServer {
 
 const RCODE = { NOERROR: 0, SERVFAIL: 2, NXDOMAIN: 3, REFUSED: 5 } as const;
 
-export async function startDnsServer(zones: Zones, opts: { mode?: ServerMode; negativeTtl?: number } = {}): Promise<DnsServer> {
+export interface DnsServerOptions {
+  mode?: ServerMode;
+  /** SOA TTL and minimum in negative answers (default 30) */
+  negativeTtl?: number;
+  /** put an SOA in negative answers (default true) */
+  negativeSoa?: boolean;
+}
+
+function rec<T>(r: Rec<T>, ttl: number): { data: T; ttl: number } {
+  return typeof r === 'object' && r !== null && 'ttl' in r && 'data' in r ? r : { data: r as T, ttl };
+}
+
+export async function startDnsServer(zones: Zones, opts: DnsServerOptions = {}): Promise<DnsServer> {
   const table = new Map<string, ZoneRecords>(Object.entries(zones).map(([k, v]) => [k.toLowerCase(), v]));
   let mode: ServerMode = opts.mode ?? 'answer';
   const negativeTtl = opts.negativeTtl ?? 30;
@@ -65,9 +79,9 @@ export async function startDnsServer(zones: Zones, opts: { mode?: ServerMode; ne
     let answers: dnsPacket.Answer[] = [];
     if (zone && rcode === 0 && mode !== 'truncated') {
       const name = question.name;
-      if (question.type === 'A') answers = (zone.A ?? []).map((data) => ({ type: 'A', name, ttl, data }));
-      if (question.type === 'AAAA') answers = (zone.AAAA ?? []).map((data) => ({ type: 'AAAA', name, ttl, data }));
-      if (question.type === 'SRV') answers = (zone.SRV ?? []).map((data) => ({ type: 'SRV', name, ttl, data }));
+      if (question.type === 'A') answers = (zone.A ?? []).map((r) => ({ type: 'A', name, ...rec(r, ttl) }));
+      if (question.type === 'AAAA') answers = (zone.AAAA ?? []).map((r) => ({ type: 'AAAA', name, ...rec(r, ttl) }));
+      if (question.type === 'SRV') answers = (zone.SRV ?? []).map((r) => ({ type: 'SRV', name, ...rec(r, ttl) }));
     }
     const flags =
       dnsPacket.AUTHORITATIVE_ANSWER | (mode === 'truncated' ? dnsPacket.TRUNCATED_RESPONSE : 0) | rcode;
@@ -78,7 +92,7 @@ export async function startDnsServer(zones: Zones, opts: { mode?: ServerMode; ne
       flags,
       questions: [question],
       answers,
-      authorities: negative ? [soa(question.name)] : [],
+      authorities: negative && opts.negativeSoa !== false ? [soa(question.name)] : [],
     });
     socket.send(reply, rinfo.port, rinfo.address);
   });

@@ -11,7 +11,7 @@ import {
   kamcmdFault, parseHtableDump, parseListNodes, parseStats, parseUlDump,
   type DmqNode, type HtableItem, type UlAor,
 } from './kamcmd-parse.ts';
-import { killTree, pidAlive, run, withResolvConf, type RunResult } from './proc.ts';
+import { killTree, pidAlive, pidStartTime, run, withResolvConf, type RunResult } from './proc.ts';
 import { udpPortInUse } from './loopback.ts';
 import { WaitAbortError, waitFor } from './wait.ts';
 
@@ -50,7 +50,7 @@ export interface StartKamailioOptions {
   startTimeoutMs?: number;
 }
 
-export interface KamcmdResult extends RunResult {}
+export type KamcmdResult = RunResult;
 
 export interface KamailioNode {
   readonly pid: number;
@@ -72,7 +72,7 @@ export interface KamailioNode {
   listNodes(): Promise<DmqNode[]>;
   ulDump(): Promise<UlAor[]>;
   htableDump(table: string): Promise<HtableItem[]>;
-  /** usrloc location_contacts statistic (works where ul.dump fails with "reply too big"). */
+  /** usrloc location_contacts statistic (ul.dump fails from ~1000 contacts: "reply too big" / "Internal error creating aor struct"). */
   contactCount(): Promise<number>;
   alive(): boolean;
   /** Log tail, for failure messages. */
@@ -87,14 +87,14 @@ export interface KamailioNode {
   cleanup(): Promise<void>;
 }
 
-const live = new Set<number>();
+const live = new Map<number, number | undefined>(); // main PID -> its start time
 let exitHookInstalled = false;
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
   // Last resort if a test forgets to stop its nodes: crash-kill every node still running.
   process.on('exit', () => {
-    for (const pid of live) if (pidAlive(pid)) killTree(pid, true);
+    for (const [pid, start] of live) killTree(pid, true, start);
   });
 }
 
@@ -123,9 +123,6 @@ export async function startKamailio(opts: StartKamailioOptions): Promise<Kamaili
     if (/^\d+\.\d+\.\d+\.\d+$/.test(h)) checkLoopback(h);
     else if (!opts.resolvConf) throw new Error(`notification address ${a} is a name: pass resolvConf (a test DNS server)`);
   }
-  const ports = [opts.sipPort ?? 5060, ...(opts.dmq === false ? [] : [opts.dmqPort ?? 5090])];
-  const taken = ports.filter((p) => udpPortInUse(opts.ip, p));
-  if (taken.length) throw new Error(`UDP ${opts.ip}:${taken.join(',')} already in use (Kamailio would share it silently)`);
   const ownDir = !opts.workDir;
   const workDir = opts.workDir ?? mkdtempSync(join(tmpdir(), 'kdmq-kam-'));
   const ctlSocket = join(workDir, 'kamailio.ctl');
@@ -155,9 +152,14 @@ export async function startKamailio(opts: StartKamailioOptions): Promise<Kamaili
   installExitHook();
 
   let pid = 0;
+  let startTime: number | undefined;
+  let running = false;
   const kamcmd = (...args: string[]) => run('kamcmd', ['-s', `unix:${ctlSocket}`, ...args], 5000);
 
   const spawnNode = async (): Promise<void> => {
+    const ports = [cfgIn.sipPort, ...(cfgIn.dmq ? [cfgIn.dmqPort] : [])];
+    const taken = ports.filter((p) => udpPortInUse(opts.ip, p));
+    if (taken.length) throw new Error(`UDP ${opts.ip}:${taken.join(',')} already in use (Kamailio would share it silently)`);
     rmSync(ctlSocket, { force: true });
     rmSync(pidFile, { force: true });
     const args = ['-f', cfgFile, '-P', pidFile, '-w', workDir, '-Y', workDir, '-DD', '-E',
@@ -173,7 +175,9 @@ export async function startKamailio(opts: StartKamailioOptions): Promise<Kamaili
     child.once('error', (e) => (exited = `failed to spawn: ${e.message}`));
     child.unref();
     pid = child.pid ?? 0;
-    if (pid) live.add(pid);
+    startTime = pid ? pidStartTime(pid) : undefined;
+    running = pid !== 0;
+    if (pid) live.set(pid, startTime);
     try {
       await waitFor(
         async () => {
@@ -185,23 +189,22 @@ export async function startKamailio(opts: StartKamailioOptions): Promise<Kamaili
         { timeoutMs: opts.startTimeoutMs ?? 20_000, intervalMs: 50, what: `kamailio on ${opts.ip} answering kamcmd` },
       );
     } catch (e) {
-      if (pid && pidAlive(pid)) await crash();
+      await crash();
       throw new Error(`${(e as Error).message}\n--- ${logFile} ---\n${tail(logFile, 30)}`);
     }
   };
 
   const crash = async (): Promise<void> => {
-    if (!pid) return;
-    const pids = killTree(pid, true);
+    if (!running) return;
+    const pids = killTree(pid, true, startTime);
     await waitGone(pids, 10_000, `kamailio ${pid} and children gone after SIGKILL`);
     live.delete(pid);
+    running = false;
   };
 
   const stop = async (timeoutMs = 10_000): Promise<void> => {
-    if (!pid || !pidAlive(pid)) {
-      if (pid) await crash(); // reap any orphaned children left behind
-      return;
-    }
+    if (!running) return;
+    if (!pidAlive(pid) || pidStartTime(pid) !== startTime) return crash(); // main died: orphans
     try {
       process.kill(pid, 'SIGTERM');
     } catch {
@@ -265,7 +268,7 @@ export async function startKamailio(opts: StartKamailioOptions): Promise<Kamaili
       if (v === undefined) throw new Error(`location_contacts missing from stats on ${opts.ip}`);
       return v;
     },
-    alive: () => pid !== 0 && pidAlive(pid),
+    alive: () => running && pidAlive(pid) && pidStartTime(pid) === startTime,
     logTail: (lines = 40) => tail(logFile, lines),
     stop,
     kill: crash,

@@ -5,12 +5,12 @@ import { execFile } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 
 /** State letter of /proc/<pid>/stat, or undefined when the PID does not exist. */
-function procState(pid: number): { state: string; ppid: number; pgrp: number } | undefined {
+function procState(pid: number): { state: string; ppid: number; pgrp: number; start: number } | undefined {
   try {
     const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // comm may contain spaces/parens: the fields after the last ')' are fixed.
+    // comm may contain spaces/parens: the fields after the last ')' are fixed (state = field 3).
     const rest = s.slice(s.lastIndexOf(')') + 2).split(' ');
-    return { state: rest[0], ppid: Number(rest[1]), pgrp: Number(rest[2]) };
+    return { state: rest[0], ppid: Number(rest[1]), pgrp: Number(rest[2]), start: Number(rest[19]) };
   } catch {
     return undefined;
   }
@@ -20,6 +20,11 @@ function procState(pid: number): { state: string; ppid: number; pgrp: number } |
 export function pidAlive(pid: number): boolean {
   const st = procState(pid);
   return st !== undefined && st.state !== 'Z' && st.state !== 'X';
+}
+
+/** Start time (clock ticks since boot) of a PID: with the PID it identifies one process. */
+export function pidStartTime(pid: number): number | undefined {
+  return procState(pid)?.start;
 }
 
 /** Every live descendant of `pid` (children, grandchildren…), found through /proc ppid links. */
@@ -66,13 +71,16 @@ function signal(pid: number, sig: NodeJS.Signals): void {
 /**
  * SIGKILL `pid`, every descendant and the rest of its process group (when `pid` leads one),
  * all by PID, children listed before the parent dies so none is lost to reparenting.
- * Returns the PIDs that were signalled.
+ * With `startTime`, nothing is signalled if `pid` now belongs to another process (PID reuse;
+ * a reused PID also means its old process group is empty). Returns the PIDs signalled.
  */
-export function killTree(pid: number, ownGroup: boolean): number[] {
+export function killTree(pid: number, ownGroup: boolean, startTime?: number): number[] {
+  const st = procState(pid);
+  if (st && startTime !== undefined && st.start !== startTime) return [];
   const kids = descendants(pid);
   const group = ownGroup ? groupMembers(pid) : [];
   const all = [...new Set([pid, ...kids, ...group])];
-  signal(pid, 'SIGKILL');
+  if (st) signal(pid, 'SIGKILL');
   for (const k of all) if (k !== pid) signal(k, 'SIGKILL');
   return all;
 }

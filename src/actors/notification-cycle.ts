@@ -6,7 +6,7 @@
 import type { Clock } from '../ports/clock.ts';
 import type { Resolver } from '../ports/resolver.ts';
 import { formatNodeList, parseNodeList, type NodeLine, type NodeStatus } from '../dmq/node-list.ts';
-import { expandNotificationAddress } from '../ports/dns-resolver.ts';
+import { expandNotificationAddress } from '../ports/multi-notify.ts';
 import { NodeList, nodeKey, type NodeId } from './node-list.ts';
 import type { DmqSender, KdmqOutcome } from './dmq-sender.ts';
 

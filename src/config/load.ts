@@ -118,6 +118,9 @@ export function parseConfigText(text: string): { ok: true; value: unknown } | { 
 
 /** apply `key.path=value` overrides to the raw object */
 export function applyOverrides(raw: unknown, sets: string[]): { ok: true; value: unknown } | { ok: false; error: string } {
+  if (raw !== null && raw !== undefined && !isObj(raw)) {
+    return { ok: false, error: `config key (top level): expected a mapping, got ${JSON.stringify(raw)}` };
+  }
   const root: Obj = isObj(raw) ? structuredClone(raw) : {};
   for (const s of sets) {
     const eq = s.indexOf('=');

@@ -167,8 +167,11 @@ export function formatNodeLine(n: NodeListInput): { ok: true; value: string } | 
     if (typeof t !== 'string' || !TRANSPORTS.has(t)) return { ok: false, error: `unknown transport "${String(t)}"` };
     if (t !== 'udp') line += `;transport=${t}`; // Kamailio writes it only for non-UDP (§2.2)
   }
-  for (const p of n.extraParams ?? []) {
-    const [name, value] = p;
+  const extras: unknown = n.extraParams ?? [];
+  if (!Array.isArray(extras)) return { ok: false, error: 'extraParams is not a list' };
+  for (const p of extras as unknown[]) {
+    if (!Array.isArray(p) || p.length !== 2) return { ok: false, error: 'extra parameter is not a [name, value] pair' };
+    const [name, value] = p as [unknown, unknown];
     if (typeof name !== 'string' || !PARAM_NAME.test(name) || RESERVED.has(name)) {
       return { ok: false, error: `parameter name "${String(name)}" not allowed` };
     }

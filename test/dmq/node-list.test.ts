@@ -27,7 +27,8 @@ const validLine = fc.record({
   extraParams: fc.array(param, { maxLength: 3 }),
 });
 
-const line = (l: Partial<NodeListInput>): NodeListInput => ({ host: '10.0.0.1', port: '5060', status: 'active', ...l });
+const line = (l: Partial<NodeListInput> | null): NodeListInput =>
+  l === null ? (null as unknown as NodeListInput) : { host: '10.0.0.1', port: '5060', status: 'active', ...l };
 
 describe('node-list round trip', () => {
   it('parse(format(lines)) gives the lines back, one CRLF per line', () => {
@@ -86,6 +87,9 @@ describe('node-list writer refuses what could freeze a 5.6.3 node', () => {
     ['extra value with space', { extraParams: [['kdmq', '1 ']] }],
     ['extra value with CRLF', { extraParams: [['kdmq', '1\r\nsip:evil']] }],
     ['extra name upper case', { extraParams: [['KDMQ', '1']] }],
+    ['extras not a list', { extraParams: 5 as unknown as [] }],
+    ['extra not a pair', { extraParams: ['kdmq'] as unknown as [] }],
+    ['null node', null as unknown as Partial<NodeListInput>],
   ];
   it.each(refused)('%s', (_name, patch) => {
     const f = formatNodeList([line({}), line(patch), line({ host: '10.0.0.3' })]);

@@ -14,10 +14,7 @@ const USERS = parseUsers([
 ].join('\n'));
 
 function withAuth() {
-  const s = setup();
-  const auth = new DigestAuth({ users: USERS, hash, clock: s.clock, secret: 'node-secret' });
-  const s2 = setup({}, { auth });
-  return { ...s2, clock: s2.clock, auth };
+  return setup({}, (clock) => ({ auth: new DigestAuth({ users: USERS, hash, clock, secret: 'node-secret' }) }));
 }
 
 function authorization(alg: DigestAlg, user: string, pw: string, nonce: string, uri = 'sip:lab.local'): string {

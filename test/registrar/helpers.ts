@@ -44,8 +44,12 @@ export function req(text: string): SipRequest {
 
 export const CONFIG: RegistrarConfig = { default_expires: 3600, min_expires: 60, max_expires: 0, max_contacts: 0, use_domain: false };
 
-export function setup(config: Partial<RegistrarConfig> = {}, extra: Partial<RegistrarOptions> = {}) {
+export function setup(
+  config: Partial<RegistrarConfig> = {},
+  extraOrFn: Partial<RegistrarOptions> | ((clock: VirtualClock) => Partial<RegistrarOptions>) = {},
+) {
   const clock = new VirtualClock(T0);
+  const extra = typeof extraOrFn === 'function' ? extraOrFn(clock) : extraOrFn;
   const changes: BindingChange[] = [];
   const reg = new Registrar({
     clock, random: new SeededRandom('t'), config: { ...CONFIG, ...config }, nodeId: 'sip:127.0.0.11:5090',

@@ -33,7 +33,7 @@ beforeAll(async () => {
     'lit.test': { SRV: [srv(5090, '10.7.7.7')] },
     ...many,
   });
-  resolver = new DnsResolver({ servers: [`127.0.0.1:${dns.port}`], hostsFile, timeoutMs: 200, attempts: 1 });
+  resolver = new DnsResolver({ servers: [`127.0.0.1:${dns.port}`], hostsFile, timeoutMs: 1000, attempts: 1 });
 });
 afterAll(async () => {
   await dns.close();

@@ -1,6 +1,6 @@
 // Kamailio's JSON-RPC shapes from the store, and the lab trace register/A..E replayed: the store
 // then matches `ul.dump` of the Kamailio node that took the REGISTERs (fields that do not depend
-// on the node: AoR, Address, Call-ID, CSeq, Q, User-Agent, Methods, Expires left, HashID, order).
+// on the node's timing: AoR, HashID, Address, Call-ID, CSeq, Q, User-Agent, Methods, and their order).
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { coreHash, registrarStats, ulDump, ulLookup, ulRm, ulRmContact, usrlocStats } from '../../src/registrar/rpc-shapes.ts';

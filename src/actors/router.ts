@@ -45,6 +45,19 @@ export function senderOf(req: SipRequest): NodeId | null {
   return { host: u.host, port: u.portText, transport: t && t.toLowerCase() !== 'udp' ? t.toLowerCase() : null };
 }
 
+function fnv(s: string, h = 0x811c9dc5): number {
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
+  return h >>> 0;
+}
+
+/** a To tag derived from the request and this node (stateless-reply style, `<hex>.<hex>`) */
+export function toTagFor(req: SipRequest, localKey: string): string {
+  const cid = req.callId();
+  const from = req.from();
+  const seed = `${cid.ok ? cid.value : ''}|${from.ok ? (from.value.params.find(([n]) => n === 'tag')?.[1] ?? '') : ''}`;
+  return `${fnv(seed).toString(16).padStart(8, '0')}${fnv(seed, 0x1234567).toString(16).padStart(8, '0')}.${fnv(localKey).toString(16).padStart(8, '0')}`;
+}
+
 export class Router {
   private cycle!: NotificationCycle;
   private registrar: RequestHandler | null = null;
@@ -76,7 +89,8 @@ export class Router {
 
   route(e: Extract<TransportOutEvent, { type: 'transport.received' }>): void {
     const r = this.dispatch(e.request, e.source, e.local);
-    this.d.reply({ type: 'transport.respond', txId: e.txId, status: r.status, reason: r.reason, headers: r.headers, body: r.body });
+    const toTag = toTagFor(e.request, this.d.list.localKey);
+    this.d.reply({ type: 'transport.respond', txId: e.txId, status: r.status, reason: r.reason, headers: r.headers, body: r.body, toTag });
   }
 
   private dispatch(req: SipRequest, source: Endpoint, local: Endpoint): Reply {

@@ -68,9 +68,10 @@ export async function serve(argv: string[]): Promise<number> {
   const transport = new UdpTransport();
   const resolver = new DnsResolver({ servers: config.dns.servers ?? (await systemResolverServers()) });
   let node: KdmqNode;
+  const random = new SeededRandom(randomBytes(16).toString('hex'));
   let rpc: RpcServer | null = null;
   try {
-    node = await createNode(config, { clock, random: new SeededRandom(randomBytes(16).toString('hex')), resolver, transport, log });
+    node = await createNode(config, { clock, random, resolver, transport, log });
   } catch (e) {
     await transport.close();
     process.stderr.write(`kdmq serve: ${(e as Error).message}\n`);
@@ -78,7 +79,7 @@ export async function serve(argv: string[]): Promise<number> {
   }
   const reg = createRegistry();
   registerDmqMethods(reg, node, () => clock.now());
-  const services = installServices(node, reg, { clock, log });
+  const services = installServices(node, reg, { clock, log, random: random.fork('app') });
   if (config.rpc.listen !== '') {
     try {
       rpc = await startRpcServer(reg, config.rpc.listen, services.httpRoutes);

@@ -179,7 +179,7 @@ export class TransactionLayer {
     const parsed = parseMessage(d.data);
     if (!parsed.ok) {
       // a broken frame around a readable request: answer 400 <error> (never hand it up)
-      if (parsed.partial) return this.onRequestIn(parsed.partial, d, parsed.error);
+      if (parsed.partial && false) return this.onRequestIn(parsed.partial, d, parsed.error);
       // nothing parsed, so no Via/From/To/Call-ID/CSeq to answer with
       this.stats.parseErrors++;
       if (!looksLikeResponse(d.data)) this.stats.unanswerable++;
@@ -204,7 +204,7 @@ export class TransactionLayer {
     }
     const valid = framingError !== undefined ? { ok: false as const, error: framingError } : validateRequest(req);
     const keyed = serverKey(req);
-    const existing = keyed.ok ? this.servers.get(keyed.key) : undefined;
+    const existing = undefined as ServerTransaction | undefined;
     if (existing) {
       existing.retransmitted();
       return;
@@ -229,6 +229,12 @@ export class TransactionLayer {
     const tx = new ServerTransaction(this, this.opts, key, req, d.remote, d.local);
     this.servers.set(key, tx);
     return tx;
+  }
+
+  /** end every transaction and clear its timers (stop: nothing may keep the process alive) */
+  close(): void {
+    for (const [key, tx] of [...this.clients]) this.endClient(key, tx);
+    for (const tx of [...this.servers.values()]) tx.terminate();
   }
 
   /** @internal */
@@ -279,7 +285,8 @@ class ServerTransaction implements ServerTx {
     }
   }
 
-  private terminate(): void {
+  /** @internal (also TransactionLayer.close) */
+  terminate(): void {
     if (this.timerJ !== undefined) this.opts.clock.clearTimeout(this.timerJ);
     this.state = 'terminated';
     this.layer.serverEnded(this);

@@ -136,6 +136,7 @@ export function createTransportHandle(
       for (const h of clients.values()) h.cancel();
       clients.clear();
       servers.clear();
+      layer.close(); // timers J/K of finished transactions would keep the process alive
       transport.onDatagram(() => {});
       if (input.closeOnStop !== false) await transport.close();
     },

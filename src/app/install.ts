@@ -1,0 +1,56 @@
+// Installs the node's applications on a node built by createNode: the registrar (REGISTER →
+// location store), the usrloc and htable DMQ channels, and their JSON-RPC methods (ul.*, htable.*,
+// stats.get_statistics). `kdmq serve` and the simulator call this same function.
+
+import type { KdmqNode } from '../actors/create-system.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { Random } from '../ports/random.ts';
+import { silentLog, type Log } from '../ports/log.ts';
+import { Registrar } from '../registrar/registrar.ts';
+import type { DigestAuth } from '../registrar/auth.ts';
+import { UsrlocChannel } from '../usrloc/channel.ts';
+import { installHtable, type HtableStore } from '../htable/index.ts';
+import type { HtableChannel } from '../htable/channel.ts';
+import type { RpcRegistry } from '../control/rpc.ts';
+import { registerUlMethods } from '../control/ul-methods.ts';
+import { registerHtableMethods } from '../control/htable-methods.ts';
+import { registerStatsMethods } from '../control/stats-methods.ts';
+
+export interface App {
+  registrar: Registrar;
+  usrloc: UsrlocChannel;
+  htable: { store: HtableStore; channel: HtableChannel | null };
+}
+
+export interface InstallOptions {
+  clock: Clock;
+  random: Random;
+  log?: Log;
+  auth?: DigestAuth;
+}
+
+export function installApp(node: KdmqNode, o: InstallOptions): App {
+  const log = o.log ?? silentLog;
+  const sipSocket = node.endpoints[0];
+  let usrloc!: UsrlocChannel;
+  const registrar = new Registrar({
+    clock: o.clock,
+    random: o.random.fork('registrar'),
+    config: node.config.registrar,
+    nodeId: `${node.local.host}:${node.local.port}`,
+    onChange: (c) => usrloc.onChange(c),
+    auth: o.auth,
+    socket: sipSocket ? `udp:${sipSocket.host}:${sipSocket.port}` : undefined,
+  });
+  usrloc = new UsrlocChannel({ node, store: registrar.store, log });
+  if (node.config.dmq_usrloc.enable) node.addChannel(usrloc);
+  node.setRegistrar((req, source) => registrar.handleRegister(req, source));
+  const htable = installHtable(node, o.clock, { log });
+  return { registrar, usrloc, htable };
+}
+
+export function registerAppMethods(reg: RpcRegistry, node: KdmqNode, app: App): void {
+  registerUlMethods(reg, app.registrar);
+  registerHtableMethods(reg, app.htable.store);
+  registerStatsMethods(reg, node, app);
+}

@@ -1,0 +1,150 @@
+// htable.* RPC methods with Kamailio 5.6.3's names, result shapes, result strings and error
+// messages (kamailio-rpc-examples.md; the strings and parameter coercions below were read from a
+// live 5.6.3 over jsonrpcs: strict strings for table/key, "."-auto-converted values, C int casts).
+// Writes go through the store, which replicates them (§6.3); htable.flush is not replicated.
+
+import type { HtableStore } from '../htable/store.ts';
+import type { HtableValue } from '../dmq/htable-body.ts';
+import { formatExpire } from '../htable/hash.ts';
+import { RpcError, register, type RpcRegistry } from './rpc.ts';
+
+const INT32_MIN = -2147483648;
+
+const fail = (message: string, code = 500) => new RpcError(code, message);
+
+/** jsonrpcs "S": a JSON string, nothing else */
+function str(p: unknown): string | undefined {
+  return typeof p === 'string' ? p : undefined;
+}
+
+/** jsonrpcs "S" after ".": a string, or a number printed as an integer */
+function autoStr(p: unknown): string | undefined {
+  if (typeof p === 'string') return p;
+  if (typeof p === 'number') return String(toInt(p));
+  return undefined;
+}
+
+/** jsonrpcs "d": numbers cast as C does (x86: out of range → INT_MIN), true 1, strings/null/false 0 */
+function int(p: unknown): number | undefined {
+  if (p === undefined || (typeof p === 'object' && p !== null)) return undefined;
+  if (typeof p === 'number') return toInt(p);
+  return p === true ? 1 : 0;
+}
+
+function toInt(n: number): number {
+  const t = Math.trunc(n);
+  return Number.isFinite(t) && t >= INT32_MIN && t <= 2147483647 ? t : INT32_MIN;
+}
+
+function needTable(store: HtableStore, t: string, message = 'No such htable'): void {
+  if (!store.has(t)) throw fail(message);
+}
+
+const SET_OK = 'Ok. Key set to new value.';
+
+export function registerHtableMethods(reg: RpcRegistry, store: HtableStore): void {
+  register(reg, 'htable.dump', 'Dump the contents of hash table.', (p) => {
+    const t = str(p[0]);
+    if (t === undefined) throw fail('No htable name given');
+    const slots = store.dump(t);
+    if (!slots) throw fail('No such htable');
+    return slots.map((s) => ({
+      entry: s.entry,
+      size: s.items.length,
+      slot: s.items.map((it) => ({ name: it.name, value: valueOf(it.value), type: it.value.type === 2 ? 'str' : 'int' })),
+    }));
+  });
+
+  register(reg, 'htable.get', 'Get one key from a hash table.', (p) => {
+    const [t, k] = [str(p[0]), str(p[1])];
+    if (t === undefined || k === undefined) throw fail('Not enough parameters (htable name and key name)');
+    needTable(store, t);
+    const it = store.get(t, k);
+    if (!it) throw fail("Key name doesn't exist in htable.");
+    const expire = it.expireAt === 0 ? 'NEVER' : formatExpire(Math.ceil(it.expireAt / 1000));
+    return { item: { name: it.name, value: valueOf(it.value), flags: it.value.type, expire } };
+  });
+
+  const setter = (name: string, help: string, read: (p: unknown) => HtableValue | undefined) =>
+    register(reg, name, help, (p) => {
+      const [t, k, v] = [str(p[0]), str(p[1]), read(p[2])];
+      if (t === undefined || k === undefined || v === undefined) throw fail('Not enough parameters (htable name, key name and value)');
+      needTable(store, t);
+      store.set(t, k, v);
+      return SET_OK;
+    });
+  setter('htable.sets', 'Set one key in a hash table to a string value.', strValue);
+  setter('htable.seti', 'Set one key in a hash table to an integer value.', intValue);
+
+  register(reg, 'htable.setex', 'Set expire in a hash table.', (p) => {
+    const [t, k, e] = [str(p[0]), str(p[1]), int(p[2])];
+    if (t === undefined || k === undefined || e === undefined) throw fail('Not enough parameters (htable name, item name and expire)');
+    needTable(store, t);
+    store.setex(t, k, e);
+    return 'Ok';
+  });
+
+  const setterx = (name: string, help: string, read: (p: unknown) => HtableValue | undefined) =>
+    register(reg, name, help, (p) => {
+      const [t, k, v, e] = [str(p[0]), str(p[1]), read(p[2]), int(p[3])];
+      if (t === undefined || k === undefined || v === undefined || e === undefined) {
+        throw fail('Not enough parameters (htable name, key name, value and expire)');
+      }
+      needTable(store, t, 'Failed to set the item');
+      store.setx(t, k, v, e);
+      return SET_OK;
+    });
+  setterx('htable.setxs', 'Set one key in a hash table to a string value and its expire.', strValue);
+  setterx('htable.setxi', 'Set one key in a hash table to an integer value and its expire.', intValue);
+
+  register(reg, 'htable.delete', 'Delete one key from a hash table.', (p) => {
+    const [t, k] = [str(p[0]), str(p[1])];
+    if (t === undefined || k === undefined) throw fail('Not enough parameters (htable name & key name'); // sic
+    needTable(store, t);
+    const r = store.delete(t, k);
+    if (r.ok && !r.value) throw fail('Key not found in htable.', 404);
+    return 'Ok. Key deleted.';
+  });
+
+  register(reg, 'htable.listTables', 'List all htables.', () => {
+    const tables = store.listTables();
+    if (tables.length === 0) throw fail('No htables');
+    return tables.map((t) => ({
+      name: t.name,
+      dbtable: '',
+      dbmode: 0,
+      expire: t.autoexpire,
+      updateexpire: t.updateexpire ? 1 : 0,
+      size: 2 ** t.size,
+      dmqreplicate: t.dmqreplicate ? 1 : 0,
+    }));
+  });
+
+  register(reg, 'htable.stats', 'Statistics about htables.', () => {
+    const s = store.stats();
+    if (s.length === 0) throw fail('No htables');
+    return s;
+  });
+
+  register(reg, 'htable.flush', 'Flush hash table.', (p) => {
+    const t = str(p[0]);
+    if (t === undefined) throw fail('No htable name given');
+    needTable(store, t);
+    store.flush(t);
+    return 'Ok. Htable flushed.';
+  });
+}
+
+function strValue(p: unknown): HtableValue | undefined {
+  const s = autoStr(p);
+  return s === undefined ? undefined : { type: 2, strval: s };
+}
+
+function intValue(p: unknown): HtableValue | undefined {
+  const n = int(p);
+  return n === undefined ? undefined : { type: 0, intval: n };
+}
+
+function valueOf(v: HtableValue): string | number {
+  return v.type === 2 ? v.strval : v.intval;
+}

@@ -1,0 +1,36 @@
+// ul.* RPC methods (usrloc) with Kamailio 5.6.3's names, parameters and result shapes:
+// ul.dump [brief], ul.lookup location <aor>, ul.rm location <aor>, ul.rm_contact location <aor>
+// <contact>. Errors as Kamailio words them (kamailio-rpc-examples.md).
+
+import type { Registrar } from '../registrar/registrar.ts';
+import { ulDump, ulLookup, ulRm, ulRmContact, type RpcOutcome } from '../registrar/rpc-shapes.ts';
+import { RpcError, register, type RpcRegistry } from './rpc.ts';
+
+function unwrap<T>(o: RpcOutcome<T>): T {
+  if ('error' in o) throw new RpcError(o.error.code, o.error.message);
+  return o.result;
+}
+
+function table(p: unknown[], what: string): void {
+  if (p.length < 2) throw new RpcError(500, `Not enough parameters (table and AOR to ${what})`);
+  if (p[0] !== 'location') throw new RpcError(500, 'Table not found');
+}
+
+export function registerUlMethods(reg: RpcRegistry, registrar: Registrar): void {
+  const store = registrar.store;
+  const socket = registrar.socket;
+  register(reg, 'ul.dump', 'Dump user location tables', (p) => ulDump(store, { brief: p[0] === 'brief', socket }));
+  register(reg, 'ul.lookup', 'Lookup one AOR in the usrloc location table', (p) => {
+    table(p, 'lookup');
+    return unwrap(ulLookup(store, String(p[1]), { socket }));
+  });
+  register(reg, 'ul.rm', 'Delete a address of record including its contacts', (p) => {
+    table(p, 'delete');
+    return unwrap(ulRm(store, String(p[1])));
+  });
+  register(reg, 'ul.rm_contact', 'Delete a contact from an AOR record', (p) => {
+    if (p.length < 3) throw new RpcError(500, 'Not enough parameters (table, AOR and contact)');
+    table(p, 'delete');
+    return unwrap(ulRmContact(store, String(p[1]), String(p[2])));
+  });
+}

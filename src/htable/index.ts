@@ -1,0 +1,35 @@
+// Wires htable into a node: the store from config.htable (protocol reference §6.1) and, when
+// htable.enable_dmq is on, the `htable` channel on the node's router, sending through its KDMQ
+// client to its active nodes. The one entry point the composition roots call.
+
+import type { KdmqNode } from '../actors/create-system.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { Log } from '../ports/log.ts';
+import { HtableChannel } from './channel.ts';
+import { HtableStore, type StoreOptions } from './store.ts';
+
+export { HtableStore } from './store.ts';
+export { HtableChannel, HTABLE_CHANNEL } from './channel.ts';
+export type { HtableChange, HtableItem, HtableInfo, Origin, StoreResult } from './store.ts';
+
+export interface InstallHtableOptions extends StoreOptions {
+  paceMs?: number;
+  log?: Log;
+}
+
+export function installHtable(node: KdmqNode, clock: Clock, opts: InstallHtableOptions = {}): { store: HtableStore; channel: HtableChannel | null } {
+  const cfg = node.config.htable;
+  const store = new HtableStore(cfg.tables, clock, opts);
+  if (!cfg.enable_dmq) return { store, channel: null };
+  const channel = new HtableChannel({
+    store,
+    sender: node.kdmq,
+    peers: () => node.list.activePeers(),
+    clock,
+    initSync: cfg.dmq_init_sync,
+    paceMs: opts.paceMs,
+    log: opts.log,
+  });
+  node.addChannel(channel);
+  return { store, channel };
+}

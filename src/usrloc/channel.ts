@@ -1,0 +1,138 @@
+// The `usrloc` DMQ channel, wire-compatible with Kamailio 5.6.3's dmq_usrloc (protocol reference
+// §5): local inserts/updates broadcast as action 1 and deletes as action 2 (expiries are not
+// replicated: every node expires by itself), received actions applied through the location store
+// (never re-broadcast), sync requests (action 3) answered unicast with `multi` batches under a send
+// window, and the join-time sync request. Conflict rules: specs/replication.md.
+
+import type { KdmqNode } from '../actors/create-system.ts';
+import type { DataChannel, Reply } from '../actors/router.ts';
+import type { NodeId, NodeView } from '../actors/node-list.ts';
+import { nodeKey } from '../actors/node-list.ts';
+import { sendWindowed } from '../actors/send-window.ts';
+import { batchUsrlocContacts, formatUsrlocBody, parseUsrlocBody, type UsrlocContact } from '../dmq/usrloc-body.ts';
+import type { Log } from '../ports/log.ts';
+import type { BindingChange, LocationStore } from '../registrar/store.ts';
+import { toRecord } from '../registrar/binding.ts';
+import type { SipRequest } from '../sip/types.ts';
+
+export interface UsrlocChannelOptions {
+  node: KdmqNode;
+  store: LocationStore;
+  log: Log;
+  /** sync answers in flight per requester */
+  window?: number;
+}
+
+export interface UsrlocStats {
+  broadcasts: number;
+  applied: number;
+  stale: number;
+  badBodies: number;
+  syncRequestsSent: number;
+  syncRequestsAnswered: number;
+  syncContactsSent: number;
+  syncDatagramsSent: number;
+  syncContactsReceived: number;
+}
+
+export class UsrlocChannel implements DataChannel {
+  readonly name = 'usrloc';
+  readonly stats: UsrlocStats = {
+    broadcasts: 0, applied: 0, stale: 0, badBodies: 0, syncRequestsSent: 0, syncRequestsAnswered: 0,
+    syncContactsSent: 0, syncDatagramsSent: 0, syncContactsReceived: 0,
+  };
+
+  constructor(private readonly o: UsrlocChannelOptions) {}
+
+  private get cfg() {
+    return this.o.node.config.dmq_usrloc;
+  }
+
+  /** store change → KDMQ (local origin only; expiries stay local as in 5.6.3) */
+  onChange(c: BindingChange): void {
+    if (!this.cfg.enable || c.origin !== 'local') return;
+    if (c.kind === 'expire') return;
+    if (c.kind === 'delete' && !this.cfg.usrloc_delete) return;
+    const action = c.kind === 'delete' ? 2 : 1;
+    this.broadcast(formatUsrlocBody({ action, contact: c.contact }));
+  }
+
+  private broadcast(body: string): void {
+    for (const p of this.o.node.list.activePeers()) {
+      this.stats.broadcasts++;
+      this.o.node.kdmq.send({ to: p, channel: this.name, body, contentType: 'application/json', maxForwards: 1 });
+    }
+  }
+
+  handle(req: SipRequest, sender: NodeId): Reply {
+    const parsed = parseUsrlocBody(req.bodyText());
+    if (!parsed.ok) {
+      this.stats.badBodies++;
+      return { status: 400, reason: 'Bad Request' };
+    }
+    const m = parsed.value;
+    if ('multi' in m) {
+      this.stats.syncContactsReceived += m.multi.length;
+      for (const c of m.multi) this.apply(c, 'update');
+      return { status: 200, reason: 'OK' };
+    }
+    switch (m.action) {
+      case 0:
+        return { status: 200, reason: 'OK' };
+      case 1:
+      case 2:
+        this.apply(m.contact, m.action === 1 ? 'update' : 'delete');
+        return { status: 200, reason: 'OK' };
+      case 3:
+        this.answerSync(sender);
+        return { status: 200, reason: 'OK' };
+    }
+  }
+
+  private apply(c: UsrlocContact, action: 'update' | 'delete'): void {
+    const out = this.o.store.applyReplicated(c, action);
+    if (out === 'stale' || out === 'tombstoned' || out === 'expired') this.stats.stale++;
+    else this.stats.applied++;
+  }
+
+  /** §5.7: every contact to the requester, in multi batches, at most `window` in flight */
+  private answerSync(to: NodeId): void {
+    this.stats.syncRequestsAnswered++;
+    const contacts = this.allContacts();
+    const { bodies } = batchUsrlocContacts(contacts, this.cfg.batch_msg_contacts, this.cfg.batch_msg_size);
+    const t0 = this.clockNow();
+    this.o.log.log('info', 'usrloc sync answer started', { to: nodeKey(to), contacts: contacts.length, datagrams: bodies.length });
+    sendWindowed(
+      bodies,
+      this.o.window ?? 8,
+      (body, done) => {
+        this.stats.syncDatagramsSent++;
+        this.o.node.kdmq.send({ to, channel: this.name, body, contentType: 'application/json', maxForwards: 1, done: (r) => done(r.code) });
+      },
+      (r) => {
+        this.stats.syncContactsSent += contacts.length;
+        this.o.log.log('info', 'usrloc sync answer finished', { to: nodeKey(to), ...r, ms: this.clockNow() - t0 });
+      },
+    );
+  }
+
+  private clockNow(): number {
+    return this.o.store.clock.now();
+  }
+
+  private allContacts(): UsrlocContact[] {
+    return Array.from(this.o.store.all(), (b) => toRecord(b));
+  }
+
+  /** init callback (§2.8): ask every active node for everything */
+  onJoined(): void {
+    if (!this.cfg.enable || !this.cfg.sync) return;
+    const peers: NodeView[] = this.o.node.list.activePeers();
+    this.o.log.log('info', 'usrloc sync requested', { from: peers.map((p) => p.key) });
+    const body = formatUsrlocBody({ action: 3 });
+    for (const p of peers) {
+      this.stats.syncRequestsSent++;
+      this.o.node.kdmq.send({ to: p, channel: this.name, body, contentType: 'application/json', maxForwards: 1 });
+    }
+  }
+}

@@ -61,7 +61,7 @@ export function registerHtableMethods(reg: RpcRegistry, store: HtableStore): voi
     needTable(store, t);
     const it = store.get(t, k);
     if (!it) throw fail("Key name doesn't exist in htable.");
-    const expire = it.expireAt === 0 ? 'NEVER' : formatExpire(Math.ceil(it.expireAt / 1000));
+    const expire = it.expireAt === 0 ? 'NEVER' : formatExpire(Math.floor(it.expireAt / 1000));
     return { item: { name: it.name, value: valueOf(it.value), flags: it.value.type, expire } };
   });
 

@@ -8,6 +8,7 @@ import type { HtableTableConfig } from '../config/types.ts';
 import type { HtableCell, HtableMessage, HtableValue } from '../dmq/htable-body.ts';
 import type { Clock, TimerId } from '../ports/clock.ts';
 import { coreCaseHash } from './hash.ts';
+import { posixRegex } from './posix-regex.ts';
 
 export type { HtableValue } from '../dmq/htable-body.ts';
 /** an operation message as it goes on the wire (actions 2–6) */
@@ -121,16 +122,12 @@ export class HtableStore {
     return { ok: true, value: found };
   }
 
-  /** delete items whose name (mode 0) or string value (mode 1) matches an extended regex; value: count */
+  /** delete items whose name (mode 0) or string value (mode 1) matches a POSIX extended regex; value: count */
   deleteRegex(table: string, pattern: string, mode: number, origin: Origin = 'local'): StoreResult<number> {
     const t = this.tables.get(table);
     if (!t) return noTable(table);
-    let re: RegExp;
-    try {
-      re = new RegExp(pattern, 'im'); // REG_EXTENDED|REG_ICASE|REG_NEWLINE
-    } catch {
-      return { ok: false, error: 'bad-regex', message: `bad regular expression ${pattern}` };
-    }
+    const re = posixRegex(pattern);
+    if (!re) return { ok: false, error: 'bad-regex', message: `bad regular expression ${pattern}` };
     this.emit(t, origin, { action: 5, htname: table, value: { type: 2, strval: pattern }, mode });
     return { ok: true, value: this.removeWhere(t, mode, (s) => re.test(s)) };
   }
@@ -288,7 +285,7 @@ export class HtableStore {
   private removeWhere(t: Table, mode: number, match: (s: string) => boolean): number {
     let n = 0;
     for (const [k, it] of [...t.items]) {
-      const subject = mode === 1 ? (it.value.type === 2 ? it.value.strval : null) : it.name;
+      const subject = mode === 0 ? it.name : mode === 1 && it.value.type === 2 ? it.value.strval : null;
       if (subject !== null && match(subject)) {
         if (this.live(t, k)) n++;
         t.items.delete(k);

@@ -2,13 +2,15 @@
 // ports (clock, random, resolver, transport, log). `kdmq serve`, the simulator and replay all
 // call it; nothing here knows which world it runs in. DESIGN.md "The one factory".
 
-import { createActor, type Actor } from 'xstate';
+import { createActor, fromCallback, type Actor } from 'xstate';
 import type { KdmqConfig } from '../config/types.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Random } from '../ports/random.ts';
 import type { Resolver } from '../ports/resolver.ts';
 import { silentLog, type Log } from '../ports/log.ts';
 import type { Endpoint, Transport } from '../transport/transport.ts';
+import type { TransactionStats } from '../transport/transactions.ts';
+import { createTransportHandle, type TransportActorInput, type TransportHandle, type TransportInEvent } from '../transport/transport-actor.ts';
 import { parseUri } from '../sip/index.ts';
 import { NodeList, nodeKey, type NodeId, type StatusChange } from './node-list.ts';
 import { NotificationCycle } from './notification-cycle.ts';
@@ -42,6 +44,8 @@ export interface KdmqNode {
   readonly startedAt: number;
   readonly endpoints: Endpoint[];
   readonly transport: Transport;
+  /** the transaction layer's counters (parse errors, 400s, retransmissions, time-outs); null before start / after stop */
+  transactionStats(): TransactionStats | null;
   /** a data channel (usrloc, htable) plugs in here */
   addChannel(ch: DataChannel): void;
   /** the REGISTER handler plugs in here */
@@ -119,8 +123,16 @@ export async function createNode(config: KdmqConfig, ports: Ports): Promise<Kdmq
   });
   router.setCycle(cycle);
 
+  let transportHandle: TransportHandle | null = null;
   const machine = nodeRootMachine.provide({
     actors: {
+      // transportActor, keeping its handle so transactionStats() can read the layer's counters
+      transport: fromCallback<TransportInEvent, TransportActorInput>(({ input, sendBack, receive }) => {
+        const handle = createTransportHandle(input, (e) => sendBack(e));
+        transportHandle = handle;
+        receive((e) => handle.handle(e));
+        return () => void handle.stop();
+      }),
       cycle: notificationCycleMachine.provide({
         actions: {
           startup: () => void cycle.startup(),
@@ -165,6 +177,7 @@ export async function createNode(config: KdmqConfig, ports: Ports): Promise<Kdmq
     startedAt,
     endpoints,
     transport: ports.transport,
+    transactionStats: () => transportHandle?.stats ?? null,
     root,
     addChannel: (ch) => router.addChannel(ch),
     setRegistrar: (h) => router.setRegistrar(h),

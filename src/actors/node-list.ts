@@ -52,6 +52,8 @@ export class NodeList {
   private entries: Entry[] = [];
   private readonly byKey = new Map<string, Entry>();
   private readonly observers: Array<(c: StatusChange) => void> = [];
+  /** nodes removed after time-outs → time of that last failure (until an entry is created again) */
+  private readonly failedRemoved = new Map<string, number>();
   readonly localKey: string;
 
   constructor(
@@ -80,14 +82,24 @@ export class NodeList {
     return e ? (e.actor.getSnapshot().value as NodeStatus) : undefined;
   }
 
-  /** add an entry if absent (rows C1, C2, C4); returns true when created */
+  /**
+   * add an entry if absent (rows C1, C2, C4); returns true when created. A node we removed
+   * after time-outs comes back as a suspect: `pending` instead of `active`/`timeout`, with its
+   * last failure kept, so gossip alone cannot make it active again (only a 200 from it or a
+   * request from it can: rows M02, M19, M23). Without this, a peer still listing the dead
+   * node re-creates it `active` right after each removal (the "ghost node" loop).
+   */
   ensure(id: NodeId, initial: NodeStatus, opts: { seed?: boolean; kdmq?: boolean; resolvedIp?: string } = {}): boolean {
     const key = nodeKey(id);
     if (key === this.localKey || this.byKey.has(key)) return false;
     const at = this.clock.now();
+    const tomb = this.failedRemoved.get(key);
+    this.failedRemoved.delete(key);
+    if (tomb !== undefined && (initial === 'active' || initial === 'timeout')) initial = 'pending';
+    const failedAt = tomb ?? 0;
     const actor = createActor(nodeMachine, {
       clock: this.clock,
-      input: { key, ...id, seed: opts.seed ?? false, failRemove: this.failRemove, initial, at },
+      input: { key, ...id, seed: opts.seed ?? false, failRemove: this.failRemove, initial, at, failedAt },
     });
     const entry: Entry = { id, key, actor, since: at, resolvedIp: opts.resolvedIp ?? id.host.replace(/^\[|\]$/g, ''), kdmq: opts.kdmq ?? false };
     actor.start();
@@ -110,6 +122,7 @@ export class NodeList {
       this.emit({ key: e.key, from: before, to: after, event: event.type, at: e.since });
     }
     if (after === 'removed') {
+      if (event.type === 'node.timedOut') this.failedRemoved.set(e.key, snap.context.failedAt);
       e.actor.stop();
       this.byKey.delete(e.key);
       this.entries = this.entries.filter((x) => x !== e);

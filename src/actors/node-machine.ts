@@ -5,6 +5,7 @@
 
 import { and, assign, setup } from 'xstate';
 import type { NodeStatus } from '../dmq/node-list.ts';
+import { plantedBugs } from '../sim/planted-bugs.ts';
 
 export interface NodeContext {
   key: string;
@@ -44,6 +45,8 @@ export interface NodeInput {
   failRemove: boolean;
   initial: NodeStatus;
   at: number;
+  /** last failure of an earlier entry for this node, removed after time-outs (default 0) */
+  failedAt?: number;
 }
 
 export const nodeMachine = setup({
@@ -78,7 +81,7 @@ export const nodeMachine = setup({
     seed: input.seed,
     failRemove: input.failRemove,
     aliveAt: input.initial === 'active' ? input.at : 0,
-    failedAt: 0,
+    failedAt: input.failedAt ?? 0,
     initial: input.initial,
   }),
   initial: 'boot',
@@ -144,6 +147,7 @@ export const nodeMachine = setup({
     },
     disabled: {
       on: {
+        'node.listed': { guard: ({ event }) => plantedBugs.has('gossip-revives-disabled') && event.type === 'node.listed' && event.status === 'active', target: 'active' }, // test-only switch, see src/sim/planted-bugs.ts
         'node.replied': { target: 'active', actions: 'markAlive' },
         'node.heard': { target: 'active', actions: 'markAlive' },
         'node.timedOut': [

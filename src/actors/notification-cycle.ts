@@ -156,6 +156,8 @@ export class NotificationCycle {
     const fromSelf = sender !== null && nodeKey(sender) === nodeKey(id);
     if (!this.d.list.has(id)) {
       this.d.list.ensure(id, status);
+      // the node itself says it is active: direct evidence, even if we removed it after failures
+      if (fromSelf && status === 'active') this.d.list.send(id, { type: 'node.heard', at });
       return 1;
     }
     if (fromSelf && status === 'active') {

@@ -1,7 +1,8 @@
 // `kdmq ctl [--url URL] METHOD [ARGS…] [--json]`: calls a node's JSON-RPC (/RPC) and prints the
 // result as kamcmd does (structs as `{ key: value }` blocks), or as JSON with --json. Arguments
 // that look like integers are sent as numbers (as kamcmd does); prefix `s:` to force a string.
-// A JSON-RPC error prints `error: CODE - MESSAGE` on stderr and exits 1.
+// A JSON-RPC error prints `error: CODE - MESSAGE` on stderr and exits 1. `--help` lists the
+// node's methods (system.listMethods); `METHOD --help` prints that method's help.
 
 const DEFAULT_URL = 'http://127.0.0.1:8060/RPC';
 
@@ -30,15 +31,17 @@ function parseArg(a: string): string | number {
 export async function ctl(argv: string[]): Promise<number> {
   let url = process.env.KDMQ_RPC_URL ?? DEFAULT_URL;
   let json = false;
-  const pos: string[] = [];
+  let help = false;
+  let pos: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--url') url = argv[++i] ?? '';
     else if (a.startsWith('--url=')) url = a.slice(6);
     else if (a === '--json') json = true;
-    else if (a === '--help' || a === '-h') pos.unshift('system.listMethods');
+    else if (a === '--help' || a === '-h') help = true;
     else pos.push(a);
   }
+  if (help) pos = pos.length > 0 ? ['system.methodHelp', `s:${pos[0]}`] : ['system.listMethods'];
   if (!/^https?:\/\//.test(url)) url = `http://${url}${url.includes('/RPC') ? '' : '/RPC'}`;
   const [method, ...args] = pos;
   if (!method) {

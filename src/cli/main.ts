@@ -3,14 +3,22 @@
 
 import { serve } from './serve.ts';
 import { ctl } from './ctl.ts';
+import { replay } from './replay.ts';
+import { trace } from './trace.ts';
 
 const USAGE = `usage: kdmq <command> [options]
 
 commands:
-  serve --config FILE [--set key.path=value]… [--log-level debug|info|warn|error]
-        run a node (KDMQ membership, registrar, replication, JSON-RPC on rpc.listen)
-  ctl [--url URL] METHOD [ARGS…] [--json]
+  serve [--config FILE] [--kamailio-cfg FILE [--define NAME[=VAL]]…] [--set key.path=value]…
+        [--log-level debug|info|warn|error]
+        run a node (KDMQ membership, registrar, replication; JSON-RPC, status page and
+        /metrics on rpc.listen)
+  ctl [--url URL] METHOD [ARGS…] [--json] | ctl --help | ctl METHOD --help
         call a node's JSON-RPC (Kamailio method names), print as kamcmd does or as JSON
+  replay TRACE [--as sip:IP:PORT] [--exact]
+        rebuild a node from a trace on virtual time and compare what it sends
+  trace import CAPTURE -o TRACE | export TRACE -o FILE.pcap | show TRACE [--html FILE]
+        convert pcap/pcapng captures, export pcap, print a ladder diagram
 `;
 
 export async function main(argv: string[]): Promise<number> {
@@ -20,6 +28,10 @@ export async function main(argv: string[]): Promise<number> {
       return serve(rest);
     case 'ctl':
       return ctl(rest);
+    case 'replay':
+      return replay(rest);
+    case 'trace':
+      return trace(rest);
     case undefined:
     case '-h':
     case '--help':

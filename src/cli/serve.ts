@@ -1,11 +1,13 @@
-// `kdmq serve --config FILE [--set k=v]… [--log-level L]`: builds the live ports (UDP sockets,
+// `kdmq serve [--config FILE] [--kamailio-cfg FILE [--define NAME[=VAL]]…] [--set k=v]…
+// [--log-level L]`: builds the live ports (UDP sockets,
 // system clock, DNS over the network, a crypto-seeded random), creates the node with the one
 // factory, serves JSON-RPC on rpc.listen, and stops cleanly on SIGINT/SIGTERM (leave notice,
 // sockets closed, exit 0). Config errors and bind errors exit 2 with one line on stderr.
 
 import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { loadConfigText } from '../config/load.ts';
+import { applyOverrides, parseConfigText, validateConfig } from '../config/load.ts';
+import { parseDefineArg, readKamailioCfg } from '../config/kamailio-cfg.ts';
 import type { KdmqConfig } from '../config/types.ts';
 import { SystemClock } from '../ports/clock.ts';
 import { SeededRandom } from '../ports/random.ts';
@@ -17,38 +19,86 @@ import { registerDmqMethods } from '../control/dmq-methods.ts';
 import { startRpcServer, type RpcServer } from '../control/rpc-http.ts';
 import { createLogger, isLogLevel } from './logger.ts';
 import { installServices } from './services.ts';
+import { startLiveTrace, type LiveTrace } from '../trace/live.ts';
 
 export interface ServeArgs {
   configPath?: string;
+  kamailioCfg?: string;
+  defines: Record<string, string>;
   sets: string[];
   logLevel: string;
+  trace?: string;
+  traceMaxMb?: number;
 }
 
 export function parseServeArgs(argv: string[]): ServeArgs | string {
-  const a: ServeArgs = { configPath: process.env.KDMQ_CONFIG, sets: [], logLevel: 'info' };
+  const a: ServeArgs = { configPath: process.env.KDMQ_CONFIG || undefined, defines: {}, sets: [], logLevel: 'info' };
   for (let i = 0; i < argv.length; i++) {
     const x = argv[i];
-    const val = () => (x.includes('=') && x.startsWith('--') && !['--set'].includes(x) ? x.slice(x.indexOf('=') + 1) : argv[++i]);
+    const val = () => (x.includes('=') && x.startsWith('--') ? x.slice(x.indexOf('=') + 1) : argv[++i]);
     if (x === '--config' || x.startsWith('--config=')) a.configPath = val();
-    else if (x === '--set') a.sets.push(argv[++i] ?? '');
+    else if (x === '--kamailio-cfg' || x.startsWith('--kamailio-cfg=')) a.kamailioCfg = val();
+    else if (x === '--define' || x.startsWith('--define=') || x === '-A') {
+      const d = parseDefineArg((x === '-A' ? argv[++i] : val()) ?? '');
+      if (!d) return `${x} expects NAME or NAME=VALUE`;
+      a.defines[d[0]] = d[1];
+    } else if (x === '--set') a.sets.push(argv[++i] ?? '');
     else if (x.startsWith('--set=')) a.sets.push(x.slice(6));
     else if (x === '--log-level' || x.startsWith('--log-level=')) a.logLevel = val() ?? '';
+    else if (x === '--trace' || x.startsWith('--trace=')) a.trace = val();
+    else if (x === '--trace-max-mb' || x.startsWith('--trace-max-mb=')) a.traceMaxMb = Number(val());
     else return `unknown option ${x}`;
+    if (a.configPath === undefined && (x === '--config' || x.startsWith('--config='))) return `${x} expects a file name`;
+    if (a.kamailioCfg === undefined && (x === '--kamailio-cfg' || x.startsWith('--kamailio-cfg='))) return `${x} expects a file name`;
   }
+  if (a.traceMaxMb !== undefined && !(a.traceMaxMb >= 0)) return '--trace-max-mb must be a number of MB (0 = no rotation)';
   if (!isLogLevel(a.logLevel)) return `--log-level must be debug, info, warn or error`;
+  if (Object.keys(a.defines).length > 0 && !a.kamailioCfg) return '--define only applies with --kamailio-cfg';
   return a;
 }
 
-export function readConfig(args: ServeArgs): { ok: true; config: KdmqConfig } | { ok: false; error: string } {
-  let text = '{}';
+function isObj(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function deepMerge(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...a };
+  for (const [k, v] of Object.entries(b)) out[k] = isObj(v) && isObj(out[k]) ? deepMerge(out[k] as Record<string, unknown>, v) : v;
+  return out;
+}
+
+/**
+ * The configuration: the kamailio.cfg mapping (if any), then the kdmq file on top (deep-merged),
+ * then the --set overrides, validated as one. `ignored` lists what the kamailio.cfg had that kdmq
+ * does not use.
+ */
+export function readConfig(args: ServeArgs): { ok: true; config: KdmqConfig; ignored: string[] } | { ok: false; error: string } {
+  let raw: Record<string, unknown> = {};
+  let ignored: string[] = [];
+  if (args.kamailioCfg) {
+    const k = readKamailioCfg(args.kamailioCfg, args.defines);
+    if (!k.ok) return k;
+    raw = k.config;
+    ignored = k.ignored;
+  }
   if (args.configPath) {
+    let text: string;
     try {
       text = readFileSync(args.configPath, 'utf8');
     } catch (e) {
       return { ok: false, error: `cannot read config file ${args.configPath}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` };
     }
+    const p = parseConfigText(text);
+    if (!p.ok) return p;
+    if (p.value !== null && p.value !== undefined && !isObj(p.value)) {
+      return { ok: false, error: `config key (top level): expected a mapping, got ${JSON.stringify(p.value)}` };
+    }
+    raw = deepMerge(raw, (p.value as Record<string, unknown> | null) ?? {});
   }
-  return loadConfigText(text, args.sets);
+  const o = applyOverrides(raw, args.sets);
+  if (!o.ok) return o;
+  const v = validateConfig(o.value);
+  return v.ok ? { ...v, ignored } : v;
 }
 
 export async function serve(argv: string[]): Promise<number> {
@@ -64,14 +114,19 @@ export async function serve(argv: string[]): Promise<number> {
   }
   const config = cfg.config;
   const log = createLogger(args.logLevel as 'info');
+  if (cfg.ignored.length > 0) {
+    log.log('warn', 'kamailio cfg: ignoring what kdmq does not mirror', { file: args.kamailioCfg, ignored: cfg.ignored });
+  }
   const clock = new SystemClock();
   const transport = new UdpTransport();
   const resolver = new DnsResolver({ servers: config.dns.servers ?? (await systemResolverServers()) });
   let node: KdmqNode;
   const random = new SeededRandom(randomBytes(16).toString('hex'));
   let rpc: RpcServer | null = null;
+  let traced: LiveTrace | null = null;
   try {
-    node = await createNode(config, { clock, random, resolver, transport, log });
+    if (args.trace) traced = startLiveTrace(args.trace, args.traceMaxMb ?? 100, config, { clock, random, transport, resolver });
+    node = await createNode(config, { clock, random, resolver: traced?.resolver ?? resolver, transport: traced?.transport ?? transport, log });
   } catch (e) {
     await transport.close();
     process.stderr.write(`kdmq serve: ${(e as Error).message}\n`);
@@ -95,6 +150,7 @@ export async function serve(argv: string[]): Promise<number> {
     listen: node.endpoints.map((e) => `udp:${e.host}:${e.port}`),
     server_address: `sip:${node.local.host}:${node.local.port}`,
     rpc: rpc ? `http://${rpc.address.host}:${rpc.address.port}/RPC` : 'off',
+    status_page: rpc ? `http://${rpc.address.host}:${rpc.address.port}/` : 'off',
   });
 
   return new Promise<number>((resolve) => {
@@ -103,13 +159,17 @@ export async function serve(argv: string[]): Promise<number> {
       if (stopping) return;
       stopping = true;
       log.log('info', 'stopping', { signal: sig });
-      const force = setTimeout(() => resolve(0), 1800);
+      // exit 0 within 2 s even if a socket or timer lingers (unref'd: never delays a clean exit)
+      setTimeout(() => process.exit(0), 1900).unref();
+      const force = setTimeout(() => resolve(0), 1500);
       void (async () => {
         await node.stop();
         await services.stop();
         await rpc?.close();
         await transport.close();
+        traced?.close(clock.now());
         clearTimeout(force);
+        log.log('info', 'stopped');
         resolve(0);
       })();
     };

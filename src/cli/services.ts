@@ -1,6 +1,6 @@
 // What `kdmq serve` adds around the node: the applications (registrar, usrloc, htable) and
-// their RPC methods, installed by the same installApp the simulator uses, plus extra HTTP
-// routes on the RPC listener.
+// their RPC methods, installed by the same installApp the simulator uses, plus the operations
+// routes on the RPC listener (status page, /status.json, /metrics: src/ops).
 
 import type { KdmqNode } from '../actors/create-system.ts';
 import type { Clock } from '../ports/clock.ts';
@@ -9,15 +9,29 @@ import type { Random } from '../ports/random.ts';
 import type { RpcRegistry } from '../control/rpc.ts';
 import type { ExtraRoute } from '../control/rpc-http.ts';
 import { installApp, registerAppMethods, type App } from '../app/install.ts';
+import { createMetrics, type NodeMetrics } from '../ops/metrics.ts';
+import { ChangeRing, statusJson } from '../ops/status.ts';
+import { opsRoutes } from '../ops/http.ts';
 
 export interface Services {
   app: App;
+  metrics: NodeMetrics;
   httpRoutes?: ExtraRoute;
   stop(): Promise<void>;
 }
 
-export function installServices(node: KdmqNode, reg: RpcRegistry, deps: { clock: Clock; log: Log; random: Random }): Services {
-  const app = installApp(node, { clock: deps.clock, random: deps.random, log: deps.log });
+export function installServices(node: KdmqNode, reg: RpcRegistry, deps: { clock: Clock; log: Log; random: Random; defaultMetrics?: boolean }): Services {
+  const metrics = createMetrics({ defaultMetrics: deps.defaultMetrics });
+  const ring = new ChangeRing(50);
+  node.onStatusChange((c) => ring.push(c));
+  const app = installApp(node, { clock: deps.clock, random: deps.random, log: metrics.observeLog(deps.log) });
   registerAppMethods(reg, node, app);
-  return { app, stop: async () => {} };
+  metrics.attach(node, app, () => deps.clock.now());
+  const httpRoutes = opsRoutes({ metrics, status: () => statusJson(node, app, ring, deps.clock.now()) });
+  return {
+    app,
+    metrics,
+    httpRoutes,
+    stop: async () => metrics.stop(),
+  };
 }

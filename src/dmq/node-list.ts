@@ -3,6 +3,8 @@
 // a Kamailio 5.6.3 node (IP literals, explicit port, known status, CRLF after every line).
 // `isSafeNodeListBody` is the same strictness as a predicate, for invariant checkers. Pure.
 
+import { plantedBugs } from '../sim/planted-bugs.ts';
+
 export type NodeStatus = 'active' | 'timeout' | 'disabled' | 'pending';
 export const NODE_STATUSES: readonly NodeStatus[] = ['active', 'timeout', 'disabled', 'pending'];
 
@@ -191,6 +193,7 @@ export function formatNodeList(lines: readonly NodeListInput[]): NodeListFormat 
     if (r.ok) out.body += `${r.value}\r\n`;
     else out.skipped.push({ index, error: r.error });
   });
+  if (plantedBugs.has('node-list-no-crlf')) out.body = out.body.replace(/\r\n$/, ''); // test-only switch, see src/sim/planted-bugs.ts
   return out;
 }
 

@@ -32,7 +32,8 @@ function contactShape(b: Binding, nowSec: number, socket: string): { Contact: Re
     Contact: {
       Address: b.c,
       Expires: typeof left === 'number' && left <= 0 ? 'expired' : left,
-      Q: b.q,
+      // Kamailio's rpc_dump_contact: q as a double (0.5) when set, the integer -1 when unspecified
+      Q: b.q === -1 ? -1 : b.q / 1000,
       'Call-ID': b.callId,
       CSeq: b.cseq,
       'User-Agent': b.userAgent === '' ? NOT_SET : b.userAgent,

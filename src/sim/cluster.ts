@@ -2,12 +2,13 @@
 // SimNetwork, one VirtualClock, simulated DNS and a seeded random forked per node. One process,
 // no sockets, no real timers: the same seed gives the same run. Used by tests and `kdmq check`.
 
-import { createNode, type KdmqNode } from '../actors/create-system.ts';
+import { createNode, type KdmqNode, type Ports } from '../actors/create-system.ts';
 import { validateConfig } from '../config/load.ts';
 import type { KdmqConfig } from '../config/types.ts';
 import { SeededRandom, type Random } from '../ports/random.ts';
 import { VirtualClock } from '../ports/virtual-clock.ts';
 import type { Log } from '../ports/log.ts';
+import type { Clock } from '../ports/clock.ts';
 import { SimNetwork, type LinkParams } from '../transport/sim-transport.ts';
 import { SimDns } from './sim-dns.ts';
 
@@ -19,6 +20,12 @@ export interface SimClusterOptions {
   log?: (node: number) => Log;
   /** extra setup per node (registrar, channels) before it is considered started */
   install?: (node: KdmqNode, i: number) => void;
+  /** the clock node i's ports get (default: the shared clock; the checker gives offset clocks) */
+  clockFor?: (i: number) => Clock;
+  /** build the network (default SimNetwork; the exhaustive explorer passes a controlled one) */
+  network?: (clock: VirtualClock, random: Random, link?: Partial<LinkParams>) => SimNetwork;
+  /** wrap node i's ports before createNode (the trace recorder plugs in here) */
+  ports?: (i: number, ports: Ports) => Ports;
 }
 
 export interface SimMember {
@@ -39,7 +46,9 @@ export class SimCluster {
 
   constructor(readonly opts: SimClusterOptions) {
     this.random = new SeededRandom(opts.seed);
-    this.net = new SimNetwork({ clock: this.clock, random: this.random.fork('net'), defaults: opts.link });
+    this.net = opts.network
+      ? opts.network(this.clock, this.random.fork('net'), opts.link)
+      : new SimNetwork({ clock: this.clock, random: this.random.fork('net'), defaults: opts.link });
     this.dns = new SimDns(this.clock);
   }
 
@@ -52,13 +61,14 @@ export class SimCluster {
   /** start node i (again, after a crash: a fresh node with no state) */
   async start(i: number): Promise<KdmqNode> {
     const config = this.configFor(i);
-    const node = await createNode(config, {
-      clock: this.clock,
+    const ports: Ports = {
+      clock: this.opts.clockFor?.(i) ?? this.clock,
       random: this.random.fork(`node${i}/${this.clock.now()}`),
       resolver: this.dns,
       transport: this.net.transport(),
       log: this.opts.log?.(i),
-    });
+    };
+    const node = await createNode(config, this.opts.ports ? this.opts.ports(i, ports) : ports);
     this.opts.install?.(node, i);
     this.members[i] = { index: i, ip: simIp(i), node, config };
     await flush();

@@ -146,7 +146,8 @@ export class SimNetwork {
     }
   }
 
-  private deliver(from: Endpoint, to: Endpoint, data: Uint8Array): void {
+  /** @internal hand one datagram to its socket now (the exhaustive explorer calls this directly) */
+  deliver(from: Endpoint, to: Endpoint, data: Uint8Array): void {
     const target = this.bound.get(endpointKey(to));
     if (!target) {
       this.stats.dropped++; // nobody listens (or closed while in flight): ICMP unreachable, ignored

@@ -179,7 +179,7 @@ export class TransactionLayer {
     const parsed = parseMessage(d.data);
     if (!parsed.ok) {
       // a broken frame around a readable request: answer 400 <error> (never hand it up)
-      if (parsed.partial && false) return this.onRequestIn(parsed.partial, d, parsed.error);
+      if (parsed.partial) return this.onRequestIn(parsed.partial, d, parsed.error);
       // nothing parsed, so no Via/From/To/Call-ID/CSeq to answer with
       this.stats.parseErrors++;
       if (!looksLikeResponse(d.data)) this.stats.unanswerable++;
@@ -204,7 +204,7 @@ export class TransactionLayer {
     }
     const valid = framingError !== undefined ? { ok: false as const, error: framingError } : validateRequest(req);
     const keyed = serverKey(req);
-    const existing = undefined as ServerTransaction | undefined;
+    const existing = keyed.ok ? this.servers.get(keyed.key) : undefined;
     if (existing) {
       existing.retransmitted();
       return;

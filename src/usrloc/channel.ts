@@ -53,12 +53,15 @@ export class UsrlocChannel implements DataChannel {
     if (!this.cfg.enable || c.origin !== 'local') return;
     if (c.kind === 'expire') return;
     if (c.kind === 'delete' && !this.cfg.usrloc_delete) return;
+    // peers first: with none (a lone node) the JSON body is not built at all (REGISTER hot path)
+    const peers = this.o.node.list.activePeers();
+    if (peers.length === 0) return;
     const action = c.kind === 'delete' ? 2 : 1;
-    this.broadcast(formatUsrlocBody({ action, contact: c.contact }));
+    this.broadcast(formatUsrlocBody({ action, contact: c.contact }), peers);
   }
 
-  private broadcast(body: string): void {
-    for (const p of this.o.node.list.activePeers()) {
+  private broadcast(body: string, peers = this.o.node.list.activePeers()): void {
+    for (const p of peers) {
       this.stats.broadcasts++;
       this.o.node.kdmq.send({ to: p, channel: this.name, body, contentType: 'application/json', maxForwards: 1 });
     }

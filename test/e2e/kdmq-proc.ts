@@ -103,6 +103,8 @@ export interface SipRequestSpec {
   branch: string;
   cseq?: string;
   via?: string;
+  /** add `;rport` (RFC 3581) to the Via: responses then go to the source address and port */
+  rport?: boolean;
   extra?: string[];
   body?: string;
   /** replaces the computed Content-Length line (or removes it when '') */
@@ -131,7 +133,7 @@ export class SipClient {
     const body = Buffer.from(r.body ?? '', 'latin1');
     const lines = [
       `${r.method} ${r.uri} SIP/2.0`,
-      r.via ?? `Via: SIP/2.0/UDP ${this.ip}:${this.port};branch=${r.branch}`,
+      r.via ?? `Via: SIP/2.0/UDP ${this.ip}:${this.port};branch=${r.branch}${r.rport ? ';rport' : ''}`,
       'Max-Forwards: 70',
       `From: <sip:tester@${this.ip}:${this.port}>;tag=t${r.callId.length}`,
       `To: ${r.uri.startsWith('sip:') ? `<${r.uri}>` : '<sip:x@127.0.0.1>'}`,

@@ -1,0 +1,14 @@
+// The registered benchmark figures, in table order. To add a figure: write one `Figure` (see
+// bench/lib.ts) in its own file under bench/figures/ and append it here; bench/run.ts does the
+// rest (repetitions, statistics, the table, the JSON results).
+
+import type { Figure } from '../lib.ts';
+import { failureDefaultFigure, failureFastFigure } from './failure.ts';
+import { parserFigure } from './parser.ts';
+import { registrarMemoryFigure } from './registrar-memory.ts';
+import { registrarRateFigure } from './registrar-rate.ts';
+import { simSpeedFigure } from './sim-speed.ts';
+import { traceOverheadFigure } from './trace-overhead.ts';
+import { usrlocLatencyFigure, usrlocSync100kFigure, usrlocSync10kFigure } from './usrloc.ts';
+
+export const figures: Figure[] = [parserFigure, failureFastFigure, failureDefaultFigure, simSpeedFigure, usrlocLatencyFigure, usrlocSync10kFigure, usrlocSync100kFigure, traceOverheadFigure, registrarRateFigure, registrarMemoryFigure];

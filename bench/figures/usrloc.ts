@@ -1,0 +1,286 @@
+// usrloc replication figures, real processes on fresh loopback IPs, measured from a tshark
+// capture of lo (bench/support/pcap.ts):
+//  * usrloc-latency: cluster kdmq + 2 Kamailio 5.6.3 (ping_interval 5). Sequential REGISTERs from
+//    a raw UA, alternately on kdmq and on Kamailio 1; latency = origin's REGISTER 200 OK → a peer's
+//    200 to the usrloc KDMQ that carries that Call-ID. kdmq→Kamailio and Kamailio→Kamailio in the
+//    same run.
+//  * usrloc-sync-10k / -100k: an answering node seeded with N bindings by sipp; a fresh (re)started
+//    node joins it and syncs (batch_msg_contacts 50 on both). Time = first sync request
+//    ({"action":3}) → the joiner's last 200 to a sync datagram; datagrams and bytes of the answer;
+//    losses = N − joiner's contact count once it stops growing. kdmq answering kdmq and Kamailio
+//    answering Kamailio in the same run. Seeding happens once per figure (not timed).
+
+import { allocLoopbackIps, kamailioAvailable, startKamailio, type KamailioNode } from '../../test/support/kamailio.ts';
+import { startKdmq, type KdmqProc } from '../../test/support/kdmq-process.ts';
+import { SipUa } from '../../test/support/sip-ua.ts';
+import { startSipp } from '../../test/support/sipp.ts';
+import { waitFor } from '../../test/support/wait.ts';
+import type { Figure, Samples } from '../lib.ts';
+import { capture, percentile, readSipPcap, type SipPacket } from '../support/pcap.ts';
+
+const KDMQ_EXTRA = { registrar: { default_expires: 3600, max_expires: 3600 }, dmq_usrloc: { batch_msg_contacts: 50 } };
+
+function kamAvailable(): string | undefined {
+  const a = kamailioAvailable();
+  return a.ok ? undefined : a.reason;
+}
+
+async function kdmqCount(k: KdmqProc): Promise<number> {
+  const lines = (await k.rpc('stats.get_statistics', ['usrloc:location_contacts'])) as string[];
+  const m = /=\s*(\d+)/.exec(lines.find((l) => l.startsWith('usrloc:location_contacts')) ?? '');
+  if (!m) throw new Error(`no usrloc:location_contacts in ${JSON.stringify(lines)}`);
+  return Number(m[1]);
+}
+
+async function waitActive(list: () => Promise<Array<{ host: string; status: string; local: boolean | number }>>, peers: string[], what: string): Promise<void> {
+  await waitFor(async () => {
+    const l = await list();
+    return peers.every((h) => l.some((n) => n.host === h && !n.local && n.status === 'active'));
+  }, { timeoutMs: 30_000, intervalMs: 200, what });
+}
+
+/** usrloc KDMQ requests, their first 200, indexed */
+function kdmqIndex(pk: SipPacket[]) {
+  const reqs = pk.filter((p) => p.method === 'KDMQ' && p.ruri?.startsWith('sip:usrloc@'));
+  const ok = new Map<string, SipPacket>();
+  for (const p of pk) if (p.status === 200 && p.cseq.endsWith('KDMQ') && !ok.has(p.callId)) ok.set(p.callId, p);
+  return { reqs, ok };
+}
+
+// ---------------------------------------------------------------------------------------------
+// latency
+
+export async function latencyRun(n: number, log: (m: string) => void): Promise<Samples> {
+  const [ipK, ip1, ip2, ipUa] = allocLoopbackIps(4);
+  const kams: KamailioNode[] = [];
+  let kdmq: KdmqProc | undefined;
+  let ua: SipUa | undefined;
+  try {
+    const s = await Promise.allSettled([
+      startKamailio({ ip: ip1, notificationAddresses: [`sip:${ip2}:5090`, `sip:${ipK}:5090`], pingInterval: 5, children: 2, usrlocBatch: 50 }),
+      startKamailio({ ip: ip2, notificationAddresses: [`sip:${ip1}:5090`, `sip:${ipK}:5090`], pingInterval: 5, children: 2, usrlocBatch: 50 }),
+      startKdmq({ ip: ipK, notificationAddresses: [`sip:${ip1}:5090`, `sip:${ip2}:5090`], pingInterval: 5, extra: KDMQ_EXTRA, logLevel: 'warn' }),
+    ]);
+    for (const x of s.slice(0, 2)) if (x.status === 'fulfilled') kams.push(x.value as KamailioNode);
+    if (s[2].status === 'fulfilled') kdmq = s[2].value as KdmqProc;
+    for (const x of s) if (x.status === 'rejected') throw x.reason;
+    const [k1, k2] = kams;
+    await Promise.all([
+      waitActive(() => k1.listNodes(), [ip2, ipK], 'kam1 sees both'),
+      waitActive(() => k2.listNodes(), [ip1, ipK], 'kam2 sees both'),
+      waitActive(() => kdmq!.listNodes(), [ip1, ip2], 'kdmq sees both'),
+    ]);
+    ua = await SipUa.open(ipUa);
+    const cap = await capture([ipK, ip1, ip2, ipUa]);
+    try {
+      for (let i = 0; i < n; i++) {
+        for (const [tag, target] of [['kd', `${ipK}:5060`], ['k1', `${ip1}:5060`]] as const) {
+          const r = await ua.register({
+            target, user: `lat-${tag}-${i}`, callId: `lat-${tag}-${i}-${Date.now()}@${ipUa}`, cseq: 1, expires: 600,
+            contacts: [`<sip:lat-${tag}-${i}@${ipUa}:${ua.port}>`],
+          });
+          if (r.status !== 200) throw new Error(`REGISTER on ${target}: ${r.status}`);
+        }
+      }
+      await waitFor(async () => (await k2.contactCount()) === 2 * n && (await kdmqCount(kdmq!)) === 2 * n, {
+        timeoutMs: 20_000, intervalMs: 100, what: `all ${2 * n} bindings replicated`,
+      });
+    } finally {
+      await cap.stop();
+    }
+    const pk = readSipPcap(cap.file);
+    cap.cleanup();
+    const reg200 = new Map<string, SipPacket>();
+    for (const p of pk) if (p.status === 200 && p.cseq.endsWith('REGISTER') && p.dst === ipUa && !reg200.has(p.callId)) reg200.set(p.callId, p);
+    const { reqs, ok } = kdmqIndex(pk);
+    const groups: Record<string, number[]> = { kd2kam: [], kam2kam: [], kam2kd: [] };
+    const seen = new Set<string>();
+    for (const q of reqs) {
+      if (seen.has(q.callId)) continue; // retransmission
+      seen.add(q.callId);
+      let callid = '';
+      try {
+        callid = String((JSON.parse(q.body) as { callid?: string }).callid ?? '');
+      } catch {
+        continue;
+      }
+      const r = reg200.get(callid);
+      const a = ok.get(q.callId);
+      if (!r || !a || r.src !== q.src) continue;
+      const g = q.src === ipK ? 'kd2kam' : q.dst === ipK ? 'kam2kd' : 'kam2kam';
+      groups[g].push(a.t - r.t);
+    }
+    log(`samples: kdmq→kam ${groups.kd2kam.length}, kam→kam ${groups.kam2kam.length}, kam→kdmq ${groups.kam2kd.length}`);
+    if (groups.kd2kam.length < 2 * n * 0.95 || groups.kam2kam.length < n * 0.95) throw new Error(`too few matched samples: ${JSON.stringify(Object.fromEntries(Object.entries(groups).map(([k, v]) => [k, v.length])))}`);
+    return {
+      kd50: percentile(groups.kd2kam, 50), kd99: percentile(groups.kd2kam, 99),
+      kam50: percentile(groups.kam2kam, 50), kam99: percentile(groups.kam2kam, 99),
+      k2d50: percentile(groups.kam2kd, 50), k2d99: percentile(groups.kam2kd, 99),
+    };
+  } finally {
+    await ua?.close();
+    await kdmq?.cleanup();
+    for (const k of kams) await k.cleanup();
+  }
+}
+
+export const usrlocLatencyFigure: Figure = {
+  id: 'usrloc-latency',
+  title: 'usrloc replication latency: REGISTER 200 OK → peer 200 to the KDMQ (pcap on lo)',
+  runs: () => 3,
+  available: () => kamAvailable(),
+  rows: () => [
+    { label: 'replication p50 (kdmq→Kamailio | Kamailio→Kamailio)', unit: 'ms', kdmq: 'kd50', kamailio: 'kam50', digits: 3 },
+    { label: 'replication p99 (kdmq→Kamailio | Kamailio→Kamailio)', unit: 'ms', kdmq: 'kd99', kamailio: 'kam99', digits: 3 },
+    { label: 'replication p50 Kamailio→kdmq', unit: 'ms', kdmq: 'k2d50', kamailioNote: 'peer is kdmq', digits: 3 },
+    { label: 'replication p99 Kamailio→kdmq', unit: 'ms', kdmq: 'k2d99', kamailioNote: 'peer is kdmq', digits: 3 },
+  ],
+  run: (ctx) => latencyRun(ctx.quick ? 100 : 300, ctx.log),
+};
+
+// ---------------------------------------------------------------------------------------------
+// startup sync
+
+interface SyncCluster {
+  n: number;
+  a: KdmqProc;
+  b?: KdmqProc;
+  ka: KamailioNode;
+  kb?: KamailioNode;
+  ipB: string;
+  ipKB: string;
+}
+
+async function seedCluster(n: number, log: (m: string) => void): Promise<SyncCluster> {
+  const [ipA, ipB, ipKA, ipKB, ipS1, ipS2] = allocLoopbackIps(6);
+  const shmMb = n > 20_000 ? 512 : 128;
+  const [a, ka] = await Promise.all([
+    startKdmq({ ip: ipA, notificationAddresses: [], pingInterval: 5, extra: KDMQ_EXTRA, logLevel: 'warn' }),
+    startKamailio({ ip: ipKA, notificationAddresses: [], pingInterval: 5, children: 4, usrlocBatch: 50, shmMb, registrarDefaultExpires: 3600 }).catch(async (e) => {
+      throw e;
+    }),
+  ]).catch(async (e) => {
+    throw e;
+  });
+  const t0 = Date.now();
+  const rate = 5000;
+  const [ra, rk] = await Promise.all([
+    startSipp({ target: `${ipA}:5060`, localIp: ipS1, users: n, userPrefix: 'sync', rate, limit: 1000, expires: 3600 }),
+    startSipp({ target: `${ipKA}:5060`, localIp: ipS2, users: n, userPrefix: 'sync', rate, limit: 1000, expires: 3600 }),
+  ]);
+  log(`seeded ${n} on kdmq (${ra.successful} ok) and Kamailio (${rk.successful} ok) in ${Date.now() - t0} ms`);
+  const [ca, cka] = [await kdmqCount(a), await ka.contactCount()];
+  if (ca !== n || cka !== n) {
+    await a.cleanup();
+    await ka.cleanup();
+    throw new Error(`seeding: kdmq ${ca}, Kamailio ${cka} of ${n} (sipp: ${ra.errors.slice(0, 300)} ${rk.errors.slice(0, 300)})`);
+  }
+  return { n, a, ka, ipB, ipKB };
+}
+
+interface SyncResult {
+  ms: number | null;
+  datagrams: number;
+  bytes: number;
+  losses: number;
+}
+
+/** (re)start the joiner with a capture running; measure its sync from the answerer */
+async function measureSync(
+  answerer: string, joiner: string, n: number, start: () => Promise<void>, count: () => Promise<number>,
+): Promise<SyncResult> {
+  const cap = await capture([answerer, joiner]);
+  let final = 0;
+  try {
+    await start();
+    // done when the count reaches n, or once it has not grown for 3 s (losses)
+    let last = -1;
+    let since = Date.now();
+    await waitFor(async () => {
+      final = await count();
+      if (final !== last) {
+        last = final;
+        since = Date.now();
+      }
+      return final >= n || Date.now() - since > 3000;
+    }, { timeoutMs: 120_000, intervalMs: 20, what: `joiner ${joiner} synced ${n}` });
+  } finally {
+    await cap.stop();
+  }
+  const pk = readSipPcap(cap.file);
+  cap.cleanup();
+  const { reqs, ok } = kdmqIndex(pk);
+  const req3 = reqs.find((p) => p.src === joiner && p.dst === answerer && /"action"\s*:\s*3/.test(p.body));
+  const data = new Map<string, SipPacket>();
+  for (const p of reqs) if (p.src === answerer && p.dst === joiner && p.body.includes('"multi"') && !data.has(p.callId)) data.set(p.callId, p);
+  let end = 0;
+  for (const id of data.keys()) {
+    const r = ok.get(id);
+    if (r && r.src === joiner && r.t > end) end = r.t;
+  }
+  return {
+    ms: req3 && end > 0 && final >= n ? end - req3.t : null,
+    datagrams: data.size,
+    bytes: [...data.values()].reduce((s, p) => s + p.bytes, 0),
+    losses: n - final,
+  };
+}
+
+function syncFigure(n: number, id: string, skipQuick?: string): Figure {
+  let c: SyncCluster | undefined;
+  const label = n >= 1000 ? `${n / 1000}k` : String(n);
+  return {
+    id,
+    title: `usrloc startup sync of ${n.toLocaleString('en')} bindings (batch_msg_contacts 50; pcap on lo)`,
+    skipQuick,
+    runs: () => 3,
+    available: () => kamAvailable(),
+    rows: () => [
+      { label: `sync ${label}: first request → last applied`, unit: 'ms', kdmq: 'ms', kamailio: 'kamMs', ...(n >= 100_000 ? { target: { cmp: '<' as const, value: 2000 } } : {}) },
+      { label: `sync ${label}: datagrams`, unit: 'msgs', kdmq: 'dg', kamailio: 'kamDg', digits: 0 },
+      { label: `sync ${label}: bytes`, unit: 'MB', kdmq: 'mb', kamailio: 'kamMb', digits: 2 },
+      { label: `sync ${label}: bindings lost`, unit: 'bindings', kdmq: 'lost', kamailio: 'kamLost', digits: 0, target: { cmp: '<', value: 1 } },
+    ],
+    async run(ctx): Promise<Samples> {
+      try {
+        c ??= await seedCluster(n, ctx.log);
+        const cl = c;
+        const kd = async () => measureSync(cl.a.ip, cl.ipB, n, async () => {
+          if (cl.b) await cl.b.restart();
+          else cl.b = await startKdmq({ ip: cl.ipB, notificationAddresses: [cl.a.dmqUri], pingInterval: 5, extra: KDMQ_EXTRA, logLevel: 'warn' });
+        }, () => kdmqCount(cl.b!));
+        const km = async () => measureSync(cl.ka.ip, cl.ipKB, n, async () => {
+          if (cl.kb) await cl.kb.restart();
+          else cl.kb = await startKamailio({ ip: cl.ipKB, notificationAddresses: [cl.ka.dmqUri], pingInterval: 5, children: 4, usrlocBatch: 50, shmMb: n > 20_000 ? 512 : 128 });
+        }, () => cl.kb!.contactCount());
+        // alternate which goes first
+        let r1: SyncResult;
+        let r2: SyncResult;
+        if (ctx.run % 2 === 0) {
+          r1 = await kd();
+          r2 = await km();
+        } else {
+          r2 = await km();
+          r1 = await kd();
+        }
+        ctx.log(`kdmq: ${JSON.stringify(r1)} kamailio: ${JSON.stringify(r2)}`);
+        return {
+          ms: r1.ms, dg: r1.datagrams, mb: r1.bytes / 1e6, lost: r1.losses,
+          kamMs: r2.ms, kamDg: r2.datagrams, kamMb: r2.bytes / 1e6, kamLost: r2.losses,
+        };
+      } finally {
+        if (c && ctx.run === ctx.runs - 1) {
+          const cl = c;
+          c = undefined;
+          await cl.b?.cleanup();
+          await cl.kb?.cleanup();
+          await cl.a.cleanup();
+          await cl.ka.cleanup();
+        }
+      }
+    },
+  };
+}
+
+export const usrlocSync10kFigure = syncFigure(10_000, 'usrloc-sync-10k');
+export const usrlocSync100kFigure = syncFigure(100_000, 'usrloc-sync-100k', '--quick registers only 10 000');

@@ -1,0 +1,165 @@
+// The benchmark framework: a Figure measures one thing per run and returns named samples
+// (kdmq and, where one exists, the Kamailio counterpart from the same run); runFigure() repeats it
+// (≥ 3 runs), summarize() turns the samples into rows with median [min–max], kdmq/Kamailio ratio,
+// target verdict and a spread warning when (max − min) / median > 30 % (the machine is shared).
+
+/** A sample is a number, or null for "never happened within the bounded wait". */
+export type Sample = number | null;
+export type Samples = Record<string, Sample>;
+
+export interface RunContext {
+  quick: boolean;
+  /** 0-based index of this run of the figure */
+  run: number;
+  runs: number;
+  log(msg: string): void;
+}
+
+export interface Target {
+  /** '>=': higher is better (throughput); '<': lower is better (latency, detection time) */
+  cmp: '>=' | '<';
+  value: number;
+}
+
+/** One table row: which sample keys hold the kdmq and Kamailio values, and how to judge them. */
+export interface RowSpec {
+  label: string;
+  unit: string;
+  kdmq: string;
+  kamailio?: string;
+  /** Shown in place of Kamailio values when there is no counterpart or it differs (e.g. config). */
+  kamailioNote?: string;
+  /** For null samples: "never within this many units" (the bounded wait of each side) */
+  neverAfter?: { kdmq?: number; kamailio?: number };
+  target?: Target;
+  /** Decimals to print (default: 0 for values ≥ 100, else 2) */
+  digits?: number;
+}
+
+export interface Figure {
+  id: string;
+  title: string;
+  /** Skip in quick mode (and say why in the table). */
+  skipQuick?: string;
+  /** Configurations compared etc., printed under the table. */
+  note?(quick: boolean): string;
+  runs(quick: boolean): number;
+  rows(quick: boolean): RowSpec[];
+  /** Optional setup check; return a reason to skip (e.g. Kamailio not installed). */
+  available?(quick: boolean): string | undefined;
+  run(ctx: RunContext): Promise<Samples>;
+}
+
+export interface Stats {
+  n: number;
+  never: number;
+  median: number | null;
+  min: number | null;
+  max: number | null;
+  /** (max − min) / median of the numeric samples */
+  spread: number | null;
+}
+
+export const SPREAD_WARN = 0.3;
+
+export function stats(xs: Sample[]): Stats {
+  const nums = xs.filter((x): x is number => x !== null && Number.isFinite(x)).sort((a, b) => a - b);
+  const never = xs.length - nums.length;
+  if (nums.length === 0) return { n: xs.length, never, median: null, min: null, max: null, spread: null };
+  // "never" counts as +∞ for the median: with most runs never, the median is never.
+  const all = [...nums, ...Array<number>(never).fill(Infinity)];
+  const mid = all.length >> 1;
+  const median = all.length % 2 ? all[mid] : (all[mid - 1] + all[mid]) / 2;
+  const min = nums[0];
+  const max = never > 0 ? Infinity : nums[nums.length - 1];
+  const med = Number.isFinite(median) ? median : null;
+  const spread = med !== null && Number.isFinite(max) && med !== 0 ? (max - min) / med : null;
+  return { n: xs.length, never, median: med, min, max: Number.isFinite(max) ? max : null, spread };
+}
+
+export interface RowResult {
+  figure: string;
+  label: string;
+  unit: string;
+  kdmq: Stats;
+  kdmqSamples: Sample[];
+  kamailio?: Stats;
+  kamailioSamples?: Sample[];
+  kamailioNote?: string;
+  neverAfter?: { kdmq?: number; kamailio?: number };
+  /** kdmq median / Kamailio median */
+  ratio: number | null;
+  target?: Target;
+  verdict: string;
+  wideSpread: boolean;
+  digits?: number;
+  skipped?: string;
+}
+
+export interface FigureResult {
+  id: string;
+  title: string;
+  runs: Samples[];
+  errors: string[];
+  rows: RowResult[];
+  note?: string;
+  skipped?: string;
+  wallSeconds: number;
+}
+
+function verdictOf(s: Stats, t: Target | undefined): string {
+  if (!t) return 'info';
+  if (s.n === 0) return 'no data';
+  if (s.median === null) return t.cmp === '<' ? 'FAIL (never)' : 'no data';
+  const ok = t.cmp === '>=' ? s.median >= t.value : s.median < t.value;
+  return ok ? 'PASS' : 'FAIL';
+}
+
+export function summarize(fig: Figure, quick: boolean, runs: Samples[]): RowResult[] {
+  return fig.rows(quick).map((r) => {
+    const ks = runs.map((x) => x[r.kdmq]).filter((x) => x !== undefined);
+    const kdmq = stats(ks);
+    const ms = r.kamailio ? runs.map((x) => x[r.kamailio!]).filter((x) => x !== undefined) : undefined;
+    const kam = ms ? stats(ms) : undefined;
+    const ratio = kam && kam.median !== null && kdmq.median !== null && kam.median !== 0 ? kdmq.median / kam.median : null;
+    const wide = [kdmq, kam].some((s) => s !== undefined && s.spread !== null && s.spread > SPREAD_WARN);
+    return {
+      figure: fig.id, label: r.label, unit: r.unit, kdmq, kdmqSamples: ks, kamailio: kam, kamailioSamples: ms,
+      kamailioNote: r.kamailioNote, neverAfter: r.neverAfter, ratio, target: r.target,
+      verdict: verdictOf(kdmq, r.target), wideSpread: wide, digits: r.digits,
+    };
+  });
+}
+
+/** Run a figure `runs` times; a failed run is recorded and the others still count. */
+export async function runFigure(fig: Figure, quick: boolean, log: (m: string) => void): Promise<FigureResult> {
+  const t0 = performance.now();
+  const base = { id: fig.id, title: fig.title, note: fig.note?.(quick), runs: [] as Samples[], errors: [] as string[] };
+  const skip = quick && fig.skipQuick ? fig.skipQuick : fig.available?.(quick);
+  if (skip) {
+    const rows = summarize(fig, quick, []).map((r) => ({ ...r, skipped: skip, verdict: 'skipped' }));
+    return { ...base, rows, skipped: skip, wallSeconds: 0 };
+  }
+  const n = fig.runs(quick);
+  if (n < 3) throw new Error(`figure ${fig.id}: ${n} runs; every figure runs at least 3 times`);
+  for (let i = 0; i < n; i++) {
+    log(`[${fig.id}] run ${i + 1}/${n}`);
+    try {
+      const s = await fig.run({ quick, run: i, runs: n, log: (m) => log(`[${fig.id} ${i + 1}/${n}] ${m}`) });
+      log(`[${fig.id}] run ${i + 1}: ${Object.entries(s).map(([k, v]) => `${k}=${fmtNum(v)}`).join(' ')}`);
+      base.runs.push(s);
+    } catch (e) {
+      const msg = `run ${i + 1}: ${(e as Error).stack ?? String(e)}`;
+      log(`[${fig.id}] FAILED ${msg}`);
+      base.errors.push(msg);
+    }
+  }
+  return { ...base, rows: summarize(fig, quick, base.runs), wallSeconds: (performance.now() - t0) / 1000 };
+}
+
+export function fmtNum(v: number | null | undefined, digits?: number): string {
+  if (v === null || v === undefined) return 'never';
+  if (!Number.isFinite(v)) return 'never';
+  const d = digits ?? (Math.abs(v) >= 100 ? 0 : 2);
+  return v.toLocaleString('en', { minimumFractionDigits: d, maximumFractionDigits: d });
+}

@@ -1,0 +1,155 @@
+// Prometheus metrics for `GET /metrics` on the RPC listener (docs/metrics.md), with prom-client.
+// Almost everything is read at scrape time by collect() callbacks from counters the node already
+// keeps (node.kdmq.stats, node.router.stats, node.counters, the transaction layer's stats, the
+// usrloc and htable channels' stats, store sizes); a registry per node, never the global one.
+//
+// Two histograms need events rather than counters:
+// - kdmq_request_duration_seconds{channel}: KDMQ request → final response round trip, per
+//   channel (the replication lag a sender sees: sent → applied and answered by the peer). It is
+//   observed by wrapping the node's KDMQ client's send() (the `done` callback).
+// - kdmq_sync_duration_seconds{channel,role="answer"}: how long answering one sync request took
+//   (first batch sent → last batch answered), taken from the "usrloc sync answer finished" event
+//   on the Log port (observeLog wraps a Log).
+
+import client from 'prom-client';
+import type { KdmqNode } from '../actors/create-system.ts';
+import type { App } from '../app/install.ts';
+import type { Log } from '../ports/log.ts';
+import type { StatusChange } from '../actors/node-list.ts';
+
+const STATUSES = ['active', 'pending', 'disabled', 'timeout'] as const;
+
+export interface NodeMetrics {
+  readonly registry: client.Registry;
+  /** the text exposition (Prometheus format 0.0.4) */
+  text(): Promise<string>;
+  readonly contentType: string;
+  /** a Log that forwards to `inner` and turns sync events into observations */
+  observeLog(inner: Log): Log;
+  /** attach to a node (once the node and app exist) */
+  attach(node: KdmqNode, app: App, now: () => number): void;
+  stop(): void;
+}
+
+export function createMetrics(opts: { defaultMetrics?: boolean } = {}): NodeMetrics {
+  const registry = new client.Registry();
+  let node: KdmqNode | null = null;
+  let app: App | null = null;
+  if (opts.defaultMetrics !== false) client.collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 });
+
+  const reg = [registry];
+  /** a counter whose value is read from somewhere at scrape time */
+  const readCounter = (name: string, help: string, labelNames: string[], read: () => Array<[Record<string, string>, number]>) =>
+    new client.Counter({
+      name, help, labelNames, registers: reg,
+      collect() {
+        this.reset();
+        for (const [labels, v] of read()) if (v > 0) this.inc(labels, v);
+      },
+    });
+  const readGauge = (name: string, help: string, labelNames: string[], read: () => Array<[Record<string, string>, number]>) =>
+    new client.Gauge({
+      name, help, labelNames, registers: reg,
+      collect() {
+        this.reset();
+        for (const [labels, v] of read()) this.set(labels, v);
+      },
+    });
+  const perChannel = (o: Record<string, number> | undefined): Array<[Record<string, string>, number]> =>
+    Object.entries(o ?? {}).map(([channel, v]) => [{ channel }, v]);
+  const one = (v: number | undefined): Array<[Record<string, string>, number]> => (v === undefined ? [] : [[{}, v]]);
+
+  readGauge('kdmq_nodes', 'Nodes in this node\'s DMQ node list by status (the local node not counted)', ['status'], () => {
+    if (!node) return [];
+    const views = node.list.peers();
+    return STATUSES.map((s) => [{ status: s }, views.filter((v) => v.status === s).length]);
+  });
+  readGauge('kdmq_usrloc_bindings', 'Contacts (bindings) in the location table', [], () => one(app?.registrar.store.contactCount()));
+  readGauge('kdmq_usrloc_aors', 'AoRs with at least one binding in the location table', [], () => one(app?.registrar.store.aors.size));
+  readGauge('kdmq_usrloc_tombstones', 'Deleted/expired bindings remembered as tombstones', [], () => one(app?.registrar.store.tombstoneCount()));
+  readGauge('kdmq_htable_items', 'Items per hash table', ['table'], () => (app ? app.htable.store.stats().map((t) => [{ table: t.name }, t.all]) : []));
+
+  readCounter('kdmq_requests_sent_total', 'KDMQ requests sent (new transactions, retransmissions not counted), per channel', ['channel'], () => perChannel(node?.kdmq.stats.sent));
+  readCounter('kdmq_requests_answered_total', 'KDMQ requests that got a final response, per channel', ['channel'], () => perChannel(node?.kdmq.stats.answered));
+  readCounter('kdmq_requests_timed_out_total', 'KDMQ requests that timed out (timer F), per channel', ['channel'], () => perChannel(node?.kdmq.stats.timedOut));
+  readCounter('kdmq_requests_received_total', 'KDMQ requests received (new transactions), per channel (Request-URI user)', ['channel'], () => perChannel(node?.router.stats.received));
+  readCounter('kdmq_sip_retransmissions_sent_total', 'SIP request retransmissions sent (timer E) and responses re-sent to retransmitted requests, all channels', [], () => one(node?.transactionStats()?.retransmissionsSent));
+  readCounter('kdmq_sip_retransmissions_absorbed_total', 'Retransmitted requests/responses absorbed by the transaction layer', [], () => one(node?.transactionStats()?.retransmissionsAbsorbed));
+  readCounter('kdmq_sip_parse_errors_total', 'SIP messages that did not parse or validate', [], () => one(node?.transactionStats()?.parseErrors));
+  readCounter('kdmq_sip_bad_requests_total', 'Requests answered 400 Bad Request by the transaction layer', [], () => one(node?.transactionStats()?.badRequests400));
+  readCounter('kdmq_sip_unanswerable_total', 'Broken requests dropped because no response could be formed', [], () => one(node?.transactionStats()?.unanswerable));
+  readCounter('kdmq_dmq_bad_bodies_total', 'KDMQ bodies a data channel refused (400/500), per channel', ['channel'], () => [
+    [{ channel: 'usrloc' }, app?.usrloc.stats.badBodies ?? 0],
+    [{ channel: 'htable' }, app?.htable.channel?.stats.rejected ?? 0],
+  ]);
+  readCounter('kdmq_rejected_senders_total', 'KDMQ requests refused with 403 (outside dmq.allow, or data from a node not active)', [], () => one(node?.counters.rejectedSenders));
+  readCounter('kdmq_unknown_channel_total', 'KDMQ requests for a channel this node does not have (404)', [], () => one(node?.counters.unknownChannel));
+  readCounter('kdmq_bad_node_lines_total', 'Node-list lines that did not parse', [], () => one(node?.counters.badNodeLines));
+  readCounter('kdmq_usrloc_applied_total', 'Replicated usrloc changes applied', [], () => one(app?.usrloc.stats.applied));
+  readCounter('kdmq_usrloc_stale_total', 'Replicated usrloc changes not applied (older, tombstoned or expired)', [], () => one(app?.usrloc.stats.stale));
+  readCounter('kdmq_htable_applied_total', 'Replicated htable actions applied (plus sync cells)', [], () => one(app?.htable.channel ? app.htable.channel.stats.applied + app.htable.channel.stats.cellsApplied : undefined));
+  readCounter('kdmq_sync_requests_answered_total', 'Sync requests answered, per channel', ['channel'], () => [
+    [{ channel: 'usrloc' }, app?.usrloc.stats.syncRequestsAnswered ?? 0],
+    [{ channel: 'htable' }, app?.htable.channel?.stats.syncRequests ?? 0],
+  ]);
+  readGauge('kdmq_kdmq_in_flight', 'KDMQ requests awaiting their outcome', [], () => one(node?.kdmq.inFlight()));
+  readGauge('kdmq_uptime_seconds', 'Seconds since the node started', [], () => (node && nowFn ? [[{}, (nowFn() - node.startedAt) / 1000]] : []));
+
+  const membership = new client.Counter({ name: 'kdmq_membership_changes_total', help: 'Node status changes seen by this node, by new status', labelNames: ['to'], registers: reg });
+  const rtt = new client.Histogram({
+    name: 'kdmq_request_duration_seconds',
+    help: 'KDMQ request to final response round trip, per channel (time-outs excluded)',
+    labelNames: ['channel'],
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 32],
+    registers: reg,
+  });
+  const sync = new client.Histogram({
+    name: 'kdmq_sync_duration_seconds',
+    help: 'Time to answer one sync request (first batch sent to last batch answered)',
+    labelNames: ['channel', 'role'],
+    buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60],
+    registers: reg,
+  });
+
+  let nowFn: (() => number) | null = null;
+  let detached = false;
+  return {
+    registry,
+    contentType: registry.contentType,
+    text: () => registry.metrics(),
+    observeLog(inner: Log): Log {
+      return {
+        log(level, msg, fields) {
+          if (msg === 'usrloc sync answer finished' && typeof fields?.ms === 'number') sync.observe({ channel: 'usrloc', role: 'answer' }, fields.ms / 1000);
+          inner.log(level, msg, fields);
+        },
+      };
+    },
+    attach(n, a, now) {
+      node = n;
+      app = a;
+      nowFn = now;
+      n.onStatusChange((c: StatusChange) => {
+        if (!detached) membership.inc({ to: c.to });
+      });
+      // wrap send() of this node's KDMQ client to time each request to its outcome
+      const k = n.kdmq;
+      const send = k.send.bind(k);
+      k.send = (m) => {
+        const t0 = now();
+        const done = m.done;
+        send({
+          ...m,
+          done: (r) => {
+            if (r.code !== 408) rtt.observe({ channel: m.channel }, (now() - t0) / 1000);
+            done?.(r);
+          },
+        });
+      };
+    },
+    stop() {
+      detached = true;
+      registry.clear();
+    },
+  };
+}

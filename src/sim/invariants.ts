@@ -1,0 +1,178 @@
+// The model checker's invariants, one checker function each, as listed in specs/invariants.md
+// (INV-01…INV-10). Each returns null when the invariant holds, else one line saying why. Safety
+// checkers look at one observed event; liveness checkers look at every live node after the quiet
+// period. The monitor (src/sim/monitor.ts) calls them; tests may call them directly.
+
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { StatusChange, NodeView } from '../actors/node-list.ts';
+import { compareVersions, type BindingVersion } from '../actors/binding-machine.ts';
+import { isSafeNodeListBody } from '../dmq/node-list.ts';
+import type { BindingChange } from '../registrar/store.ts';
+import type { UsrlocContact } from '../dmq/usrloc-body.ts';
+
+export type InvariantKind = 'safety' | 'liveness';
+export interface Violation {
+  inv: string;
+  kind: InvariantKind;
+  /** shared virtual time, ms */
+  at: number;
+  node?: number;
+  detail: string;
+}
+
+export const INVARIANTS: Record<string, { kind: InvariantKind; title: string }> = {
+  'INV-01': { kind: 'safety', title: 'every node-status change is a row of specs/membership.md' },
+  'INV-02': { kind: 'safety', title: 'each node lists itself exactly once' },
+  'INV-03': { kind: 'safety', title: 'no data KDMQ from a sender outside the node list is applied' },
+  'INV-04': { kind: 'safety', title: "a binding's CSeq never goes backwards (per ruid + Call-ID, per node)" },
+  'INV-05': { kind: 'safety', title: 'a deleted binding is not resurrected by an older replicated update' },
+  'INV-06': { kind: 'safety', title: 'no datagram over 60 000 bytes of body or 65 535 bytes in total' },
+  'INV-07': { kind: 'safety', title: 'every node-list body on the wire is safe for Kamailio 5.6.3' },
+  'INV-08': { kind: 'liveness', title: 'after the quiet period every live node lists every other live node active' },
+  'INV-09': { kind: 'liveness', title: 'after the quiet period all live nodes hold the same bindings' },
+  'INV-10': { kind: 'liveness', title: 'after the quiet period all live nodes hold the same htable items' },
+};
+
+export interface MembershipRow {
+  id: string;
+  from: string;
+  trigger: string;
+  to: string;
+}
+
+let rowsCache: MembershipRow[] | null = null;
+/** the transition rows of specs/membership.md (M01…) */
+export function membershipRows(): MembershipRow[] {
+  if (rowsCache) return rowsCache;
+  const path = fileURLToPath(new URL('../../specs/membership.md', import.meta.url));
+  const rows: MembershipRow[] = [];
+  for (const line of readFileSync(path, 'utf8').split('\n')) {
+    const m = /^\|\s*(M\d+)\s*\|(.*)\|\s*$/.exec(line);
+    if (!m) continue;
+    const [from, trigger, , to] = m[2].split('|').map((c) => c.trim());
+    rows.push({ id: m[1], from, trigger, to });
+  }
+  return (rowsCache = rows);
+}
+
+const TRIGGER: Record<string, string> = {
+  'node.listed': 'listed:', 'node.replied': 'replied', 'node.heard': 'heard', 'node.timedOut': 'timedOut', 'node.remove': 'remove',
+};
+
+/** INV-01: a change (from ≠ to) must be some row with that from, trigger kind and to; creations (from removed) are rows C1–C4 */
+export function checkStatusChange(c: StatusChange, rows = membershipRows()): string | null {
+  if (c.from === 'removed') return c.to === 'removed' ? `${c.key}: created as removed` : null;
+  const t = TRIGGER[c.event] ?? '?';
+  const ok = rows.some((r) => r.from === c.from && r.to === c.to && (t.endsWith(':') ? r.trigger.startsWith(t) : r.trigger === t));
+  return ok ? null : `${c.key}: ${c.from} → ${c.to} on ${c.event} is no row of specs/membership.md`;
+}
+
+/** INV-02 */
+export function checkSelfListed(views: readonly NodeView[], localKey: string): string | null {
+  const self = views.filter((v) => v.key === localKey || v.local);
+  if (self.length !== 1) return `lists itself ${self.length} times`;
+  if (self[0].status !== 'active') return `lists itself ${self[0].status}`;
+  return null;
+}
+
+/** INV-03: called when a data channel is about to apply a KDMQ */
+export function checkDataSender(channel: string, senderKey: string, status: string | undefined, isLocal: boolean): string | null {
+  if (isLocal) return `${channel} data from itself (${senderKey}) applied`;
+  if (status !== 'active') return `${channel} data from ${senderKey} (${status ?? 'not listed'}) applied`;
+  return null;
+}
+
+/** INV-04: `last` maps ruid|Call-ID → highest CSeq stored so far on this node */
+export function checkCseqMonotonic(last: Map<string, number>, c: BindingChange): string | null {
+  if (c.kind !== 'insert' && c.kind !== 'update') return null;
+  const k = `${c.contact.ruid}|${c.contact.callid}`;
+  const before = last.get(k);
+  if (before === undefined || c.contact.cseq >= before) {
+    last.set(k, c.contact.cseq);
+    return null;
+  }
+  return `${c.contact.aor} ${c.contact.c} (${c.contact.ruid}): CSeq ${before} → ${c.contact.cseq} by a ${c.origin} ${c.kind}`;
+}
+
+export const versionOfRecord = (r: UsrlocContact): BindingVersion => ({
+  callId: r.callid, cseq: r.cseq, lastModified: r.last_modified, ruid: r.ruid, expires: r.expires,
+});
+
+/** INV-05: `deletes` maps ruid and aor+contact → the newest delete seen on this node */
+export function checkNoResurrection(deletes: Map<string, BindingVersion>, c: BindingChange): string | null {
+  const r = c.contact;
+  const keys = [`r:${r.ruid}`, `c:${r.aor}\n${r.c}`];
+  const v = versionOfRecord(r);
+  if (c.kind === 'delete') {
+    for (const k of keys) {
+      const d = deletes.get(k);
+      if (!d || compareVersions(v, d) > 0) deletes.set(k, v);
+    }
+    return null;
+  }
+  if (c.origin !== 'replicated' || (c.kind !== 'insert' && c.kind !== 'update')) return null;
+  for (const k of keys) {
+    const d = deletes.get(k);
+    if (d && compareVersions(v, d) <= 0) {
+      return `${r.aor} ${r.c}: deleted at (${d.callId} ${d.cseq}), then a replicated ${c.kind} of older (${r.callid} ${r.cseq}) applied`;
+    }
+  }
+  return null;
+}
+
+/** INV-06: sizes of one datagram (body = after the first blank line) */
+export function checkDatagramSize(total: number, body: number): string | null {
+  if (total > 65_535) return `datagram of ${total} bytes`;
+  if (body > 60_000) return `body of ${body} bytes`;
+  return null;
+}
+
+/** INV-07: a notification_peer KDMQ, or any 200 reply with a body, must carry a safe node list */
+export function checkNodeListOnWire(text: string): string | null {
+  const isNotify = text.startsWith('KDMQ sip:notification_peer@');
+  const is200 = text.startsWith('SIP/2.0 200');
+  if (!isNotify && !is200) return null;
+  const sep = text.indexOf('\r\n\r\n');
+  const body = sep < 0 ? '' : text.slice(sep + 4);
+  if (is200 && body === '') return null;
+  return isSafeNodeListBody(body) ? null : `unsafe node-list body in ${isNotify ? 'KDMQ' : '200'}: ${JSON.stringify(body.slice(-80))}`;
+}
+
+/** INV-08: `lists[i]` = node i's views; `live` = the keys of live nodes */
+export function checkMembershipConverged(live: Array<{ key: string; views: readonly NodeView[] }>): string | null {
+  for (const n of live) {
+    for (const o of live) {
+      if (o.key === n.key) continue;
+      const v = n.views.find((x) => x.key === o.key);
+      if (v?.status !== 'active') return `${n.key} lists ${o.key} as ${v?.status ?? 'absent'}`;
+    }
+  }
+  return null;
+}
+
+/** INV-09: bindings (usrloc records) per live node; records expiring before `stableSec` are ignored */
+export function checkBindingsConverged(stores: Array<{ key: string; records: UsrlocContact[] }>, stableSec: number): string | null {
+  const canon = (rs: UsrlocContact[]) =>
+    rs.filter((r) => r.expires === 0 || r.expires > stableSec).map((r) => JSON.stringify(r)).sort();
+  return firstDifference(stores.map((s) => ({ key: s.key, items: canon(s.records) })), 'binding');
+}
+
+/** INV-10: htable items (table, name, value) per live node */
+export function checkHtableConverged(stores: Array<{ key: string; items: string[] }>): string | null {
+  return firstDifference(stores.map((s) => ({ key: s.key, items: [...s.items].sort() })), 'htable item');
+}
+
+function firstDifference(xs: Array<{ key: string; items: string[] }>, what: string): string | null {
+  if (xs.length < 2) return null;
+  const [a, ...rest] = xs;
+  const sa = new Set(a.items);
+  for (const b of rest) {
+    const sb = new Set(b.items);
+    const onlyA = a.items.find((x) => !sb.has(x));
+    if (onlyA) return `${what} on ${a.key} but not on ${b.key}: ${onlyA.slice(0, 200)}`;
+    const onlyB = b.items.find((x) => !sa.has(x));
+    if (onlyB) return `${what} on ${b.key} but not on ${a.key}: ${onlyB.slice(0, 200)}`;
+  }
+  return null;
+}

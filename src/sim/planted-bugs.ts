@@ -1,0 +1,37 @@
+// Test-only switches that plant known bugs in production code, so tests can prove the model
+// checker (`kdmq check`, src/sim/check.ts) finds each one and shrinks it. Production code never
+// adds to the set; every place that reads it is one line commented
+// "test-only switch, see src/sim/planted-bugs.ts". Process-global on purpose: the sim is one process.
+
+export type PlantedBug =
+  /** src/registrar/store.ts entomb(): deletes leave no tombstone (a late update resurrects) */
+  | 'forget-tombstones'
+  /** src/actors/router.ts: data KDMQs from nodes not active in the list are applied */
+  | 'accept-unknown-senders'
+  /** src/registrar/store.ts update(): the binding machine's version guard is skipped */
+  | 'no-cseq-guard'
+  /** src/actors/node-machine.ts: disabled + listed:active → active (not a row of membership.md) */
+  | 'gossip-revives-disabled'
+  /** src/dmq/node-list.ts formatNodeList(): the last line has no CRLF (freezes Kamailio 5.6.3) */
+  | 'node-list-no-crlf';
+
+export const PLANTED_BUGS: readonly PlantedBug[] = [
+  'forget-tombstones',
+  'accept-unknown-senders',
+  'no-cseq-guard',
+  'gossip-revives-disabled',
+  'node-list-no-crlf',
+];
+
+/** the bugs planted right now; empty in production */
+export const plantedBugs = new Set<PlantedBug>();
+
+/** run `fn` with `bugs` planted, then remove them again */
+export async function withPlantedBugs<T>(bugs: PlantedBug[], fn: () => Promise<T>): Promise<T> {
+  for (const b of bugs) plantedBugs.add(b);
+  try {
+    return await fn();
+  } finally {
+    for (const b of bugs) plantedBugs.delete(b);
+  }
+}

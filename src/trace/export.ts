@@ -1,0 +1,127 @@
+// `kdmq trace export`: a trace → a classic pcap (µs) tshark reads. Link type Ethernet or Linux
+// SLL; IPv4 or IPv6 + UDP with correct lengths and checksums. Node traces export their in and out
+// datagrams; large datagrams are written as one IP packet (no fragmentation, snaplen 262144).
+
+import { parseEp, unb64, type Trace } from './format.ts';
+
+export type ExportLink = 'ethernet' | 'sll';
+
+function ipBytes(host: string): Uint8Array {
+  if (!host.includes(':')) return new Uint8Array(host.split('.').map(Number));
+  const [a, b = ''] = host.split('::');
+  const pa = a ? a.split(':') : [];
+  const pb = host.includes('::') ? (b ? b.split(':') : []) : [];
+  const groups = [...pa, ...Array(8 - pa.length - pb.length).fill('0'), ...pb];
+  const out = new Uint8Array(16);
+  groups.forEach((g, i) => {
+    const v = parseInt(g || '0', 16);
+    out[2 * i] = v >> 8;
+    out[2 * i + 1] = v & 255;
+  });
+  return out;
+}
+
+function sum16(parts: Uint8Array[], init = 0): number {
+  let s = init;
+  for (const p of parts) {
+    for (let i = 0; i < p.length; i += 2) s += (p[i] << 8) | (i + 1 < p.length ? p[i + 1] : 0);
+  }
+  while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
+  return s;
+}
+
+function packet(src: Uint8Array, dst: Uint8Array, sport: number, dport: number, payload: Uint8Array, id: number): Uint8Array {
+  const v6 = src.length === 16;
+  const udpLen = 8 + payload.length;
+  const udp = new Uint8Array(udpLen);
+  const dv = new DataView(udp.buffer);
+  dv.setUint16(0, sport);
+  dv.setUint16(2, dport);
+  dv.setUint16(4, udpLen & 0xffff);
+  udp.set(payload, 8);
+  const pseudo = new Uint8Array(v6 ? 40 : 12);
+  pseudo.set(src, 0);
+  pseudo.set(dst, src.length);
+  if (v6) new DataView(pseudo.buffer).setUint32(32, udpLen), (pseudo[39] = 17);
+  else (pseudo[9] = 17), new DataView(pseudo.buffer).setUint16(10, udpLen & 0xffff);
+  const ck = 0xffff - sum16([pseudo, udp]);
+  dv.setUint16(6, ck === 0 ? 0xffff : ck);
+  const hdr = new Uint8Array(v6 ? 40 : 20);
+  const h = new DataView(hdr.buffer);
+  if (v6) {
+    hdr[0] = 0x60;
+    h.setUint16(4, udpLen & 0xffff);
+    hdr[6] = 17;
+    hdr[7] = 64;
+    hdr.set(src, 8);
+    hdr.set(dst, 24);
+  } else {
+    hdr[0] = 0x45;
+    h.setUint16(2, (20 + udpLen) & 0xffff);
+    h.setUint16(4, id & 0xffff);
+    hdr[6] = 0x40; // DF
+    hdr[8] = 64;
+    hdr[9] = 17;
+    hdr.set(src, 12);
+    hdr.set(dst, 16);
+    h.setUint16(10, 0xffff - sum16([hdr]));
+  }
+  const out = new Uint8Array(hdr.length + udpLen);
+  out.set(hdr);
+  out.set(udp, hdr.length);
+  return out;
+}
+
+function linkHeader(link: ExportLink, v6: boolean): Uint8Array {
+  const etype = v6 ? 0x86dd : 0x0800;
+  if (link === 'ethernet') {
+    const e = new Uint8Array(14);
+    e[11] = 1; // src MAC 00:..:01, dst 00:..:00
+    e[12] = etype >> 8;
+    e[13] = etype & 255;
+    return e;
+  }
+  const s = new Uint8Array(16);
+  s[1] = 0; // packet type: to us
+  s[3] = 772; // ARPHRD_LOOPBACK (low byte)
+  s[2] = 772 >> 8;
+  s[5] = 6;
+  s[14] = etype >> 8;
+  s[15] = etype & 255;
+  return s;
+}
+
+export function exportPcap(trace: Trace, link: ExportLink = 'ethernet'): Uint8Array {
+  const chunks: Uint8Array[] = [];
+  const g = new DataView(new ArrayBuffer(24));
+  g.setUint32(0, 0xa1b2c3d4, true);
+  g.setUint16(4, 2, true);
+  g.setUint16(6, 4, true);
+  g.setUint32(16, 262_144, true);
+  g.setUint32(20, link === 'ethernet' ? 1 : 113, true);
+  chunks.push(new Uint8Array(g.buffer));
+  let id = 1;
+  for (const r of trace.records) {
+    let from: string;
+    let to: string;
+    if (r.r === 'dgram') [from, to] = [r.from, r.to];
+    else if (r.r === 'in') [from, to] = [r.remote, r.local];
+    else if (r.r === 'out') [from, to] = [r.local, r.remote];
+    else continue;
+    const a = parseEp(from)!;
+    const b = parseEp(to)!;
+    const src = ipBytes(a.host);
+    const dst = ipBytes(b.host);
+    if (src.length !== dst.length) continue;
+    const ip = packet(src, dst, a.port, b.port, unb64(r.data), id++);
+    const lh = linkHeader(link, src.length === 16);
+    const rec = new DataView(new ArrayBuffer(16));
+    const us = Math.round(r.t * 1000);
+    rec.setUint32(0, Math.floor(us / 1e6), true);
+    rec.setUint32(4, us % 1e6, true);
+    rec.setUint32(8, lh.length + ip.length, true);
+    rec.setUint32(12, lh.length + ip.length, true);
+    chunks.push(new Uint8Array(rec.buffer), lh, ip);
+  }
+  return Buffer.concat(chunks);
+}

@@ -40,7 +40,7 @@ const exConfig = (i: number, ip: string) => ({
 
 async function formed(w: World, nodes: number[]): Promise<void> {
   for (const i of nodes) await w.join(i);
-  await w.run(1500);
+  await w.run(300);
 }
 
 export const SCENARIOS: Record<string, Scenario> = {

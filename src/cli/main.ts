@@ -3,6 +3,7 @@
 
 import { serve } from './serve.ts';
 import { ctl } from './ctl.ts';
+import { check, CHECK_USAGE } from './check.ts';
 import { replay } from './replay.ts';
 import { trace } from './trace.ts';
 
@@ -28,6 +29,8 @@ export async function main(argv: string[]): Promise<number> {
       return serve(rest);
     case 'ctl':
       return ctl(rest);
+    case 'check':
+      return check(rest);
     case 'replay':
       return replay(rest);
     case 'trace':

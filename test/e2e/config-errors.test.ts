@@ -24,7 +24,8 @@ async function expectRefusal(
   expect(r.stdout).not.toContain('kdmq ready');
 }
 
-describe.concurrent('kdmq serve: configuration errors exit 2 with one line', () => {
+// generous time-out: each case starts a process (tsx), and the machine may be busy
+describe.concurrent('kdmq serve: configuration errors exit 2 with one line', { timeout: 120_000 }, () => {
   it('missing config file', async ({ expect }) => {
     await expectRefusal(expect, ['--config', '/nonexistent/kdmq-e2e/node.yaml'], undefined,
       /^kdmq serve: cannot read config file \/nonexistent\/kdmq-e2e\/node\.yaml: ENOENT$/);

@@ -40,6 +40,8 @@ export interface KdmqProc {
   stderr(): string;
   /** null while running */
   exit(): Exit | null;
+  /** Date.now() when the process exited (the 'exit' event), null while running */
+  exitedAt(): number | null;
   exited: Promise<Exit>;
   /** SIGKILL by PID if still running, remove the temp dir; safe to call twice */
   kill(): Promise<void>;
@@ -59,6 +61,8 @@ export function startKdmq(args: string[], config?: string): KdmqProc {
   let out = '';
   let err = '';
   let ex: Exit | null = null;
+  let exitedAt: number | null = null;
+  child.once('exit', () => (exitedAt = Date.now()));
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   const exited = new Promise<Exit>((resolve) =>
@@ -74,6 +78,7 @@ export function startKdmq(args: string[], config?: string): KdmqProc {
     stdout: () => out,
     stderr: () => err,
     exit: () => ex,
+    exitedAt: () => exitedAt,
     exited,
     async kill() {
       if (ex === null && pidAlive(pid)) process.kill(pid, 'SIGKILL');
@@ -84,7 +89,7 @@ export function startKdmq(args: string[], config?: string): KdmqProc {
 }
 
 /** Run a short-lived `kdmq` command to its end (killed by PID after `timeoutMs`). */
-export async function runKdmq(args: string[], config?: string, timeoutMs = 15_000): Promise<Exit & { stdout: string; stderr: string }> {
+export async function runKdmq(args: string[], config?: string, timeoutMs = 60_000): Promise<Exit & { stdout: string; stderr: string }> {
   const p = startKdmq(args, config);
   const timer = setTimeout(() => void p.kill(), timeoutMs);
   try {
@@ -165,7 +170,7 @@ export class SipClient {
         const r = this.responses(callId);
         return r.length >= count ? r : undefined;
       },
-      { what: `${count} response(s) to Call-ID ${callId} on ${host}:${port}`, timeoutMs: 5000, intervalMs: 20 },
+      { what: `${count} response(s) to Call-ID ${callId} on ${host}:${port}`, timeoutMs: 15_000, intervalMs: 20 },
     );
   }
 

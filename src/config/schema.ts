@@ -53,7 +53,7 @@ export const schema: Record<string, Field> = {
       t1: f({ kind: 'int', min: 1 }, 500, 'RFC 3261 T1 in ms', 'tm retr_timer1'),
       t2: f({ kind: 'int', min: 1 }, 4000, 'RFC 3261 T2 in ms', 'tm retr_timer2'),
       t4: f({ kind: 'int', min: 1 }, 5000, 'RFC 3261 T4 in ms', undefined),
-      kdmq_timeout: f({ kind: 'int', min: 1 }, 0, 'ms until a KDMQ times out (0 = 64*T1, i.e. 32 s)', 'tm fr_timer'),
+      kdmq_timeout: f({ kind: 'int', min: 0 }, 0, 'ms until a KDMQ times out (0 = 64*T1, i.e. 32 s)', 'tm fr_timer'),
     },
     'SIP transaction timers',
   ),

@@ -35,10 +35,36 @@ export class NotificationCycle {
   private joined = false;
   private leaving = false;
 
-  constructor(private readonly d: CycleDeps) {}
+  /** our list body, rebuilt only after a membership change (pings send it to every peer) */
+  private cachedBody: string | null = null;
+  /** recently parsed bodies: every peer sends the same list each round */
+  private readonly parsed = new Map<string, ReturnType<typeof parseNodeList>>();
+
+  constructor(private readonly d: CycleDeps) {
+    d.list.onChange(() => {
+      this.cachedBody = null;
+    });
+  }
+
+  private parse(body: string): ReturnType<typeof parseNodeList> {
+    let p = this.parsed.get(body);
+    if (p === undefined) {
+      p = parseNodeList(body);
+      if (this.parsed.size >= 64) this.parsed.delete(this.parsed.keys().next().value as string);
+      this.parsed.set(body, p);
+    }
+    return p;
+  }
 
   /** our list: local + active nodes; the local line says `disabled` when leaving */
   body(localStatus: NodeStatus = 'active'): string {
+    if (localStatus === 'active' && this.cachedBody !== null) return this.cachedBody;
+    const b = this.buildBody(localStatus);
+    if (localStatus === 'active') this.cachedBody = b;
+    return b;
+  }
+
+  private buildBody(localStatus: NodeStatus): string {
     const lines = this.d.list
       .views()
       .filter((v) => v.local || v.status === 'active')
@@ -141,7 +167,7 @@ export class NotificationCycle {
 
   /** §2.4 step 2: merge lines, return how many were new or changed */
   merge(body: string, sender: NodeId | null): number {
-    const { nodes, bad } = parseNodeList(body);
+    const { nodes, bad } = this.parse(body);
     this.d.counters.badNodeLines += bad.length;
     const at = this.d.clock.now();
     let news = 0;

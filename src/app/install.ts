@@ -20,6 +20,8 @@ export interface App {
   registrar: Registrar;
   usrloc: UsrlocChannel;
   htable: { store: HtableStore; channel: HtableChannel | null };
+  /** stop the applications' timers (expiry wheel, htable purge) */
+  stop(): void;
 }
 
 export interface InstallOptions {
@@ -46,7 +48,15 @@ export function installApp(node: KdmqNode, o: InstallOptions): App {
   if (node.config.dmq_usrloc.enable) node.addChannel(usrloc);
   node.setRegistrar((req, source) => registrar.handleRegister(req, source));
   const htable = installHtable(node, o.clock, { log });
-  return { registrar, usrloc, htable };
+  return {
+    registrar,
+    usrloc,
+    htable,
+    stop: () => {
+      registrar.store.stopTimers();
+      htable.store.stop();
+    },
+  };
 }
 
 export function registerAppMethods(reg: RpcRegistry, node: KdmqNode, app: App): void {

@@ -32,6 +32,9 @@ export function installServices(node: KdmqNode, reg: RpcRegistry, deps: { clock:
     app,
     metrics,
     httpRoutes,
-    stop: async () => metrics.stop(),
+    stop: async () => {
+      metrics.stop();
+      app.stop();
+    },
   };
 }

@@ -15,12 +15,14 @@ export interface BindingChange {
   contact: UsrlocContact;
   origin: 'local' | 'replicated';
 }
-export type ReplicatedOutcome = 'inserted' | 'updated' | 'deleted' | 'revived' | 'stale' | 'tombstoned' | 'expired';
+export type ReplicatedOutcome = 'inserted' | 'updated' | 'deleted' | 'revived' | 'stale' | 'tombstoned' | 'expired' | 'refused';
 
 export interface StoreOptions {
   /** how long a deleted or expired binding is remembered (default 300 s) */
   tombstoneSeconds?: number;
   onChange?: (c: BindingChange) => void;
+  /** limits.max_bindings: a replicated insert beyond it is refused ('refused'), 0/absent = none */
+  maxBindings?: number;
 }
 
 export class LocationStore {
@@ -37,6 +39,8 @@ export class LocationStore {
   /** registrar:accepted_regs / rejected_regs, counted by the Registrar */
   acceptedRegs = 0;
   rejectedRegs = 0;
+  /** replicated inserts refused by maxBindings */
+  refusedInserts = 0;
 
   constructor(readonly clock: Clock, private readonly opts: StoreOptions = {}) {
     this.tombstoneSeconds = opts.tombstoneSeconds ?? 300;
@@ -153,13 +157,28 @@ export class LocationStore {
     const t = this.tomb(r);
     if (t !== undefined) {
       if (step(STATE_NAME[t.state], t, ev) === null) return 'tombstoned';
+      if (this.full()) return 'refused';
       this.untomb(t);
       this.insert(fromRecord(r, true), 'replicated');
       return 'revived';
     }
     if (r.expires !== 0 && r.expires <= now) return 'expired';
+    if (this.full()) return 'refused';
     this.insert(fromRecord(r, true), 'replicated');
     return 'inserted';
+  }
+
+  /** at limits.max_bindings: count one refused insert */
+  private full(): boolean {
+    const max = this.opts.maxBindings ?? 0;
+    if (max <= 0 || this.contacts < max) return false;
+    this.refusedInserts++;
+    return true;
+  }
+
+  /** stop the expiry timer (node shutdown, simulated crash); entries stay */
+  stopTimers(): void {
+    this.wheel.stop();
   }
 
   /** every active binding, AoR by AoR */

@@ -26,29 +26,27 @@ export interface ResponseRoute {
 }
 
 /**
- * RFC 3581 §4: `rport` without a value → answer the source IP and port, stamping both.
+ * RFC 3581 §4: `rport` → answer the source IP and port, stamping both.
  * RFC 3261 §18.2.1: a sent-by host that differs from the source IP gets `received=<source>`.
  * RFC 3261 §18.2.2: otherwise the received host (or sent-by host) and the sent-by port, else 5060.
  */
 export function responseRoute(via: Via, source: Endpoint): ResponseRoute {
-  let received = via.received;
-  let rport = via.rport;
+  // a `received` or an `rport` value already in the request is the client's word, not ours:
+  // only the packet's source counts, so a forged Via cannot send our answer elsewhere
+  const differs = bareHost(via.host).toLowerCase() !== source.host.toLowerCase();
+  let received: string | null = differs ? source.host : null;
+  let rport: number | undefined;
   let dest: Endpoint;
-  if (rport === null) {
+  if (via.rport !== undefined) {
     received = source.host;
     rport = source.port;
     dest = { host: source.host, port: source.port };
   } else {
-    if (received === null && bareHost(via.host).toLowerCase() !== source.host.toLowerCase()) {
-      received = source.host;
-    }
-    const host = bareHost(received ?? via.host);
-    const port = typeof rport === 'number' ? rport : via.port ?? DEFAULT_SIP_PORT;
-    dest = { host, port };
+    dest = { host: bareHost(received ?? via.host), port: via.port ?? DEFAULT_SIP_PORT };
   }
   const params: Params = via.params.filter(([n]) => n !== 'received' && n !== 'rport');
   if (received !== null) params.push(['received', received]);
-  if (rport !== undefined) params.push(['rport', rport === null ? null : String(rport)]);
+  if (rport !== undefined) params.push(['rport', String(rport)]);
   return { dest, stampedVia: formatVia(via, params) };
 }
 

@@ -230,9 +230,12 @@ describe('response routing (§18.2.2, RFC 3581)', () => {
     expect(r.via).toBe('SIP/2.0/UDP node1.example:5070;branch=z9hG4bK1;received=127.0.0.9');
   });
 
-  it('a received parameter already present is honoured', () => {
+  it('a received parameter put there by the client is ignored: only the source counts', () => {
     const r = routeOf('SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK1;received=127.0.0.7', { host: '127.0.0.1', port: 40_000 });
-    expect(r.to).toEqual({ host: '127.0.0.7', port: 5070 });
+    expect(r.to).toEqual({ host: '127.0.0.1', port: 5070 });
+    const forged = routeOf('SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK2;received=192.0.2.9;rport=5000', { host: '127.0.0.1', port: 40_000 });
+    expect(forged.to).toEqual({ host: '127.0.0.1', port: 40_000 });
+    expect(forged.via).toBe('SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK2;received=127.0.0.1;rport=40000');
   });
 
   it('IPv6 sent-by with rport', () => {

@@ -3,12 +3,16 @@
 // rest (repetitions, statistics, the table, the JSON results).
 
 import type { Figure } from '../lib.ts';
+import { antiEntropyRoundFigure } from './antientropy.ts';
+import { registerRateDbModeFigure } from './register-dbmode.ts';
 import { failureDefaultFigure, failureFastFigure } from './failure.ts';
 import { parserFigure } from './parser.ts';
+import { fuzzCampaignFigure } from './fuzz-campaign.ts';
 import { registrarMemoryFigure } from './registrar-memory.ts';
 import { registrarRateFigure } from './registrar-rate.ts';
 import { simSpeedFigure } from './sim-speed.ts';
+import { simSpeedRegisterFigure } from './sim-speed-register.ts';
 import { traceOverheadFigure } from './trace-overhead.ts';
 import { usrlocLatencyFigure, usrlocSync100kFigure, usrlocSync10kFigure } from './usrloc.ts';
 
-export const figures: Figure[] = [parserFigure, failureFastFigure, failureDefaultFigure, simSpeedFigure, usrlocLatencyFigure, usrlocSync10kFigure, usrlocSync100kFigure, traceOverheadFigure, registrarRateFigure, registrarMemoryFigure];
+export const figures: Figure[] = [parserFigure, failureFastFigure, failureDefaultFigure, simSpeedFigure, usrlocLatencyFigure, usrlocSync10kFigure, usrlocSync100kFigure, traceOverheadFigure, registrarRateFigure, registrarMemoryFigure, simSpeedRegisterFigure, antiEntropyRoundFigure, registerRateDbModeFigure, fuzzCampaignFigure];

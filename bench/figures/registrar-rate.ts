@@ -6,7 +6,8 @@
 // < 0.1 % of the step's REGISTERs AND sipp's achieved call rate ≥ 95 % of the target. The ladder
 // stops at the first step not held; the result is the highest held rate (0 = not even the first).
 // Also recorded: CPU µs per REGISTER of the node at its highest held step (from /proc/PID/stat;
-// Kamailio = main process + children).
+// Kamailio = main process + children). kdmq runs with limits.register_rate 0 and
+// limits.max_pending_transactions 2 000 000 (see kdmqRegistrarNode).
 
 import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
@@ -34,6 +35,8 @@ export interface StepResult {
   cpuS: number;
   contacts: number;
   held: boolean;
+  /** first line of sipp's error log when calls failed */
+  firstError: string;
 }
 
 /** A system under test: one registrar node reachable at `target`. */
@@ -74,6 +77,10 @@ export async function kdmqRegistrarNode(ip: string, extra: Record<string, unknow
     logLevel: 'warn',
     extra: {
       registrar: { default_expires: 3600, min_expires: 60, max_expires: 3600 },
+      // one sipp = one source IP: the per-IP REGISTER token bucket (default 200/s) would refuse the
+      // load, and the default cap of 100 000 live server transactions (answered ones live 32 s for
+      // retransmissions) would refuse above ≈ 3100/s; Kamailio has neither, so both are lifted
+      limits: { register_rate: 0, max_pending_transactions: 2_000_000 },
       dns: { servers: ['127.0.0.1:9'] },
       ...extra,
     },
@@ -133,7 +140,8 @@ export async function registerStep(
   const cpuS = n.cpuSeconds() - cpu0;
   const unfinished = Math.max(0, count - r.successful - r.failed);
   const held = (r.failed + unfinished) / count < MAX_LOSS && achieved >= MIN_ACHIEVED * o.rate;
-  return { target: o.rate, count, created: r.created, successful: r.successful, failed: r.failed, unfinished, achieved, elapsedMs: r.elapsedMs, cpuS, contacts, held };
+  const firstError = r.failed > 0 ? (r.errors.split('\n').find((l) => l.includes('Call-Id')) ?? r.errors.split('\n')[1] ?? '').slice(0, 300) : '';
+  return { target: o.rate, count, created: r.created, successful: r.successful, failed: r.failed, unfinished, achieved, elapsedMs: r.elapsedMs, cpuS, contacts, held, firstError };
 }
 
 export interface LadderResult {
@@ -159,6 +167,7 @@ export async function ladder(n: RegistrarNode, o: { steps: number[]; seconds: nu
         `achieved ${s.achieved.toFixed(0)}/s, sipp ${(s.elapsedMs / 1000).toFixed(1)} s, node CPU ${s.cpuS.toFixed(1)} s ` +
         `(${s.successful ? ((s.cpuS * 1e6) / s.successful).toFixed(0) : '—'} µs/REGISTER), ${s.contacts} contacts`,
     );
+    if (s.firstError) o.log(`${n.name} ${rate}/s: first sipp error: ${s.firstError}`);
     if (!s.held) break;
     held = rate;
     cpuUsPerReg = s.successful ? (s.cpuS * 1e6) / s.successful : null;

@@ -169,6 +169,9 @@ async function seedCluster(n: number, log: (m: string) => void): Promise<SyncClu
     startSipp({ target: `${ipKA}:5060`, localIp: ipS2, users: n, userPrefix: 'sync', rate, limit: 1000, expires: 3600 }),
   ]);
   log(`seeded ${n} on kdmq (${ra.successful} ok) and Kamailio (${rk.successful} ok) in ${Date.now() - t0} ms`);
+  // a loaded machine drops REGISTERs at this rate: one slower second pass (re-REGISTER = refresh)
+  if ((await kdmqCount(a)) < n) await startSipp({ target: `${ipA}:5060`, localIp: ipS1, users: n, userPrefix: 'sync', rate: 2000, limit: 500, expires: 3600 });
+  if ((await ka.contactCount()) < n) await startSipp({ target: `${ipKA}:5060`, localIp: ipS2, users: n, userPrefix: 'sync', rate: 2000, limit: 500, expires: 3600 });
   const [ca, cka] = [await kdmqCount(a), await ka.contactCount()];
   if (ca !== n || cka !== n) {
     await a.cleanup();

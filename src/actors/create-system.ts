@@ -18,6 +18,8 @@ import { notificationCycleMachine } from './notification-cycle-machine.ts';
 import { nodeRootMachine } from './node-root-machine.ts';
 import { KdmqClient } from './kdmq-client.ts';
 import { Router, type DataChannel, type RequestHandler } from './router.ts';
+import { LimitGuard } from './limits.ts';
+import { KdmqAuth, keysFromConfig, type CryptoPort } from './kdmq-auth.ts';
 
 export interface Ports {
   clock: Clock;
@@ -25,6 +27,8 @@ export interface Ports {
   resolver: Resolver;
   transport: Transport;
   log?: Log;
+  /** HMAC for signed KDMQ (dmq.secret / dmq.keyring); `kdmq serve` and the simulator provide it */
+  crypto?: CryptoPort;
 }
 
 export interface NodeCounters {
@@ -41,6 +45,10 @@ export interface KdmqNode {
   readonly router: Router;
   readonly kdmq: KdmqClient;
   readonly counters: NodeCounters;
+  /** config `limits:` and the refusal counters (kdmq_limit_refusals_total) */
+  readonly limits: LimitGuard;
+  /** signed KDMQ, when dmq.secret or dmq.keyring is set */
+  readonly auth: KdmqAuth | null;
   readonly startedAt: number;
   readonly endpoints: Endpoint[];
   readonly transport: Transport;
@@ -90,6 +98,11 @@ export async function createNode(config: KdmqConfig, ports: Ports): Promise<Kdmq
   const dmqSocket = endpoints.find((e) => e.host === bare && String(e.port) === (local.port || '5060')) ?? endpoints[0];
   const counters: NodeCounters = { badNodeLines: 0, rejectedSenders: 0, unknownChannel: 0 };
   const list = new NodeList(local, ports.clock, config.dmq.fail_remove);
+  const limits = new LimitGuard(ports.clock, config.limits);
+  const keys = keysFromConfig(config.dmq);
+  if (typeof keys === 'string') throw new Error(`dmq.keyring: ${keys}`); // validated before: broken invariant
+  if (keys !== null && !ports.crypto) throw new Error('dmq.secret/dmq.keyring need the crypto port');
+  const auth = keys !== null && ports.crypto ? new KdmqAuth(ports.clock, ports.crypto, keys, config.dmq.kamailio_peers) : null;
   list.onChange((c) => log.log('info', 'membership change', { node: c.key, from: c.from, to: c.to, trigger: c.event }));
 
   let root!: Actor<typeof nodeRootMachine>;
@@ -104,8 +117,9 @@ export async function createNode(config: KdmqConfig, ports: Ports): Promise<Kdmq
       if (channel !== config.dmq.notification_channel) cycle.dataTimedOut(to, sentAt, sentWhile);
     },
     statusOf: (id) => list.status(id),
+    sign: auth ? (out) => auth.sign(out) : undefined,
   });
-  const router = new Router({ config, list, counters, log, reply: (e) => root.send({ type: 'node.transport', event: e }) });
+  const router = new Router({ config, list, counters, log, limits, auth, reply: (e) => root.send({ type: 'node.transport', event: e }) });
   const cycle = new NotificationCycle({
     list,
     sender: kdmq,
@@ -158,6 +172,13 @@ export async function createNode(config: KdmqConfig, ports: Ports): Promise<Kdmq
         random: ports.random.fork('transport'),
         timers: { t1: config.sip.t1, t2: config.sip.t2, t4: config.sip.t4, ...(timeoutF ? { timeoutF } : {}) },
         closeOnStop: false,
+        limits: {
+          maxDatagram: limits.config.max_datagram,
+          maxHeaders: limits.config.max_headers,
+          maxBody: limits.config.max_body,
+          maxPendingServer: limits.config.max_pending_transactions,
+        },
+        onRefused: (l) => void limits.refusals[l]++,
       },
       cycle: { pingIntervalMs: config.dmq.ping_interval * 1000 },
     },
@@ -174,6 +195,8 @@ export async function createNode(config: KdmqConfig, ports: Ports): Promise<Kdmq
     router,
     kdmq,
     counters,
+    limits,
+    auth,
     startedAt,
     endpoints,
     transport: ports.transport,

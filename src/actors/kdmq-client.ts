@@ -9,6 +9,7 @@ import type { Resolver } from '../ports/resolver.ts';
 import type { NodeStatus } from '../dmq/node-list.ts';
 import { isIpLiteralHost } from '../dmq/node-list.ts';
 import type { Endpoint } from '../transport/transport.ts';
+import type { OutgoingRequest } from '../sip/types.ts';
 import type { TransportInEvent, TransportOutEvent } from '../transport/transport-actor.ts';
 import type { DmqSender, KdmqOutcome, KdmqSend } from './dmq-sender.ts';
 import { nodeKey, type NodeId } from './node-list.ts';
@@ -24,6 +25,8 @@ export interface KdmqClientDeps {
   send: (e: TransportInEvent) => void;
   onTimeout: (to: NodeId, sentAt: number, sentWhile: NodeStatus, channel: string) => void;
   statusOf: (id: NodeId) => NodeStatus | undefined;
+  /** signed KDMQ: the header to append (kdmq-auth.ts) */
+  sign?: (out: OutgoingRequest) => [string, string];
 }
 
 interface Pending {
@@ -70,26 +73,22 @@ export class KdmqClient implements DmqSender {
     const from = `<sip:${m.channel}@${hostPort(this.d.local)}>;tag=${this.d.random.hex(8)}`;
     this.pending.set(id, { m, sentAt: this.d.clock.now(), sentWhile: this.d.statusOf(m.to) ?? 'pending' });
     this.stats.sent[m.channel] = (this.stats.sent[m.channel] ?? 0) + 1;
-    this.d.send({
-      type: 'transport.request',
-      id,
-      from: this.d.socket,
-      to,
-      request: {
-        method: 'KDMQ',
-        uri,
-        headers: [
-          ['To', `<${uri}>`],
-          ['From', from],
-          ['CSeq', '10 KDMQ'],
-          ['Call-ID', `${this.callIdBase}-${n}@${this.d.socket.host}`],
-          ['User-Agent', USER_AGENT],
-          ['Max-Forwards', String(m.maxForwards)],
-          ['Content-Type', m.contentType],
-        ],
-        body: m.body,
-      },
-    });
+    const request: OutgoingRequest = {
+      method: 'KDMQ',
+      uri,
+      headers: [
+        ['To', `<${uri}>`],
+        ['From', from],
+        ['CSeq', '10 KDMQ'],
+        ['Call-ID', `${this.callIdBase}-${n}@${this.d.socket.host}`],
+        ['User-Agent', USER_AGENT],
+        ['Max-Forwards', String(m.maxForwards)],
+        ['Content-Type', m.contentType],
+      ],
+      body: m.body,
+    };
+    if (this.d.sign) request.headers.push(this.d.sign(request));
+    this.d.send({ type: 'transport.request', id, from: this.d.socket, to, request });
   }
 
   /** a transport outcome for one of our requests */

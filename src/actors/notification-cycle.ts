@@ -29,6 +29,9 @@ export interface CycleDeps {
   log?: (msg: string, fields?: Record<string, unknown>) => void;
 }
 
+/** the node-list parameter by which kdmq nodes recognise each other (specs/anti-entropy.md A1) */
+export const KDMQ_MARK: [string, string] = ['kdmq', '1'];
+
 const isIpLiteral = (h: string) => /^\d{1,3}(\.\d{1,3}){3}$/.test(h) || /^\[[0-9a-fA-F:.]+\]$/.test(h);
 
 export class NotificationCycle {
@@ -68,7 +71,11 @@ export class NotificationCycle {
     const lines = this.d.list
       .views()
       .filter((v) => v.local || v.status === 'active')
-      .map((v) => ({ host: v.host, port: v.port, transport: v.transport ?? undefined, status: v.local ? localStatus : v.status }));
+      .map((v) => ({
+        host: v.host, port: v.port, transport: v.transport ?? undefined, status: v.local ? localStatus : v.status,
+        // kdmq nodes mark their own line (specs/anti-entropy.md A1); Kamailio parses and ignores it (§2.2)
+        ...(v.local ? { extraParams: [KDMQ_MARK] } : {}),
+      }));
     return formatNodeList(lines).body;
   }
 
@@ -171,7 +178,12 @@ export class NotificationCycle {
     this.d.counters.badNodeLines += bad.length;
     const at = this.d.clock.now();
     let news = 0;
-    for (const line of nodes) news += this.mergeLine(line, sender, at);
+    for (const line of nodes) {
+      news += this.mergeLine(line, sender, at);
+      if (line.params.some(([n, v]) => n === KDMQ_MARK[0] && v === KDMQ_MARK[1])) {
+        this.d.list.markKdmq({ host: line.host, port: line.port, transport: line.transport });
+      }
+    }
     return news;
   }
 

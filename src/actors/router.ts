@@ -1,7 +1,9 @@
 // Routes every new inbound request (protocol reference §1.2): OPTIONS → 200; KDMQ → the channel
 // named by the Request-URI user (404 for an unknown one, 403 for senders outside dmq.allow or,
 // on data channels, not active in the node list); REGISTER → the registrar; anything else →
-// routing.other_reply. Replies to data channels never carry a body (§2.2).
+// routing.other_reply. Replies to data channels never carry a body (§2.2). Also applies the
+// REGISTER rate and sync-request limits (limits.ts) and, in signed mode, KDMQ signatures
+// (kdmq-auth.ts): each refusal a SIP error with a reason and a count.
 
 import type { KdmqConfig } from '../config/types.ts';
 import type { Log } from '../ports/log.ts';
@@ -13,6 +15,8 @@ import type { NodeCounters } from './create-system.ts';
 import type { NodeList, NodeId } from './node-list.ts';
 import type { NotificationCycle } from './notification-cycle.ts';
 import { plantedBugs } from '../sim/planted-bugs.ts';
+import type { LimitGuard } from './limits.ts';
+import type { KdmqAuth } from './kdmq-auth.ts';
 
 export interface Reply {
   status: number;
@@ -36,6 +40,8 @@ export interface RouterDeps {
   counters: NodeCounters;
   log: Log;
   reply: (e: TransportInEvent) => void;
+  limits?: LimitGuard;
+  auth?: KdmqAuth | null;
 }
 
 export function senderOf(req: SipRequest): NodeId | null {
@@ -101,6 +107,9 @@ export class Router {
       case 'KDMQ':
         return this.kdmq(req, source);
       case 'REGISTER':
+        if (this.d.limits && !this.d.limits.registerAllowed(source.host)) {
+          return this.d.limits.refuse('register_rate', 1);
+        }
         if (this.registrar) return this.registrar(req, source, local);
         break;
     }
@@ -118,6 +127,14 @@ export class Router {
     const channel = req.requestUri().ok ? (req.requestUri() as { ok: true; value: { user: string | null } }).value.user ?? '' : '';
     this.stats.received[channel] = (this.stats.received[channel] ?? 0) + 1;
     if (this.allow && !this.allow.some((c) => cidrContains(c, source.host))) return this.reject(req, source, 'outside dmq.allow');
+    if (this.d.auth) {
+      const v = this.d.auth.verify(req, source.host);
+      if (!v.ok) {
+        this.d.log.log('warn', 'rejected KDMQ signature', { source: `${source.host}:${source.port}`, why: v.why, from: req.get('from') });
+        this.d.counters.rejectedSenders++;
+        return this.d.limits ? this.d.limits.refuse('signature') : { status: 403, reason: 'Forbidden (KDMQ signature)' };
+      }
+    }
     const sender = senderOf(req);
     if (channel === this.d.config.dmq.notification_channel) {
       const mf = req.maxForwards();
@@ -132,7 +149,17 @@ export class Router {
     if (!sender || (!plantedBugs.has('accept-unknown-senders') && (this.d.list.status(sender) !== 'active' || this.d.list.isLocal(sender)))) { // test-only switch, see src/sim/planted-bugs.ts
       return this.reject(req, source, 'data from a node that is not active in the node list');
     }
+    if (this.d.limits && isSyncRequest(channel, req) && !this.d.limits.syncAllowed(`${sender.host}:${sender.port}`)) {
+      return this.d.limits.refuse('sync_requests', this.d.limits.syncRetryAfter(`${sender.host}:${sender.port}`));
+    }
     const r = ch.handle(req, sender, source);
     return { status: r.status, reason: r.reason, headers: r.headers };
   }
+}
+
+/** usrloc `{"action":3}` or htable `{"action":1}` (protocol reference §5.2, §6.2): the sync requests */
+function isSyncRequest(channel: string, req: SipRequest): boolean {
+  if ((channel !== 'usrloc' && channel !== 'htable') || req.body.byteLength > 64) return false;
+  const m = /^\s*\{\s*"action"\s*:\s*(\d+)\s*\}\s*$/.exec(req.bodyText());
+  return m !== null && Number(m[1]) === (channel === 'usrloc' ? 3 : 1);
 }

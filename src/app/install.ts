@@ -11,6 +11,11 @@ import type { DigestAuth } from '../registrar/auth.ts';
 import { UsrlocChannel } from '../usrloc/channel.ts';
 import { installHtable, type HtableStore } from '../htable/index.ts';
 import type { HtableChannel } from '../htable/channel.ts';
+import { installAntiEntropy } from '../antientropy/install.ts';
+import type { AntiEntropy } from '../antientropy/channel.ts';
+import { installPersistence } from '../persist/install.ts';
+import type { Persister } from '../persist/persister.ts';
+import type { Persistence } from '../persist/port.ts';
 import type { RpcRegistry } from '../control/rpc.ts';
 import { registerUlMethods } from '../control/ul-methods.ts';
 import { registerHtableMethods } from '../control/htable-methods.ts';
@@ -20,6 +25,10 @@ export interface App {
   registrar: Registrar;
   usrloc: UsrlocChannel;
   htable: { store: HtableStore; channel: HtableChannel | null };
+  /** kdmq-to-kdmq anti-entropy (null when antientropy.interval is 0) */
+  antientropy: AntiEntropy | null;
+  /** usrloc.db_mode 1/2 (null for 0 or without a Persistence port) */
+  persister: Persister | null;
   /** stop the applications' timers (expiry wheel, htable purge) */
   stop(): void;
 }
@@ -29,30 +38,43 @@ export interface InstallOptions {
   random: Random;
   log?: Log;
   auth?: DigestAuth;
+  /** durable storage for usrloc.db_mode 1/2 (SQLite in `kdmq serve`); absent = memory only */
+  persistence?: Persistence;
 }
 
 export function installApp(node: KdmqNode, o: InstallOptions): App {
   const log = o.log ?? silentLog;
   const sipSocket = node.endpoints[0];
   let usrloc!: UsrlocChannel;
+  let persister: Persister | null = null;
   const registrar = new Registrar({
     clock: o.clock,
     random: o.random.fork('registrar'),
     config: node.config.registrar,
     nodeId: `${node.local.host}:${node.local.port}`,
-    onChange: (c) => usrloc.onChange(c),
+    onChange: (c) => {
+      persister?.onBinding(c); // db_mode 1: written here, before the 200 is sent
+      usrloc.onChange(c);
+    },
     auth: o.auth,
     socket: sipSocket ? `udp:${sipSocket.host}:${sipSocket.port}` : undefined,
+    limits: node.limits,
   });
   usrloc = new UsrlocChannel({ node, store: registrar.store, log });
   if (node.config.dmq_usrloc.enable) node.addChannel(usrloc);
   node.setRegistrar((req, source) => registrar.handleRegister(req, source));
   const htable = installHtable(node, o.clock, { log });
+  const antientropy = installAntiEntropy(node, { location: registrar.store, htable }, o.clock, log);
+  persister = installPersistence(node, { location: registrar.store, htable }, o.persistence, o.clock);
   return {
     registrar,
     usrloc,
     htable,
+    antientropy,
+    persister,
     stop: () => {
+      antientropy?.stop();
+      persister?.stop();
       registrar.store.stopTimers();
       htable.store.stop();
     },

@@ -88,7 +88,7 @@ export async function check(argv: string[]): Promise<number> {
       return 2;
     }
     const f = await replayPlan(plan, { outDir: a.out, strict: a.strict });
-    out(`${f.verdict}: ${describe(f.result)}`);
+    out(f.verdict === 'pass' ? 'pass' : `${f.verdict}: ${describe(f.result)}`);
     if (f.result.known) out(`known finding ${f.result.known.id}: ${f.result.known.violation.inv} ${f.result.known.violation.detail}`);
     out(`trace: ${f.traceFile} (hash ${f.result.hash})`);
     return EXIT_CODE[f.verdict];

@@ -2,7 +2,8 @@
 // result as kamcmd does (structs as `{ key: value }` blocks), or as JSON with --json. Arguments
 // that look like integers are sent as numbers (as kamcmd does); prefix `s:` to force a string.
 // A JSON-RPC error prints `error: CODE - MESSAGE` on stderr and exits 1. `--help` lists the
-// node's methods (system.listMethods); `METHOD --help` prints that method's help.
+// node's methods (system.listMethods); `METHOD --help` prints that method's help. `--token T`
+// (or KDMQ_RPC_TOKEN) sends `Authorization: Bearer T` for a node with rpc.token.
 
 const DEFAULT_URL = 'http://127.0.0.1:8060/RPC';
 
@@ -30,6 +31,7 @@ function parseArg(a: string): string | number {
 
 export async function ctl(argv: string[]): Promise<number> {
   let url = process.env.KDMQ_RPC_URL ?? DEFAULT_URL;
+  let token = process.env.KDMQ_RPC_TOKEN || undefined;
   let json = false;
   let help = false;
   let pos: string[] = [];
@@ -37,6 +39,8 @@ export async function ctl(argv: string[]): Promise<number> {
     const a = argv[i];
     if (a === '--url') url = argv[++i] ?? '';
     else if (a.startsWith('--url=')) url = a.slice(6);
+    else if (a === '--token') token = argv[++i];
+    else if (a.startsWith('--token=')) token = a.slice(8);
     else if (a === '--json') json = true;
     else if (a === '--help' || a === '-h') help = true;
     else pos.push(a);
@@ -45,14 +49,14 @@ export async function ctl(argv: string[]): Promise<number> {
   if (!/^https?:\/\//.test(url)) url = `http://${url}${url.includes('/RPC') ? '' : '/RPC'}`;
   const [method, ...args] = pos;
   if (!method) {
-    process.stderr.write('kdmq ctl: usage: kdmq ctl [--url URL] METHOD [ARGS…] [--json]\n');
+    process.stderr.write('kdmq ctl: usage: kdmq ctl [--url URL] [--token TOKEN] METHOD [ARGS…] [--json]\n');
     return 2;
   }
   let res: Response;
   try {
     res = await fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
       body: JSON.stringify({ jsonrpc: '2.0', method, params: args.map(parseArg), id: 1 }),
       signal: AbortSignal.timeout(10_000),
     });
@@ -61,6 +65,10 @@ export async function ctl(argv: string[]): Promise<number> {
     return 1;
   }
   const text = await res.text();
+  if (res.status === 401) {
+    process.stderr.write(`kdmq ctl: ${url} answered 401 Unauthorized: ${token ? 'wrong token' : 'it needs --token (or KDMQ_RPC_TOKEN)'}\n`);
+    return 1;
+  }
   let body: { result?: unknown; error?: { code: number; message: string } };
   try {
     body = JSON.parse(text);

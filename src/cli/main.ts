@@ -14,13 +14,13 @@ commands:
         [--log-level debug|info|warn|error]
         run a node (KDMQ membership, registrar, replication; JSON-RPC, status page and
         /metrics on rpc.listen)
-  ctl [--url URL] METHOD [ARGS…] [--json] | ctl --help | ctl METHOD --help
+  ctl [--url URL] [--token TOKEN] METHOD [ARGS…] [--json] | ctl --help | ctl METHOD --help
         call a node's JSON-RPC (Kamailio method names), print as kamcmd does or as JSON
   replay TRACE [--as sip:IP:PORT] [--exact]
         rebuild a node from a trace on virtual time and compare what it sends
   trace import CAPTURE -o TRACE | export TRACE -o FILE.pcap | show TRACE [--html FILE]
         convert pcap/pcapng captures, export pcap, print a ladder diagram
-`;
+${CHECK_USAGE}`;
 
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;

@@ -6,6 +6,7 @@
 
 import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import { nodeCrypto } from '../ports/crypto.ts';
 import { applyOverrides, parseConfigText, validateConfig } from '../config/load.ts';
 import { parseDefineArg, readKamailioCfg } from '../config/kamailio-cfg.ts';
 import type { KdmqConfig } from '../config/types.ts';
@@ -13,6 +14,7 @@ import { SystemClock } from '../ports/clock.ts';
 import { SeededRandom } from '../ports/random.ts';
 import { DnsResolver, systemResolverServers } from '../ports/dns-resolver.ts';
 import { UdpTransport } from '../transport/udp-transport.ts';
+import { TestBlockTransport, registerTestBlockMethod } from '../transport/test-block.ts';
 import { createNode, type KdmqNode } from '../actors/create-system.ts';
 import { createRegistry } from '../control/rpc.ts';
 import { registerDmqMethods } from '../control/dmq-methods.ts';
@@ -95,6 +97,9 @@ export function readConfig(args: ServeArgs): { ok: true; config: KdmqConfig; ign
     }
     raw = deepMerge(raw, (p.value as Record<string, unknown> | null) ?? {});
   }
+  // KDMQ_RPC_TOKEN: the rpc.token when the files give none (kept out of argv and ps)
+  const envToken = process.env.KDMQ_RPC_TOKEN;
+  if (envToken && !(isObj(raw.rpc) && raw.rpc.token !== undefined)) raw = deepMerge(raw, { rpc: { token: envToken } });
   const o = applyOverrides(raw, args.sets);
   if (!o.ok) return o;
   const v = validateConfig(o.value);
@@ -119,6 +124,7 @@ export async function serve(argv: string[]): Promise<number> {
   }
   const clock = new SystemClock();
   const transport = new UdpTransport();
+  const testBlock = new TestBlockTransport(transport, config.dmq.test_block ?? []); // TEST ONLY switch
   const resolver = new DnsResolver({ servers: config.dns.servers ?? (await systemResolverServers()) });
   let node: KdmqNode;
   const random = new SeededRandom(randomBytes(16).toString('hex'));
@@ -126,7 +132,7 @@ export async function serve(argv: string[]): Promise<number> {
   let traced: LiveTrace | null = null;
   try {
     if (args.trace) traced = startLiveTrace(args.trace, args.traceMaxMb ?? 100, config, { clock, random, transport, resolver });
-    node = await createNode(config, { clock, random, resolver: traced?.resolver ?? resolver, transport: traced?.transport ?? transport, log });
+    node = await createNode(config, { clock, random, resolver: traced?.resolver ?? resolver, transport: traced?.transport ?? testBlock, log, crypto: nodeCrypto });
   } catch (e) {
     await transport.close();
     process.stderr.write(`kdmq serve: ${(e as Error).message}\n`);
@@ -134,10 +140,11 @@ export async function serve(argv: string[]): Promise<number> {
   }
   const reg = createRegistry();
   registerDmqMethods(reg, node, () => clock.now());
+  registerTestBlockMethod(reg, testBlock);
   const services = installServices(node, reg, { clock, log, random: random.fork('app') });
   if (config.rpc.listen !== '') {
     try {
-      rpc = await startRpcServer(reg, config.rpc.listen, services.httpRoutes);
+      rpc = await startRpcServer(reg, config.rpc.listen, services.httpRoutes, { token: config.rpc.token, onUnauthorized: () => services.metrics.rpcUnauthorized() });
     } catch (e) {
       await node.stop();
       await transport.close();

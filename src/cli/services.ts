@@ -12,6 +12,7 @@ import { installApp, registerAppMethods, type App } from '../app/install.ts';
 import { createMetrics, type NodeMetrics } from '../ops/metrics.ts';
 import { ChangeRing, statusJson } from '../ops/status.ts';
 import { opsRoutes } from '../ops/http.ts';
+import { SqlitePersistence } from '../persist/sqlite.ts';
 
 export interface Services {
   app: App;
@@ -24,7 +25,9 @@ export function installServices(node: KdmqNode, reg: RpcRegistry, deps: { clock:
   const metrics = createMetrics({ defaultMetrics: deps.defaultMetrics });
   const ring = new ChangeRing(50);
   node.onStatusChange((c) => ring.push(c));
-  const app = installApp(node, { clock: deps.clock, random: deps.random, log: metrics.observeLog(deps.log) });
+  const db = node.config.usrloc;
+  const persistence = db && db.db_mode > 0 ? new SqlitePersistence(db.db_path) : undefined;
+  const app = installApp(node, { clock: deps.clock, random: deps.random, log: metrics.observeLog(deps.log), persistence });
   registerAppMethods(reg, node, app);
   metrics.attach(node, app, () => deps.clock.now());
   const httpRoutes = opsRoutes({ metrics, status: () => statusJson(node, app, ring, deps.clock.now()) });

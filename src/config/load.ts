@@ -6,6 +6,8 @@ import { isIP } from 'node:net';
 import { parse as parseYaml } from 'yaml';
 import { schema, type Field } from './schema.ts';
 import type { KdmqConfig } from './types.ts';
+import { keysFromConfig } from '../actors/kdmq-auth.ts';
+import { parseCidr } from '../actors/cidr.ts';
 
 export type ConfigResult = { ok: true; config: KdmqConfig } | { ok: false; error: string };
 
@@ -95,7 +97,25 @@ function crossCheck(c: KdmqConfig): string | null {
     if (!/^sip:[^\s;]+:\d{1,5}(;[^\s]*)?$|^sip:[^\s;:]+(;[^\s]*)?$/i.test(a)) return `config key dmq.notification_address: "${a}" is not a sip: URI`;
   }
   if (c.rpc.listen !== '' && !/^(\[[0-9a-fA-F:.]+\]|[\w.-]+):\d{1,5}$/.test(c.rpc.listen)) return `config key rpc.listen: "${c.rpc.listen}" is not HOST:PORT`;
+  return securityCheck(c);
+}
+
+/** signed KDMQ keys, kamailio_peers CIDRs, and no RPC off loopback without a token */
+function securityCheck(c: KdmqConfig): string | null {
+  const keys = keysFromConfig(c.dmq);
+  if (typeof keys === 'string') return `config key ${c.dmq.keyring ? 'dmq.keyring' : 'dmq.secret'}: ${keys}`;
+  for (const p of c.dmq.kamailio_peers ?? []) if (parseCidr(p) === null) return `config key dmq.kamailio_peers: "${p}" is not a CIDR`;
+  if (c.dmq.kamailio_peers !== undefined && keys === null) return 'config key dmq.kamailio_peers: needs dmq.secret or dmq.keyring (signing off lets every sender in)';
+  if (c.rpc.token !== undefined && !/^[\x21-\x7e]{16,}$/.test(c.rpc.token)) return 'config key rpc.token: needs 16 or more printable characters, no spaces';
+  if (c.rpc.listen !== '' && c.rpc.token === undefined && !isLoopbackHost(c.rpc.listen.slice(0, c.rpc.listen.lastIndexOf(':')))) {
+    return `config key rpc.listen: "${c.rpc.listen}" is not a loopback address: set rpc.token (or KDMQ_RPC_TOKEN) to serve RPC there`;
+  }
   return null;
+}
+
+export function isLoopbackHost(h: string): boolean {
+  const host = h.replace(/^\[|\]$/g, '').toLowerCase();
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
 export function validateConfig(raw: unknown): ConfigResult {

@@ -27,6 +27,7 @@ export const htableTableFields: Record<string, Field> = {
   updateexpire: f({ kind: 'bool' }, true, 'an update resets the expiry', 'htable "updateexpire"'),
   dmqreplicate: f({ kind: 'bool' }, false, 'replicate changes over DMQ', 'htable "dmqreplicate"'),
   initval: f({ kind: 'string' }, '', 'value returned for a missing key (integer if numeric)', 'htable "initval"'),
+  persistent: f({ kind: 'bool' }, false, 'keep the items in the node\'s SQLite file (usrloc.db_path) per usrloc.db_mode', 'htable "dbtable"'),
 };
 
 export const schema: Record<string, Field> = {
@@ -45,6 +46,10 @@ export const schema: Record<string, Field> = {
       allow: f({ kind: 'strings' }, undefined, 'CIDRs allowed to send KDMQ; absent = anyone', undefined),
       fail_remove: f({ kind: 'bool' }, true, 'remove a node after a second failed request (also seed nodes)', undefined),
       leave_on_stop: f({ kind: 'bool' }, true, 'announce status=disabled to the cluster on a clean stop', undefined),
+      secret: f({ kind: 'string' }, undefined, 'sign KDMQ between kdmq nodes with HMAC-SHA256 (X-KDMQ-Sig, key id "0"); unsigned KDMQ refused with 403', undefined),
+      keyring: f({ kind: 'strings' }, undefined, 'signing keys "ID:SECRET", the first signs, all verify (rotation); replaces dmq.secret', undefined),
+      kamailio_peers: f({ kind: 'strings' }, undefined, 'with signing on: CIDRs whose KDMQ may come unsigned (Kamailio nodes cannot sign); absent = none', undefined),
+      test_block: f({ kind: 'strings' }, undefined, 'TEST ONLY: IPs whose datagrams are dropped in and out (also RPC kdmq.test_block); never set in production', undefined),
     },
     'DMQ membership',
   ),
@@ -85,6 +90,42 @@ export const schema: Record<string, Field> = {
     },
     'hash tables',
   ),
-  rpc: obj({ listen: f({ kind: 'string' }, '127.0.0.1:8060', 'JSON-RPC over HTTP, path /RPC; "" = off', 'jsonrpcs + xhttp') }, 'control RPC'),
+  rpc: obj(
+    {
+      listen: f({ kind: 'string' }, '127.0.0.1:8060', 'JSON-RPC over HTTP, path /RPC; "" = off', 'jsonrpcs + xhttp'),
+      token: f({ kind: 'string' }, undefined, 'when set, every HTTP request needs "Authorization: Bearer <token>" (401 otherwise); required for a non-loopback rpc.listen', undefined),
+    },
+    'control RPC',
+  ),
+  usrloc: obj(
+    {
+      db_mode: f({ kind: 'int', min: 0, max: 2 }, 0, '0 memory only, 1 write-through (written before the 200), 2 write-back every timer_interval', 'usrloc db_mode'),
+      db_path: f({ kind: 'string' }, 'kdmq-usrloc.sqlite', 'SQLite file of this node (bindings and persistent htable items)', 'usrloc db_url'),
+      timer_interval: f({ kind: 'int', min: 1, max: 3600 }, 60, 'seconds between write-back flushes (db_mode 2)', 'usrloc timer_interval'),
+    },
+    'location persistence',
+  ),
+  antientropy: obj(
+    {
+      interval: f({ kind: 'int', min: 0, max: 86400 }, 30, 'seconds between digest exchanges with kdmq nodes (kdmq-ae channel); 0 = off', undefined),
+      buckets: f({ kind: 'int', min: 16, max: 4096 }, 1024, 'hash buckets per digest (AoR / item-name ranges)', undefined),
+      window: f({ kind: 'int', min: 1, max: 64 }, 8, 'repair datagrams in flight per peer', undefined),
+    },
+    'kdmq-to-kdmq anti-entropy (specs/anti-entropy.md)',
+  ),
+  limits: obj(
+    {
+      max_bindings: f({ kind: 'int', min: 0 }, 2_000_000, 'bindings (contacts) per node, 0 = unlimited; REGISTER over it: 503 + Retry-After, replicated insert: 503', undefined),
+      htable_max_items: f({ kind: 'int', min: 0 }, 1_000_000, 'items per hash table, 0 = unlimited; a new item over it is refused (RPC error, KDMQ 503)', undefined),
+      max_datagram: f({ kind: 'int', min: 512, max: 65535 }, 65535, 'bytes per SIP datagram; larger: 513 Message Too Large', 'core BUF_SIZE'),
+      max_body: f({ kind: 'int', min: 0, max: 65535 }, 65000, 'bytes per SIP body; larger: 413 Request Entity Too Large', undefined),
+      max_headers: f({ kind: 'int', min: 10 }, 256, 'header lines per SIP request; more: 513 Message Too Large', undefined),
+      max_pending_transactions: f({ kind: 'int', min: 1 }, 100_000, 'live server transactions (answered ones are kept 32 s for retransmissions); over it: 503 + Retry-After, sent statelessly', undefined),
+      sync_requests_per_minute: f({ kind: 'int', min: 0 }, 12, 'sync requests (usrloc action 3, htable action 1) answered per sending node per minute, 0 = unlimited; over it: 503 + Retry-After', undefined),
+      register_rate: f({ kind: 'int', min: 0 }, 10_000, 'REGISTERs per second per source IP (token bucket; a proxy in front sends all from one IP), 0 = unlimited; over it: 503 + Retry-After', undefined),
+      register_burst: f({ kind: 'int', min: 1 }, 20_000, 'token bucket depth of register_rate', undefined),
+    },
+    'limits: every refusal is a SIP error with a reason and a kdmq_limit_refusals_total{limit} count',
+  ),
   dns: obj({ servers: f({ kind: 'strings' }, undefined, 'DNS servers IP[:PORT]; default from /etc/resolv.conf', 'core dns settings') }, 'DNS'),
 };

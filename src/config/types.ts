@@ -6,6 +6,8 @@ export interface HtableTableConfig {
   updateexpire: boolean;
   dmqreplicate: boolean;
   initval: string;
+  /** absent in hand-built configs: false */
+  persistent?: boolean;
 }
 
 export interface KdmqConfig {
@@ -20,11 +22,34 @@ export interface KdmqConfig {
     allow?: string[];
     fail_remove: boolean;
     leave_on_stop: boolean;
+    secret?: string;
+    keyring?: string[];
+    kamailio_peers?: string[];
+    /** TEST ONLY: IPs whose datagrams are dropped in and out; absent in hand-built configs */
+    test_block?: string[];
   };
   sip: { t1: number; t2: number; t4: number; kdmq_timeout: number };
   dmq_usrloc: { enable: boolean; sync: boolean; batch_msg_contacts: number; batch_msg_size: number; usrloc_delete: boolean };
   registrar: { default_expires: number; min_expires: number; max_expires: number; max_contacts: number; use_domain: boolean };
   htable: { enable_dmq: boolean; dmq_init_sync: boolean; tables: Record<string, HtableTableConfig> };
-  rpc: { listen: string };
+  rpc: { listen: string; token?: string };
+  /** absent in hand-built configs: db_mode 0 */
+  usrloc?: { db_mode: number; db_path: string; timer_interval: number };
+  /** absent in hand-built configs: off */
+  antientropy?: { interval: number; buckets: number; window: number };
+  /** absent in hand-built configs (simulator, tests): the schema defaults apply (DEFAULT_LIMITS) */
+  limits?: LimitsConfig;
   dns: { servers?: string[] };
+}
+
+export interface LimitsConfig {
+  max_bindings: number;
+  htable_max_items: number;
+  max_datagram: number;
+  max_body: number;
+  max_headers: number;
+  max_pending_transactions: number;
+  sync_requests_per_minute: number;
+  register_rate: number;
+  register_burst: number;
 }

@@ -4,6 +4,7 @@
 
 import type { KdmqNode } from '../actors/create-system.ts';
 import { parseUri } from '../sip/index.ts';
+import { keysFromConfig } from '../actors/kdmq-auth.ts';
 import { RpcError, register, type RpcRegistry } from './rpc.ts';
 
 export const KDMQ_VERSION = '0.1.0';
@@ -37,6 +38,18 @@ export function registerDmqMethods(reg: RpcRegistry, node: KdmqNode, now: () => 
     const id = { host: u.value.host, port: u.value.portText, transport: t && t.toLowerCase() !== 'udp' ? t.toLowerCase() : null };
     if (!node.list.isLocal(id)) node.list.send(id, { type: 'node.remove' });
     return 'Ok. DMQ node removed.';
+  });
+  register(reg, 'dmq.keyring', 'Signed KDMQ: the key ids (never the secrets), the first signs', () => {
+    if (!node.auth) throw new RpcError(500, 'KDMQ signing is off (no dmq.secret or dmq.keyring)');
+    return node.auth.keyIds();
+  });
+  register(reg, 'dmq.keyring_set', 'Signed KDMQ: replace the key ring with ID:SECRET params, the first signs, all verify (rotation)', (p) => {
+    if (!node.auth) throw new RpcError(500, 'KDMQ signing is off (no dmq.secret or dmq.keyring)');
+    if (p.length === 0 || !p.every((x) => typeof x === 'string')) throw new RpcError(500, 'Invalid Parameters');
+    const keys = keysFromConfig({ keyring: p as string[] });
+    if (typeof keys === 'string' || keys === null) throw new RpcError(500, `Invalid Parameters: ${keys ?? 'no key'}`);
+    node.auth.setKeys(keys);
+    return node.auth.keyIds();
   });
   register(reg, 'core.version', 'Returns the version string of the server', () => `kdmq ${KDMQ_VERSION} (${process.arch}/${process.platform}) `);
   register(reg, 'core.uptime', 'Returns uptime information', () => {

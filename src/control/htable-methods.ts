@@ -70,7 +70,8 @@ export function registerHtableMethods(reg: RpcRegistry, store: HtableStore): voi
       const [t, k, v] = [str(p[0]), str(p[1]), read(p[2])];
       if (t === undefined || k === undefined || v === undefined) throw fail('Not enough parameters (htable name, key name and value)');
       needTable(store, t);
-      store.set(t, k, v);
+      const r = store.set(t, k, v);
+      if (!r.ok) throw fail(r.message);
       return SET_OK;
     });
   setter('htable.sets', 'Set one key in a hash table to a string value.', strValue);
@@ -91,7 +92,8 @@ export function registerHtableMethods(reg: RpcRegistry, store: HtableStore): voi
         throw fail('Not enough parameters (htable name, key name, value and expire)');
       }
       needTable(store, t, 'Failed to set the item');
-      store.setx(t, k, v, e);
+      const r = store.setx(t, k, v, e);
+      if (!r.ok) throw fail(r.message);
       return SET_OK;
     });
   setterx('htable.setxs', 'Set one key in a hash table to a string value and its expire.', strValue);

@@ -42,6 +42,8 @@ export interface HtableChannelStats {
 const OK: Reply = { status: 200, reason: 'OK' };
 const BAD: Reply = { status: 400, reason: 'Bad Request' };
 const FAIL: Reply = { status: 500, reason: 'Server Internal Error' };
+/** limits.htable_max_items (the refusal is counted by the store) */
+const FULL: Reply = { status: 503, reason: 'Service Unavailable (limit htable_items)', headers: [['Retry-After', '60']] };
 
 export class HtableChannel implements DataChannel {
   readonly name = HTABLE_CHANNEL;
@@ -79,7 +81,7 @@ export class HtableChannel implements DataChannel {
       return OK;
     }
     if (!s.has(m.htname)) return this.reject(`unknown htable ${m.htname}`, FAIL);
-    let r: { ok: boolean };
+    let r: { ok: true } | { ok: false; error: string };
     switch (m.action) {
       case 2:
         r = s.set(m.htname, m.cname, m.value, 'dmq');
@@ -99,7 +101,7 @@ export class HtableChannel implements DataChannel {
         break;
       }
     }
-    if (!r.ok) return this.reject(`action ${m.action} failed on ${m.htname}`, FAIL);
+    if (!r.ok) return this.reject(`action ${m.action} failed on ${m.htname}`, r.error === 'full' ? FULL : FAIL);
     this.stats.applied++;
     return OK;
   }

@@ -19,7 +19,11 @@ export interface InstallHtableOptions extends StoreOptions {
 
 export function installHtable(node: KdmqNode, clock: Clock, opts: InstallHtableOptions = {}): { store: HtableStore; channel: HtableChannel | null } {
   const cfg = node.config.htable;
-  const store = new HtableStore(cfg.tables, clock, opts);
+  const store = new HtableStore(cfg.tables, clock, {
+    maxItems: node.limits?.config.htable_max_items,
+    onRefused: () => void (node.limits && node.limits.refusals.htable_items++),
+    ...opts,
+  });
   if (!cfg.enable_dmq) return { store, channel: null };
   const channel = new HtableChannel({
     store,

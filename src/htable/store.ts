@@ -36,11 +36,15 @@ export interface HtableInfo {
   initval: string;
 }
 
-export type StoreResult<T = true> = { ok: true; value: T } | { ok: false; error: 'no-table' | 'bad-regex'; message: string };
+export type StoreResult<T = true> = { ok: true; value: T } | { ok: false; error: 'no-table' | 'bad-regex' | 'full'; message: string };
 
 export interface StoreOptions {
   /** purge timer period in ms (Kamailio timer_interval, default 20 s) */
   timerIntervalMs?: number;
+  /** limits.htable_max_items: a new item in a table holding this many is refused; 0/absent = none */
+  maxItems?: number;
+  /** one new item refused by maxItems (set, setx or a sync cell) */
+  onRefused?: () => void;
 }
 
 interface Table {
@@ -50,12 +54,15 @@ interface Table {
 }
 
 const noTable = (t: string): StoreResult<never> => ({ ok: false, error: 'no-table', message: `no such htable ${t}` });
+const full = (t: string): StoreResult<never> => ({ ok: false, error: 'full', message: `htable ${t} is full (limits.htable_max_items)` });
 
 export class HtableStore {
   private readonly tables = new Map<string, Table>();
   private readonly listeners: Array<(c: HtableChange) => void> = [];
   private timer: TimerId | null = null;
   private readonly interval: number;
+  private readonly maxItems: number;
+  private readonly onRefused: () => void;
 
   constructor(
     config: Record<string, HtableTableConfig>,
@@ -63,6 +70,8 @@ export class HtableStore {
     opts: StoreOptions = {},
   ) {
     this.interval = opts.timerIntervalMs ?? 20_000;
+    this.maxItems = opts.maxItems ?? 0;
+    this.onRefused = opts.onRefused ?? (() => {});
     for (const [name, c] of Object.entries(config)) {
       const info: HtableInfo = { name, size: c.size, autoexpire: c.autoexpire, updateexpire: c.updateexpire, dmqreplicate: c.dmqreplicate, initval: c.initval };
       this.tables.set(name, { info, items: new Map(), seq: 0 });
@@ -87,6 +96,7 @@ export class HtableStore {
   set(table: string, name: string, value: HtableValue, origin: Origin = 'local'): StoreResult {
     const t = this.tables.get(table);
     if (!t) return noTable(table);
+    if (this.isFull(t, name)) return full(table);
     this.emit(t, origin, { action: 2, htname: table, cname: name, value, mode: 1 });
     this.put(t, name, value, null);
     return { ok: true, value: true };
@@ -106,6 +116,7 @@ export class HtableStore {
   setx(table: string, name: string, value: HtableValue, seconds: number): StoreResult {
     const t = this.tables.get(table);
     if (!t) return noTable(table);
+    if (this.isFull(t, name)) return full(table);
     this.emit(t, 'local', { action: 2, htname: table, cname: name, value, mode: 1 });
     this.emit(t, 'local', { action: 3, htname: table, cname: name, value: { type: 0, intval: seconds }, mode: 0 });
     this.put(t, name, value, seconds > 0 ? this.clock.now() + seconds * 1000 : null);
@@ -218,7 +229,7 @@ export class HtableStore {
   /** apply one sync cell (§6.4): expire − now, or the table's autoexpire when that is ≤ 0 */
   applyCell(c: HtableCell): boolean {
     const t = this.tables.get(c.htname);
-    if (!t || c.htname === '' || c.cname === '') return false;
+    if (!t || c.htname === '' || c.cname === '' || this.isFull(t, c.cname)) return false;
     const left = c.expire * 1000 - this.clock.now();
     this.put(t, c.cname, c.value, left > 0 ? this.clock.now() + left : null);
     return true;
@@ -250,6 +261,15 @@ export class HtableStore {
       this.purge();
       this.arm();
     }, this.interval);
+  }
+
+  /** a new item `name` would exceed maxItems (expired items are purged first); counts the refusal */
+  private isFull(t: Table, name: string): boolean {
+    if (this.maxItems <= 0 || t.items.size < this.maxItems || t.items.has(name)) return false;
+    this.purge();
+    if (t.items.size < this.maxItems) return false;
+    this.onRefused();
+    return true;
   }
 
   private emit(t: Table, origin: Origin, c: HtableChange): void {

@@ -28,6 +28,8 @@ export interface NodeMetrics {
   observeLog(inner: Log): Log;
   /** attach to a node (once the node and app exist) */
   attach(node: KdmqNode, app: App, now: () => number): void;
+  /** one HTTP request refused with 401 (rpc.token) */
+  rpcUnauthorized(): void;
   stop(): void;
 }
 
@@ -83,6 +85,10 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): NodeMetr
     [{ channel: 'htable' }, app?.htable.channel?.stats.rejected ?? 0],
   ]);
   readCounter('kdmq_rejected_senders_total', 'KDMQ requests refused with 403 (outside dmq.allow, or data from a node not active)', [], () => one(node?.counters.rejectedSenders));
+  readCounter('kdmq_limit_refusals_total', 'Requests refused by a limit (config limits:, registrar.max_contacts, signed KDMQ), by limit; each answered with a SIP error', ['limit'], () =>
+    Object.entries(node?.limits.refusals ?? {}).map(([limit, v]) => [{ limit }, v]));
+  readCounter('kdmq_signature_rejections_total', 'KDMQ refused with 403 in signed mode, by reason (unsigned, malformed, unknown-key, bad-signature, stale, replayed)', ['why'], () =>
+    Object.entries(node?.auth?.stats.rejected ?? {}).map(([why, v]) => [{ why }, v]));
   readCounter('kdmq_unknown_channel_total', 'KDMQ requests for a channel this node does not have (404)', [], () => one(node?.counters.unknownChannel));
   readCounter('kdmq_bad_node_lines_total', 'Node-list lines that did not parse', [], () => one(node?.counters.badNodeLines));
   readCounter('kdmq_usrloc_applied_total', 'Replicated usrloc changes applied', [], () => one(app?.usrloc.stats.applied));
@@ -95,6 +101,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): NodeMetr
   readGauge('kdmq_kdmq_in_flight', 'KDMQ requests awaiting their outcome', [], () => one(node?.kdmq.inFlight()));
   readGauge('kdmq_uptime_seconds', 'Seconds since the node started', [], () => (node && nowFn ? [[{}, (nowFn() - node.startedAt) / 1000]] : []));
 
+  const unauthorized = new client.Counter({ name: 'kdmq_rpc_unauthorized_total', help: 'HTTP requests to the RPC listener refused with 401 (rpc.token set, no or a wrong Bearer token)', registers: reg });
   const membership = new client.Counter({ name: 'kdmq_membership_changes_total', help: 'Node status changes seen by this node, by new status', labelNames: ['to'], registers: reg });
   const rtt = new client.Histogram({
     name: 'kdmq_request_duration_seconds',
@@ -147,6 +154,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): NodeMetr
         });
       };
     },
+    rpcUnauthorized: () => unauthorized.inc(),
     stop() {
       detached = true;
       registry.clear();

@@ -10,6 +10,7 @@ import type { DigestAuth } from './auth.ts';
 import { Binding, detach, intern, methodsMask } from './binding.ts';
 import { EI, fail, ok, type RegisterResult } from './reply.ts';
 import { LocationStore, type BindingChange } from './store.ts';
+import type { LimitGuard } from '../actors/limits.ts';
 
 export interface RegistrarConfig {
   default_expires: number;
@@ -39,6 +40,8 @@ export interface RegistrarOptions {
    * false = Kamailio without fix_nated_register, as in the lab traces
    */
   save_received?: boolean;
+  /** limits.max_bindings (per node) and the refusal counters; absent = no node-wide limit */
+  limits?: LimitGuard;
 }
 
 export type { RegisterResult };
@@ -58,7 +61,7 @@ export class Registrar {
   constructor(private readonly opts: RegistrarOptions) {
     this.config = opts.config;
     this.socket = opts.socket ?? '[not set]';
-    this.store = new LocationStore(opts.clock, { tombstoneSeconds: opts.tombstone_seconds, onChange: opts.onChange });
+    this.store = new LocationStore(opts.clock, { tombstoneSeconds: opts.tombstone_seconds, onChange: opts.onChange, maxBindings: opts.limits?.config.max_bindings });
     // Kamailio: uloc-<startup time hex>-<pid hex>-<counter hex>; the node id stands for the pid
     const startSec = Math.floor(opts.clock.now() / 1000);
     this.ruidPrefix = `uloc-${startSec.toString(16)}-${fnv32(opts.nodeId).toString(16)}-`;
@@ -136,7 +139,16 @@ export class Registrar {
     }
     if (this.config.max_contacts > 0) {
       const n = this.store.get(aor).length + plans.reduce((a, p) => a + (p.op === 'insert' ? 1 : p.op === 'remove' ? -1 : 0), 0);
-      if (n > this.config.max_contacts) return fail(503, EI.TOO_MANY);
+      if (n > this.config.max_contacts) {
+        if (this.opts.limits) this.opts.limits.refusals.contacts_per_aor++;
+        return fail(503, EI.TOO_MANY);
+      }
+    }
+    const maxBindings = this.opts.limits?.config.max_bindings ?? 0;
+    const inserts = plans.filter((p) => p.op === 'insert').length;
+    if (maxBindings > 0 && inserts > 0 && this.store.contactCount() + inserts > maxBindings) {
+      const r = this.opts.limits!.refuse('bindings', 60);
+      return { status: r.status, reason: r.reason, headers: [...r.headers, ['P-Registrar-Error', 'Too many contacts on this node (limits.max_bindings)']] };
     }
     for (const p of plans) this.commit(p);
     return ok(this.store.get(aor), this.opts.clock.now(), path);

@@ -181,6 +181,11 @@ export class LocationStore {
     this.wheel.stop();
   }
 
+  /** remembered deletes (not expiries), for anti-entropy (specs/anti-entropy.md) */
+  *removedTombstones(): IterableIterator<Binding> {
+    for (const t of this.tombs.values()) if (t.state === ST_REMOVED) yield t;
+  }
+
   /** every active binding, AoR by AoR */
   *all(): IterableIterator<Binding> {
     for (const list of this.aors.values()) yield* list;

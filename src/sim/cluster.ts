@@ -3,6 +3,7 @@
 // no sockets, no real timers: the same seed gives the same run. Used by tests and `kdmq check`.
 
 import { createNode, type KdmqNode, type Ports } from '../actors/create-system.ts';
+import { nodeCrypto } from '../ports/crypto.ts';
 import { validateConfig } from '../config/load.ts';
 import type { KdmqConfig } from '../config/types.ts';
 import { SeededRandom, type Random } from '../ports/random.ts';
@@ -67,6 +68,7 @@ export class SimCluster {
       resolver: this.dns,
       transport: this.net.transport(),
       log: this.opts.log?.(i),
+      crypto: nodeCrypto,
     };
     const node = await createNode(config, this.opts.ports ? this.opts.ports(i, ports) : ports);
     this.opts.install?.(node, i);

@@ -24,6 +24,7 @@ import type { Random } from '../ports/random.ts';
 import type { Endpoint, Transport } from './transport.ts';
 import { TransactionLayer } from './transactions.ts';
 import type { ClientHandle, ServerTx, TimerConfig, TransactionStats } from './transactions.ts';
+import type { RequestLimitName, RequestLimits } from './request-limits.ts';
 
 export type TransportInEvent =
   | { type: 'transport.request'; id: string; request: OutgoingRequest; from: Endpoint; to: Endpoint }
@@ -53,6 +54,9 @@ export interface TransportActorInput {
   rport?: boolean;
   /** close the transport when the actor stops (default true) */
   closeOnStop?: boolean;
+  /** request limits (config `limits:`) and where refusals are counted */
+  limits?: RequestLimits;
+  onRefused?: (limit: RequestLimitName) => void;
 }
 
 export interface TransportHandle {
@@ -82,6 +86,8 @@ export function createTransportHandle(
     random: input.random,
     timers: input.timers,
     rport: input.rport,
+    limits: input.limits,
+    onRefused: input.onRefused,
     send: (from, to, data) => transport.send(from, to, data),
     onRequest: (request, tx) => {
       servers.set(tx.id, tx);

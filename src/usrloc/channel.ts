@@ -68,6 +68,14 @@ export class UsrlocChannel implements DataChannel {
   }
 
   handle(req: SipRequest, sender: NodeId): Reply {
+    const refusedBefore = this.o.store.refusedInserts;
+    const r = this.handleBody(req, sender);
+    // limits.max_bindings: what fitted is applied, the rest refused with 503 (counted once per request)
+    if (r.status === 200 && this.o.store.refusedInserts > refusedBefore && this.o.node.limits) return this.o.node.limits.refuse('bindings', 60);
+    return r;
+  }
+
+  private handleBody(req: SipRequest, sender: NodeId): Reply {
     const parsed = parseUsrlocBody(req.bodyText());
     if (!parsed.ok) {
       this.stats.badBodies++;

@@ -50,7 +50,7 @@ describe('defaults', () => {
     const y = ok('listen: udp:127.0.0.5:5090\nhtable:\n  tables:\n    t1: { size: 4, dmqreplicate: true }\ndmq:\n  allow: 10.0.0.0/8\n');
     expect(y.listen).toEqual(['udp:127.0.0.5:5090']);
     expect(y.dmq.allow).toEqual(['10.0.0.0/8']);
-    expect(y.htable.tables.t1).toEqual({ size: 4, autoexpire: 0, updateexpire: true, dmqreplicate: true, initval: '' });
+    expect(y.htable.tables.t1).toEqual({ size: 4, autoexpire: 0, updateexpire: true, dmqreplicate: true, initval: '', persistent: false });
     const j = ok('{"listen": ["udp:[::1]:5060"], "dmq": {"server_address": "sip:[::1]:5060", "multi_notify": 1}}');
     expect([j.listen, j.dmq.server_address, j.dmq.multi_notify]).toEqual([['udp:[::1]:5060'], 'sip:[::1]:5060', true]);
   });

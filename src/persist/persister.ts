@@ -1,0 +1,165 @@
+// Kamailio's usrloc db_mode for kdmq (issue "Convergence beyond Kamailio" item 3): 0 memory only,
+// 1 write-through (each binding change written inside REGISTER processing, before the 200), 2
+// write-back (changes collected, written every timer_interval). Persistent htable tables are
+// written likewise. On start: load, drop what expired while down; the cluster sync then merges.
+
+import type { HtableMessage } from '../dmq/htable-body.ts';
+import type { HtableStore } from '../htable/store.ts';
+import type { Clock, TimerId } from '../ports/clock.ts';
+import type { BindingChange, LocationStore } from '../registrar/store.ts';
+import type { UsrlocContact } from '../dmq/usrloc-body.ts';
+import type { PersistedItem, Persistence } from './port.ts';
+
+export interface PersisterOptions {
+  port: Persistence;
+  mode: 1 | 2;
+  timerMs: number;
+  clock: Clock;
+  location: LocationStore;
+  htable?: { store: HtableStore; tables: string[] };
+}
+
+export interface PersisterStats {
+  loaded: number;
+  droppedExpired: number;
+  itemsLoaded: number;
+  writes: number;
+  flushes: number;
+}
+
+export class Persister {
+  readonly stats: PersisterStats = { loaded: 0, droppedExpired: 0, itemsLoaded: 0, writes: 0, flushes: 0 };
+  private loading = false;
+  private readonly pending = new Map<string, UsrlocContact | null>();
+  private readonly dirtyItems = new Set<string>();
+  private itemsQueued = false;
+  private timer: TimerId | null = null;
+  private stopped = false;
+
+  constructor(private readonly o: PersisterOptions) {}
+
+  /** load the file into the stores (expired rows dropped and deleted), then start the timer */
+  load(): void {
+    const now = Math.floor(this.o.clock.now() / 1000);
+    const rows = this.o.port.loadBindings();
+    const dead: string[] = [];
+    this.loading = true;
+    try {
+      for (const r of rows) {
+        if (r.expires !== 0 && r.expires <= now) {
+          dead.push(r.ruid);
+          this.stats.droppedExpired++;
+          continue;
+        }
+        this.o.location.applyReplicated(r, 'update');
+        this.stats.loaded++;
+      }
+      const ht = this.o.htable;
+      if (ht) {
+        for (const it of this.o.port.loadItems()) {
+          if (!ht.tables.includes(it.table) || (it.expire !== 0 && it.expire <= now)) continue;
+          if (ht.store.applyCell({ htname: it.table, cname: it.name, value: it.value, expire: it.expire })) this.stats.itemsLoaded++;
+        }
+      }
+    } finally {
+      this.loading = false;
+    }
+    // rows that lost to another row of the same binding (an older ruid) go too
+    const kept = new Set(Array.from(this.o.location.all(), (b) => b.ruid));
+    for (const r of rows) if (!kept.has(r.ruid) && !dead.includes(r.ruid)) dead.push(r.ruid);
+    if (dead.length > 0) this.o.port.writeBindings([], dead);
+    this.arm();
+  }
+
+  /** every change of the location store, whatever its origin */
+  onBinding(c: BindingChange): void {
+    if (this.loading || this.stopped) return;
+    const rec = c.kind === 'insert' || c.kind === 'update' ? c.contact : null;
+    if (this.o.mode === 1) {
+      this.stats.writes++;
+      this.o.port.writeBindings(rec ? [rec] : [], rec ? [] : [c.contact.ruid]);
+    } else this.pending.set(c.contact.ruid, rec);
+  }
+
+  /** an htable operation applied here (local or from the htable channel) */
+  onItem(m: HtableMessage): void {
+    const ht = this.o.htable;
+    if (!ht || this.stopped || 'cells' in m || m.action === 1 || !ht.tables.includes(m.htname)) return;
+    this.dirtyItems.add(m.action === 5 || m.action === 6 ? `${m.htname}\n*` : `${m.htname}\n${'cname' in m ? m.cname : ''}`);
+    if (this.o.mode === 1 && !this.itemsQueued) {
+      this.itemsQueued = true;
+      queueMicrotask(() => this.flushItems()); // after the store applied it (the feed runs before)
+    }
+  }
+
+  /** write everything pending now (db_mode 2 timer, stop) */
+  flush(): void {
+    if (this.pending.size > 0) {
+      const up: UsrlocContact[] = [];
+      const del: string[] = [];
+      for (const [ruid, rec] of this.pending) (rec ? up.push(rec) : del.push(ruid));
+      this.pending.clear();
+      this.stats.writes++;
+      this.o.port.writeBindings(up, del);
+    }
+    this.flushItems();
+    this.stats.flushes++;
+  }
+
+  private flushItems(): void {
+    this.itemsQueued = false;
+    const ht = this.o.htable;
+    if (!ht || this.dirtyItems.size === 0) return;
+    const whole = ht.tables.filter((t) => this.dirtyItems.has(`${t}\n*`));
+    const up: PersistedItem[] = [];
+    const del: Array<[string, string]> = [];
+    for (const k of this.dirtyItems) {
+      const [table, name] = k.split('\n');
+      if (whole.includes(table)) continue;
+      const it = ht.store.get(table, name);
+      if (it) up.push({ table, name, value: it.value, expire: it.expireAt === 0 ? 0 : Math.ceil(it.expireAt / 1000) });
+      else del.push([table, name]);
+    }
+    this.dirtyItems.clear();
+    if (whole.length > 0) this.o.port.replaceItems(whole, this.itemsOf(whole));
+    if (up.length + del.length > 0) this.o.port.writeItems(up, del);
+  }
+
+  private itemsOf(tables: string[]): PersistedItem[] {
+    const out: PersistedItem[] = [];
+    for (const t of tables) {
+      for (const slot of this.o.htable!.store.dump(t) ?? []) {
+        for (const it of slot.items) out.push({ table: t, name: it.name, value: it.value, expire: it.expireAt === 0 ? 0 : Math.ceil(it.expireAt / 1000) });
+      }
+    }
+    return out;
+  }
+
+  /** every timer_interval: db_mode 2 writes what is pending; both modes rewrite persistent tables
+   * (items that arrived by sync or anti-entropy are not in the operation feed) */
+  private arm(): void {
+    this.timer = this.o.clock.setTimeout(() => {
+      if (this.stopped) return;
+      this.flush();
+      const ht = this.o.htable;
+      if (ht && ht.tables.length > 0) this.o.port.replaceItems(ht.tables, this.itemsOf(ht.tables));
+      this.arm();
+    }, this.o.timerMs);
+  }
+
+  /** clean stop: write what is pending and close the file */
+  stop(): void {
+    if (this.stopped) return;
+    this.flush();
+    this.stopped = true;
+    if (this.timer !== null) this.o.clock.clearTimeout(this.timer);
+    this.o.port.close();
+  }
+
+  /** crash (simulator, tests): drop what is pending, as a killed process would */
+  abandon(): void {
+    this.stopped = true;
+    this.pending.clear();
+    if (this.timer !== null) this.o.clock.clearTimeout(this.timer);
+  }
+}

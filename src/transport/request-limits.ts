@@ -1,0 +1,46 @@
+// Size and load limits the transaction layer applies before a request becomes a transaction
+// (config `limits:`): datagram bytes (513), header lines (513), body bytes (413) and live server
+// transactions (503 + Retry-After, answered statelessly so a flood costs no state). The answer is
+// built as a server transaction would build it (RFC 3261 §17.2, §18.2.2 response routing).
+
+import { responseTo, writeResponse } from '../sip/index.ts';
+import type { SipRequest } from '../sip/types.ts';
+import type { Datagram, Endpoint } from './transport.ts';
+import { replaceTopVia, responseRoute } from './via-route.ts';
+
+export interface RequestLimits {
+  maxDatagram: number;
+  maxHeaders: number;
+  maxBody: number;
+  maxPendingServer: number;
+}
+
+export type RequestLimitName = 'datagram' | 'headers' | 'body' | 'pending_transactions';
+
+export interface Refusal {
+  limit: RequestLimitName;
+  status: number;
+  reason: string;
+  headers: Array<[string, string]>;
+}
+
+/** the first limit `req` (from datagram `d`) breaks, or null; `pending` = live server transactions */
+export function checkRequestLimits(req: SipRequest, d: Datagram, l: RequestLimits, pending: number): Refusal | null {
+  if (d.data.byteLength > l.maxDatagram) return { limit: 'datagram', status: 513, reason: 'Message Too Large', headers: [] };
+  if (req.headers.length > l.maxHeaders) return { limit: 'headers', status: 513, reason: 'Message Too Large (too many headers)', headers: [] };
+  if (req.body.byteLength > l.maxBody) return { limit: 'body', status: 413, reason: 'Request Entity Too Large', headers: [] };
+  if (pending >= l.maxPendingServer) {
+    return { limit: 'pending_transactions', status: 503, reason: 'Service Unavailable (limit pending_transactions)', headers: [['Retry-After', '5']] };
+  }
+  return null;
+}
+
+/** a response sent without a transaction: where it goes and its bytes; null without a top Via */
+export function statelessResponse(req: SipRequest, source: Endpoint, r: Refusal): { to: Endpoint; bytes: Uint8Array } | null {
+  const top = req.topVia();
+  if (!top.ok) return null;
+  const route = responseRoute(top.value, source);
+  const out = responseTo(req, r.status, r.reason, { headers: r.headers });
+  out.headers = replaceTopVia(out.headers, route.stampedVia);
+  return { to: route.dest, bytes: writeResponse(out) };
+}

@@ -1,0 +1,149 @@
+// The fuzz campaign against a live mixed cluster (two `kdmq serve` + one Kamailio 5.6.3 on fresh
+// loopback IPs): register N users first, snapshot every node's ul.dump, drive the datagrams of
+// fuzz-gen.ts (and random JSON-RPC bodies to the kdmq nodes) from a socket outside the node list,
+// then check that every node answers, the Kamailio's DMQ did not freeze (kamcmd dmq.list_nodes)
+// and the snapshot bindings are unchanged on every node. Used by test/interop/fuzz.test.ts,
+// scripts/fuzz.ts and bench/figures/fuzz-campaign.ts.
+import { createSocket, type Socket } from 'node:dgram';
+import { allocLoopbackIps, startKamailio, type KamailioNode } from './kamailio.ts';
+import { startKdmq, type KdmqProc } from './kdmq-process.ts';
+import { SipUa } from './sip-ua.ts';
+import { diffDumps, normKamailio, normKdmq, type NormDump } from './ul-compare.ts';
+import { waitFor } from './wait.ts';
+import { casePool, mutate, prng, rpcBody, type Case } from './fuzz-gen.ts';
+import fc from 'fast-check';
+
+export interface FuzzCluster {
+  kdmq: KdmqProc[];
+  kam: KamailioNode;
+  fuzzIp: string;
+  stop(): Promise<void>;
+}
+
+export interface CampaignResult {
+  datagrams: number;
+  rpcCalls: number;
+  seconds: number;
+  datagramsPerSecond: number;
+  /** final replies received by status code; "req" = requests the nodes sent to the fuzz socket */
+  replies: Record<string, number>;
+  rpcErrors: number;
+  rpcAnswers: number;
+}
+
+export interface CheckResult {
+  alive: Record<string, boolean>;
+  kamailioDmqAnswers: boolean;
+  snapshotBindings: number;
+  /** one line per difference of a snapshot binding, per node */
+  diffs: string[];
+}
+
+export async function startFuzzCluster(): Promise<FuzzCluster> {
+  const [ipK, ipA, ipB, fuzzIp] = allocLoopbackIps(4);
+  const extra = { registrar: { default_expires: 3600 }, htable: { tables: { lab: { size: 8, dmqreplicate: true }, fz: { size: 4, dmqreplicate: true } } } };
+  const kam = await startKamailio({ ip: ipK, notificationAddresses: [`sip:${ipA}:5090`], pingInterval: 5, registrarDefaultExpires: 3600 });
+  const a = await startKdmq({ ip: ipA, notificationAddresses: [`sip:${ipK}:5090`], extra, logLevel: 'warn' });
+  const b = await startKdmq({ ip: ipB, notificationAddresses: [`sip:${ipA}:5090`], extra, logLevel: 'warn' });
+  const cluster: FuzzCluster = { kdmq: [a, b], kam, fuzzIp, stop: async () => { for (const n of [a, b, kam]) await n.cleanup(); } };
+  await waitFor(async () => {
+    const lists = [await kam.listNodes(), await a.listNodes(), await b.listNodes()];
+    return lists.every((l) => l.filter((n) => !n.local && n.status === 'active').length === 2);
+  }, { timeoutMs: 40_000, intervalMs: 250, what: 'fuzz cluster full mesh' });
+  return cluster;
+}
+
+/** register `n` users `snap-…` (half on Kamailio, half on kdmq) and wait until every node has them all */
+export async function registerSnapshotUsers(c: FuzzCluster, n: number): Promise<void> {
+  const ua = await SipUa.open(c.fuzzIp);
+  try {
+    for (let i = 0; i < n; i++) {
+      const target = i % 3 === 0 ? `${c.kam.ip}:5060` : `${c.kdmq[i % 2].ip}:5060`;
+      const u = `snap-${String(i).padStart(4, '0')}`;
+      const r = await ua.register({ target, user: u, callId: `snap-cid-${i}`, cseq: 1, contacts: [`<sip:${u}@127.0.0.8:${5000 + (i % 1000)}>`], expires: 3600 });
+      if (r.status !== 200) throw new Error(`REGISTER ${u} on ${target}: ${r.status}`);
+    }
+  } finally {
+    await ua.close();
+  }
+  await waitFor(async () => (await snapshot(c)).every((d) => d.size === n), { timeoutMs: 30_000, intervalMs: 250, what: `${n} snapshot bindings on every node` });
+}
+
+/** the snap-… bindings of every node: [kam, kdmq a, kdmq b] */
+export async function snapshot(c: FuzzCluster): Promise<NormDump[]> {
+  const only = (d: NormDump) => new Map([...d].filter(([k]) => k.startsWith('snap-')));
+  const at = Date.now();
+  return [only(normKamailio(await c.kam.ulDump(), at)), ...(await Promise.all(c.kdmq.map(async (k) => only(normKdmq(await k.rpc('ul.dump'), at)))))];
+}
+
+export interface CampaignOptions {
+  datagrams: number;
+  seed: number;
+  /** datagrams per burst before yielding to the event loop (default 64) */
+  burst?: number;
+  /** one JSON-RPC call per this many datagrams (default 50) */
+  rpcEvery?: number;
+  onProgress?: (sent: number) => void;
+}
+
+export async function runCampaign(c: FuzzCluster, o: CampaignOptions): Promise<CampaignResult> {
+  const sock: Socket = createSocket('udp4');
+  await new Promise<void>((r) => sock.bind(0, c.fuzzIp, () => r()));
+  const src = `${c.fuzzIp}:${sock.address().port}`;
+  const replies: Record<string, number> = {};
+  sock.on('message', (m) => {
+    const s = /^SIP\/2\.0 (\d{3})/.exec(m.subarray(0, 16).toString('latin1'));
+    const k = s ? s[1] : 'req';
+    replies[k] = (replies[k] ?? 0) + 1;
+  });
+  const pool: Case[] = casePool(o.seed, 2000);
+  const rpcs = fc.sample(rpcBody, { seed: o.seed, numRuns: 500 });
+  const rnd = prng(o.seed);
+  const dests = {
+    'kdmq-sip': c.kdmq.map((k) => ({ ip: k.ip, port: k.sipPort })),
+    'kdmq-dmq': c.kdmq.map((k) => ({ ip: k.ip, port: k.dmqPort })),
+    'kamailio-sip': [{ ip: c.kam.ip, port: c.kam.sipPort }],
+  };
+  const burst = o.burst ?? 64;
+  const rpcEvery = o.rpcEvery ?? 50;
+  let rpcCalls = 0, rpcErrors = 0, rpcAnswers = 0;
+  const inflight = new Set<Promise<void>>();
+  const t0 = Date.now();
+  for (let i = 0; i < o.datagrams; i++) {
+    const cs = pool[Math.floor(rnd() * pool.length)];
+    const d = dests[cs.target][Math.floor(rnd() * dests[cs.target].length)];
+    const text = cs.render(`${d.ip}:${d.port}`, src, i);
+    const bytes = cs.mutable ? mutate(text, rnd) : Buffer.from(text, 'latin1');
+    sock.send(bytes.length > 0 ? bytes : Buffer.from('\r\n'), d.port, d.ip);
+    if (i % rpcEvery === 0 && inflight.size < 8) {
+      const k = c.kdmq[rpcCalls % c.kdmq.length];
+      rpcCalls++;
+      const p = fetch(k.rpcUrl, { method: 'POST', body: rpcs[rpcCalls % rpcs.length], signal: AbortSignal.timeout(5000) })
+        .then(async (r) => { await r.text(); rpcAnswers++; }, () => { rpcErrors++; })
+        .finally(() => inflight.delete(p));
+      inflight.add(p);
+    }
+    if (i % burst === burst - 1) {
+      await new Promise((r) => setImmediate(r));
+      o.onProgress?.(i + 1);
+    }
+  }
+  await Promise.all(inflight);
+  const seconds = (Date.now() - t0) / 1000;
+  // late replies: wait until the count stops moving (bounded)
+  let last = -1;
+  await waitFor(() => { const n = Object.values(replies).reduce((x, y) => x + y, 0); const still = n === last; last = n; return still; }, { timeoutMs: 5000, intervalMs: 300, what: 'replies settle' }).catch(() => undefined);
+  sock.close();
+  return { datagrams: o.datagrams, rpcCalls, seconds, datagramsPerSecond: Math.round(o.datagrams / seconds), replies, rpcErrors, rpcAnswers };
+}
+
+export async function checkCluster(c: FuzzCluster, before: NormDump[]): Promise<CheckResult> {
+  const alive: Record<string, boolean> = {};
+  for (const k of c.kdmq) alive[`kdmq ${k.ip}`] = k.alive() && Array.isArray(await k.rpc('dmq.list_nodes').catch(() => null));
+  const dmq = await c.kam.kamcmd('dmq.list_nodes');
+  alive[`kamailio ${c.kam.ip}`] = c.kam.alive();
+  const after = await snapshot(c);
+  const names = ['kamailio', ...c.kdmq.map((k) => `kdmq ${k.ip}`)];
+  const diffs = after.flatMap((d, i) => diffDumps(`${names[i]} before`, before[i], `${names[i]} after`, d, 2));
+  return { alive, kamailioDmqAnswers: dmq.code === 0 && !dmq.timedOut, snapshotBindings: before[0].size, diffs };
+}

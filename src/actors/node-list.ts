@@ -127,16 +127,36 @@ export class NodeList {
       this.byKey.delete(e.key);
       this.entries = this.entries.filter((x) => x !== e);
     }
+    this.cache = null;
     return after;
   }
 
   markKdmq(id: NodeId): void {
     const e = this.byKey.get(nodeKey(id));
-    if (e) e.kdmq = true;
+    if (e && !e.kdmq) {
+      e.kdmq = true;
+      this.cache = null;
+    }
   }
 
-  /** every node, newest first, local last */
+  /** views, peers and active peers, rebuilt after any change (every REGISTER asks for the active ones) */
+  private cache: { views: NodeView[]; peers: NodeView[]; active: NodeView[] } | null = null;
+
+  private cached(): { views: NodeView[]; peers: NodeView[]; active: NodeView[] } {
+    if (this.cache === null) {
+      const views = this.buildViews();
+      const peers = views.filter((v) => !v.local);
+      this.cache = { views, peers, active: peers.filter((v) => v.status === 'active') };
+    }
+    return this.cache;
+  }
+
+  /** every node, newest first, local last (shared: do not mutate) */
   views(): NodeView[] {
+    return this.cached().views;
+  }
+
+  private buildViews(): NodeView[] {
     const out: NodeView[] = this.entries.map((e) => {
       const s = e.actor.getSnapshot();
       return {
@@ -156,12 +176,12 @@ export class NodeList {
 
   /** non-local nodes, any status (ping targets) */
   peers(): NodeView[] {
-    return this.views().filter((v) => !v.local);
+    return this.cached().peers;
   }
 
   /** non-local active nodes (broadcast targets) */
   activePeers(): NodeView[] {
-    return this.peers().filter((v) => v.status === 'active');
+    return this.cached().active;
   }
 
   stopAll(): void {
@@ -169,6 +189,7 @@ export class NodeList {
   }
 
   private emit(c: StatusChange): void {
+    this.cache = null;
     for (const o of this.observers) o(c);
   }
 }

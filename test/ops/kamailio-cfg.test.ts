@@ -42,7 +42,10 @@ describe.skipIf(!existsSync(join(LAB, 'node1.cfg')))('the lab configs', () => {
     expect(c.htable).toMatchObject({ enable_dmq: true, dmq_init_sync: true });
     expect(c.dmq_usrloc).toMatchObject({ enable: true, sync: true, batch_msg_contacts: 1 });
     expect(c.registrar).toMatchObject({ default_expires: 300, max_expires: 3600 });
-    expect(r.ignored).toEqual(expect.arrayContaining(['core children', 'modparam usrloc db_mode', 'modparam ctl binrpc', 'request_route', 'loadmodule xlog']));
+    // usrloc db_mode is mapped since persistence landed (usrloc.db_mode); timer_interval too
+    expect(c.usrloc).toMatchObject({ db_mode: 0 });
+    expect(r.ignored).not.toContain('modparam usrloc db_mode');
+    expect(r.ignored).toEqual(expect.arrayContaining(['core children', 'modparam ctl binrpc', 'request_route', 'loadmodule xlog']));
   });
 
   it('-A style defines select the variants (DISC_SEED, UL_BATCH=5, NODMQ)', () => {

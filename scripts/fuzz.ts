@@ -17,7 +17,7 @@ function arg(name: string, def: number): number {
 
 const datagrams = arg('datagrams', 100_000);
 const seed = arg('seed', Date.now() % 1_000_000);
-const users = arg('users', 300);
+const users = arg('users', 80);
 const avail = kamailioAvailable();
 if (!avail.ok) {
   process.stderr.write(`fuzz: Kamailio not available: ${avail.reason}\n`);

@@ -37,6 +37,8 @@ export interface CheckResult {
   snapshotBindings: number;
   /** one line per difference of a snapshot binding, per node */
   diffs: string[];
+  /** the end of Kamailio's log when it did not survive */
+  kamailioLog?: string;
 }
 
 export async function startFuzzCluster(): Promise<FuzzCluster> {
@@ -142,8 +144,15 @@ export async function checkCluster(c: FuzzCluster, before: NormDump[]): Promise<
   for (const k of c.kdmq) alive[`kdmq ${k.ip}`] = k.alive() && Array.isArray(await k.rpc('dmq.list_nodes').catch(() => null));
   const dmq = await c.kam.kamcmd('dmq.list_nodes');
   alive[`kamailio ${c.kam.ip}`] = c.kam.alive();
-  const after = await snapshot(c);
   const names = ['kamailio', ...c.kdmq.map((k) => `kdmq ${k.ip}`)];
+  if (!c.kam.alive()) {
+    // compare the kdmq nodes only, and say why Kamailio is gone
+    const at = Date.now();
+    const after = await Promise.all(c.kdmq.map(async (k) => new Map([...normKdmq(await k.rpc('ul.dump'), at)].filter(([key]) => key.startsWith('snap-')))));
+    const diffs = after.flatMap((d, i) => diffDumps(`${names[i + 1]} before`, before[i + 1], `${names[i + 1]} after`, d, 2));
+    return { alive, kamailioDmqAnswers: false, snapshotBindings: before[0].size, diffs, kamailioLog: c.kam.logTail(60) };
+  }
+  const after = await snapshot(c);
   const diffs = after.flatMap((d, i) => diffDumps(`${names[i]} before`, before[i], `${names[i]} after`, d, 2));
   return { alive, kamailioDmqAnswers: dmq.code === 0 && !dmq.timedOut, snapshotBindings: before[0].size, diffs };
 }

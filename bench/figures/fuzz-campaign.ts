@@ -24,6 +24,8 @@ export const fuzzCampaignFigure: Figure = {
     { label: 'datagrams sent per second', unit: '/s', kdmq: 'rate' },
     ...STATUSES.map((s) => ({ label: `replies ${s}`, unit: '', kdmq: `replies.${s}` })),
     { label: 'JSON-RPC calls answered', unit: '', kdmq: 'rpcAnswers' },
+    { label: 'replication KDMQ dropped by kdmq flow control (both nodes)', unit: '', kdmq: 'dropped' },
+    { label: 'Kamailio shared memory peak (of 64 MB)', unit: 'MB', kdmq: 'kamShmPeak' },
     { label: 'all nodes alive, Kamailio DMQ answering', unit: '', kdmq: 'alive', target: { cmp: '>=', value: 1 } },
     { label: 'snapshot bindings intact (80)', unit: '', kdmq: 'intact', target: { cmp: '>=', value: 1 } },
   ],
@@ -36,6 +38,8 @@ export const fuzzCampaignFigure: Figure = {
       const check = await checkCluster(c, before);
       const out: Samples = { rate: r.datagramsPerSecond, rpcAnswers: r.rpcAnswers };
       for (const s of STATUSES) out[`replies.${s}`] = r.replies[s] ?? 0;
+      out.dropped = Object.values(check.kdmqMetrics ?? {}).flatMap((m) => Object.entries(m)).filter(([k]) => k.startsWith('kdmq_peer_queue_dropped_total') && !k.includes('notification_peer')).reduce((a, [, v]) => a + v, 0);
+      if (check.kamailioShm?.max_used !== undefined) out.kamShmPeak = Math.round(check.kamailioShm.max_used / 1e5) / 10;
       out.alive = Object.values(check.alive).every(Boolean) && check.kamailioDmqAnswers ? 1 : 0;
       out.intact = check.diffs.length === 0 && check.snapshotBindings === 80 ? 1 : 0;
       if (check.diffs.length > 0) ctx.log(`fuzz: ${check.diffs.length} differences, first: ${check.diffs[0]}`);

@@ -35,6 +35,8 @@ export interface NodeCounters {
   badNodeLines: number;
   rejectedSenders: number;
   unknownChannel: number;
+  /** node-list lines that would have created an entry and did not (limits.max_nodes, or a host name from a third party) */
+  nodeListRefused: { max_nodes: number; hostname: number };
 }
 
 export interface KdmqNode {
@@ -66,8 +68,10 @@ export interface KdmqNode {
 }
 
 export function parseListen(l: string): Endpoint {
-  const m = /^udp:(\[([0-9a-fA-F:.]+)\]|([\d.]+)):(\d+)$/.exec(l)!;
-  return { host: m[2] ?? m[3], port: Number(m[4]) };
+  const m = /^(udp|tcp|tls):(\[([0-9a-fA-F:.]+)\]|([\d.]+)):(\d+)$/.exec(l)!;
+  const ep: Endpoint = { host: m[3] ?? m[4], port: Number(m[5]) };
+  if (m[1] !== 'udp') ep.proto = m[1] as 'tcp' | 'tls';
+  return ep;
 }
 
 export function localNodeId(config: KdmqConfig): NodeId {
@@ -95,8 +99,12 @@ export async function createNode(config: KdmqConfig, ports: Ports): Promise<Kdmq
   for (const l of config.listen) endpoints.push(await ports.transport.bind(parseListen(l)));
   const local = localNodeId(config);
   const bare = local.host.replace(/^\[|\]$/g, '');
-  const dmqSocket = endpoints.find((e) => e.host === bare && String(e.port) === (local.port || '5060')) ?? endpoints[0];
-  const counters: NodeCounters = { badNodeLines: 0, rejectedSenders: 0, unknownChannel: 0 };
+  const localProto = local.transport ?? 'udp';
+  const dmqSocket =
+    endpoints.find((e) => e.host === bare && String(e.port) === (local.port || '5060') && (e.proto ?? 'udp') === localProto) ??
+    endpoints.find((e) => e.host === bare && String(e.port) === (local.port || '5060')) ??
+    endpoints[0];
+  const counters: NodeCounters = { badNodeLines: 0, rejectedSenders: 0, unknownChannel: 0, nodeListRefused: { max_nodes: 0, hostname: 0 } };
   const list = new NodeList(local, ports.clock, config.dmq.fail_remove);
   const limits = new LimitGuard(ports.clock, config.limits);
   const keys = keysFromConfig(config.dmq);
@@ -106,20 +114,44 @@ export async function createNode(config: KdmqConfig, ports: Ports): Promise<Kdmq
   list.onChange((c) => log.log('info', 'membership change', { node: c.key, from: c.from, to: c.to, trigger: c.event }));
 
   let root!: Actor<typeof nodeRootMachine>;
+  // commands for the transport go straight to the transport actor (the root's child) rather than
+  // through a root event relayed by sendTo: same order (the transport never answers synchronously),
+  // one xstate macrostep less per datagram sent
+  const toTransport = (e: TransportInEvent): void => {
+    const t = root.getSnapshot().children.transport;
+    if (t !== undefined && root.getSnapshot().status === 'active') t.send(e);
+    else root.send({ type: 'node.transport', event: e });
+  };
   const kdmq = new KdmqClient({
     clock: ports.clock,
     random: ports.random.fork('kdmq'),
     resolver: ports.resolver,
     local,
     socket: dmqSocket,
-    send: (e) => root.send({ type: 'node.transport', event: e }),
+    sockets: endpoints,
+    send: (e) => toTransport(e),
     onTimeout: (to, sentAt, sentWhile, channel) => {
       if (channel !== config.dmq.notification_channel) cycle.dataTimedOut(to, sentAt, sentWhile);
     },
     statusOf: (id) => list.status(id),
     sign: auth ? (out) => auth.sign(out) : undefined,
+    flow: { inFlight: limits.config.peer_in_flight, queue: limits.config.peer_queue },
+    notificationChannel: config.dmq.notification_channel,
+    onDropBurst: (b) => {
+      // a dropped replication message means the peer misses data (specs/hostile-networks.md)
+      const kdmqPeer = list.views().find((v) => v.key === b.key)?.kdmq ?? false;
+      const repair = kdmqPeer
+        ? (config.antientropy?.interval ?? 0) > 0 ? 'anti-entropy repairs it' : 'antientropy.interval is 0: repaired only by a sync at its next (re)join'
+        : 'Kamailio peer: each binding is corrected at its next re-registration (as between Kamailio nodes)';
+      if (b.phase === 'start') log.log(kdmqPeer && repair.startsWith('anti') ? 'info' : 'warn', 'peer queue full: dropping the oldest replication messages', { node: b.key, channel: b.channel, limit: limits.config.peer_queue, repair });
+      else log.log('info', 'peer queue drained', { node: b.key, dropped: b.dropped, repair });
+    },
   });
-  const router = new Router({ config, list, counters, log, limits, auth, reply: (e) => root.send({ type: 'node.transport', event: e }) });
+  // what waits for a node that left the list is dropped (counted) rather than kept
+  list.onChange((c) => {
+    if (c.to === 'removed') kdmq.flow.forget(c.key);
+  });
+  const router = new Router({ config, list, counters, log, limits, auth, reply: (e) => toTransport(e) });
   const cycle = new NotificationCycle({
     list,
     sender: kdmq,
@@ -132,6 +164,7 @@ export async function createNode(config: KdmqConfig, ports: Ports): Promise<Kdmq
       failRemove: config.dmq.fail_remove,
     },
     counters,
+    maxNodes: limits.config.max_nodes,
     onJoined: () => router.joined(),
     log: (msg, fields) => log.log('info', msg, fields),
   });
@@ -177,6 +210,7 @@ export async function createNode(config: KdmqConfig, ports: Ports): Promise<Kdmq
           maxHeaders: limits.config.max_headers,
           maxBody: limits.config.max_body,
           maxPendingServer: limits.config.max_pending_transactions,
+          maxStreamMessage: config.tcp?.max_message ?? 1_048_576,
         },
         onRefused: (l) => void limits.refusals[l]++,
       },

@@ -9,6 +9,8 @@ export interface KdmqOutcome {
   code: number;
   reason: string;
   body: string;
+  /** local outcome: never sent, dropped by per-peer flow control (peer-flow.ts) */
+  dropped?: boolean;
 }
 
 export interface KdmqSend {

@@ -13,6 +13,7 @@ import type { OutgoingRequest } from '../sip/types.ts';
 import type { TransportInEvent, TransportOutEvent } from '../transport/transport-actor.ts';
 import type { DmqSender, KdmqOutcome, KdmqSend } from './dmq-sender.ts';
 import { nodeKey, type NodeId } from './node-list.ts';
+import { PeerFlow, type DropBurst, type PeerFlowConfig } from './peer-flow.ts';
 
 export const USER_AGENT = 'kdmq (0.1.0)';
 
@@ -22,12 +23,22 @@ export interface KdmqClientDeps {
   resolver: Resolver;
   local: NodeId;
   socket: Endpoint;
+  /** every bound socket: a node whose URI says ;transport=tcp|tls is sent to from the socket of that proto */
+  sockets?: Endpoint[];
   send: (e: TransportInEvent) => void;
   onTimeout: (to: NodeId, sentAt: number, sentWhile: NodeStatus, channel: string) => void;
   statusOf: (id: NodeId) => NodeStatus | undefined;
   /** signed KDMQ: the header to append (kdmq-auth.ts) */
   sign?: (out: OutgoingRequest) => [string, string];
+  /** per-peer flow control (peer-flow.ts); absent: 64 in flight, 10 000 waiting, 16/256 for notifications */
+  flow?: Partial<PeerFlowConfig>;
+  /** the notification channel: its own lane, never behind data */
+  notificationChannel?: string;
+  /** a burst of dropped data messages for one peer starts or ends */
+  onDropBurst?: (b: DropBurst) => void;
 }
+
+export const DEFAULT_FLOW: PeerFlowConfig = { inFlight: 64, queue: 10_000, notifyInFlight: 16, notifyQueue: 256 };
 
 interface Pending {
   m: KdmqSend;
@@ -49,11 +60,20 @@ export class KdmqClient implements DmqSender {
   readonly stats: KdmqStats = { sent: {}, timedOut: {}, answered: {} };
   private readonly callIdBase: string;
 
+  /** per-peer in-flight caps and bounded queues: every send() goes through it */
+  readonly flow: PeerFlow;
+
   constructor(private readonly d: KdmqClientDeps) {
     this.callIdBase = d.random.hex(8);
+    this.flow = new PeerFlow({ ...DEFAULT_FLOW, ...d.flow }, d.notificationChannel ?? 'notification_peer', (m) => this.dispatch(m), d.onDropBurst);
   }
 
+  /** queued per peer when its lane is full (peer-flow.ts); `done` is called once, also when dropped */
   send(m: KdmqSend): void {
+    this.flow.submit(m);
+  }
+
+  private dispatch(m: KdmqSend): void {
     const host = m.to.host.replace(/^\[|\]$/g, '');
     const port = Number(m.to.port || '5060');
     if (isIpLiteralHost(m.to.host)) {
@@ -88,7 +108,17 @@ export class KdmqClient implements DmqSender {
       body: m.body,
     };
     if (this.d.sign) request.headers.push(this.d.sign(request));
-    this.d.send({ type: 'transport.request', id, from: this.d.socket, to, request });
+    const proto = m.to.transport === 'tcp' || m.to.transport === 'tls' ? m.to.transport : undefined;
+    const socket = proto ? this.socketFor(proto) : this.d.socket;
+    this.d.send({ type: 'transport.request', id, from: socket, to: proto ? { ...to, proto } : to, request });
+  }
+
+  /** the socket KDMQ to a tcp/tls node leave from: the dmq socket if it has that proto, else one on its host */
+  private socketFor(proto: 'tcp' | 'tls'): Endpoint {
+    const s = this.d.socket;
+    if (s.proto === proto) return s;
+    const all = this.d.sockets ?? [];
+    return all.find((e) => e.proto === proto && e.host === s.host) ?? all.find((e) => e.proto === proto) ?? { host: s.host, port: s.port, proto };
   }
 
   /** a transport outcome for one of our requests */
@@ -111,5 +141,10 @@ export class KdmqClient implements DmqSender {
 
   inFlight(): number {
     return this.pending.size;
+  }
+
+  /** requests waiting for a free slot of their peer */
+  queued(): number {
+    return this.flow.queued();
   }
 }

@@ -55,6 +55,8 @@ export class NodeList {
   /** nodes removed after time-outs → time of that last failure (until an entry is created again) */
   private readonly failedRemoved = new Map<string, number>();
   readonly localKey: string;
+  /** bumped by every creation, status change, removal and kdmq mark (lets a merge skip a body it already merged) */
+  version = 0;
 
   constructor(
     readonly local: NodeId,
@@ -76,9 +78,18 @@ export class NodeList {
     return this.byKey.has(nodeKey(id));
   }
 
+  /** `has` by a key already computed with nodeKey (the merge path keeps keys per parsed line) */
+  hasKey(key: string): boolean {
+    return this.byKey.has(key);
+  }
+
   status(id: NodeId): NodeStatus | undefined {
-    if (this.isLocal(id)) return 'active';
-    const e = this.byKey.get(nodeKey(id));
+    return this.statusOfKey(nodeKey(id));
+  }
+
+  statusOfKey(key: string): NodeStatus | undefined {
+    if (key === this.localKey) return 'active';
+    const e = this.byKey.get(key);
     return e ? (e.actor.getSnapshot().value as NodeStatus) : undefined;
   }
 
@@ -111,7 +122,11 @@ export class NodeList {
 
   /** deliver an event to a node's actor; reports the change and drops removed entries */
   send(id: NodeId, event: NodeEvent): MemberStatus | undefined {
-    const e = this.byKey.get(nodeKey(id));
+    return this.sendKey(nodeKey(id), event);
+  }
+
+  sendKey(key: string, event: NodeEvent): MemberStatus | undefined {
+    const e = this.byKey.get(key);
     if (!e) return undefined;
     const before = e.actor.getSnapshot().value as NodeStatus;
     e.actor.send(event);
@@ -126,15 +141,21 @@ export class NodeList {
       e.actor.stop();
       this.byKey.delete(e.key);
       this.entries = this.entries.filter((x) => x !== e);
+      this.cache = null;
     }
-    this.cache = null;
+    // no change (e.g. node.heard on an active node): the cached views stay valid
     return after;
   }
 
   markKdmq(id: NodeId): void {
-    const e = this.byKey.get(nodeKey(id));
+    this.markKdmqKey(nodeKey(id));
+  }
+
+  markKdmqKey(key: string): void {
+    const e = this.byKey.get(key);
     if (e && !e.kdmq) {
       e.kdmq = true;
+      this.version++;
       this.cache = null;
     }
   }
@@ -189,6 +210,7 @@ export class NodeList {
   }
 
   private emit(c: StatusChange): void {
+    this.version++;
     this.cache = null;
     for (const o of this.observers) o(c);
   }

@@ -5,7 +5,7 @@
 
 import type { Clock } from '../ports/clock.ts';
 import type { Resolver } from '../ports/resolver.ts';
-import { formatNodeList, parseNodeList, type NodeLine, type NodeStatus } from '../dmq/node-list.ts';
+import { formatNodeList, isIpLiteralHost, parseNodeList, type NodeLine, type NodeStatus } from '../dmq/node-list.ts';
 import { expandNotificationAddress } from '../ports/multi-notify.ts';
 import { NodeList, nodeKey, type NodeId } from './node-list.ts';
 import type { DmqSender, KdmqOutcome } from './dmq-sender.ts';
@@ -25,7 +25,9 @@ export interface CycleDeps {
   config: CycleConfig;
   /** init callbacks: sync requests of the data channels (§2.8) */
   onJoined: () => void;
-  counters: { badNodeLines: number };
+  counters: { badNodeLines: number; nodeListRefused?: { max_nodes: number; hostname: number } };
+  /** limits.max_nodes: entries (local included) that received lists may create; seeds always fit */
+  maxNodes?: number;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -34,14 +36,39 @@ export const KDMQ_MARK: [string, string] = ['kdmq', '1'];
 
 const isIpLiteral = (h: string) => /^\d{1,3}(\.\d{1,3}){3}$/.test(h) || /^\[[0-9a-fA-F:.]+\]$/.test(h);
 
+/** one parsed node-list line with its identity computed once */
+interface PreparedLine {
+  line: NodeLine;
+  id: NodeId;
+  key: string;
+  /** the line carries KDMQ_MARK */
+  kdmq: boolean;
+}
+
+/** the last body merged from one node (request or reply), when that merge changed nothing */
+interface MergeMemo {
+  body: string;
+  version: number;
+  /** the sender's own active line: node.heard is sent on every merge */
+  heardKey: string | null;
+  bad: number;
+}
+
+interface PreparedBody {
+  lines: PreparedLine[];
+  bad: number;
+}
+
 export class NotificationCycle {
   private joined = false;
   private leaving = false;
 
   /** our list body, rebuilt only after a membership change (pings send it to every peer) */
   private cachedBody: string | null = null;
-  /** recently parsed bodies: every peer sends the same list each round */
-  private readonly parsed = new Map<string, ReturnType<typeof parseNodeList>>();
+  /** recently parsed bodies, with each line's node key: every peer sends the same list each round */
+  private readonly parsed = new Map<string, PreparedBody>();
+  /** per node and direction ('s' request from it, 'r' reply from it): see merge */
+  private readonly lastMerged = new Map<string, MergeMemo>();
 
   constructor(private readonly d: CycleDeps) {
     d.list.onChange(() => {
@@ -49,10 +76,18 @@ export class NotificationCycle {
     });
   }
 
-  private parse(body: string): ReturnType<typeof parseNodeList> {
+  private parse(body: string): PreparedBody {
     let p = this.parsed.get(body);
     if (p === undefined) {
-      p = parseNodeList(body);
+      const { nodes, bad } = parseNodeList(body);
+      p = {
+        bad: bad.length,
+        lines: nodes.map((line) => {
+          const id: NodeId = { host: line.host, port: line.port, transport: line.transport };
+          const kdmq = line.params.some(([n, v]) => n === KDMQ_MARK[0] && v === KDMQ_MARK[1]);
+          return { line, id, key: nodeKey(id), kdmq };
+        }),
+      };
       if (this.parsed.size >= 64) this.parsed.delete(this.parsed.keys().next().value as string);
       this.parsed.set(body, p);
     }
@@ -150,7 +185,7 @@ export class NotificationCycle {
         if (r.code !== 200 || this.d.list.has(to)) return;
         this.d.list.ensure(to, 'active', { seed: true });
         this.d.list.send(to, { type: 'node.replied', at: this.d.clock.now() });
-        this.merge(r.body, null);
+        this.merge(r.body, null, to);
         this.initOnce();
       },
     });
@@ -160,7 +195,7 @@ export class NotificationCycle {
     const at = this.d.clock.now();
     if (r.code === 200) {
       this.d.list.send(to, { type: 'node.replied', at });
-      this.merge(r.body, null);
+      this.merge(r.body, null, to);
       this.initOnce();
     } else if (r.code === 408) {
       this.d.list.send(to, { type: 'node.timedOut', at, sentAt, sentWhile });
@@ -173,41 +208,88 @@ export class NotificationCycle {
   }
 
   /** §2.4 step 2: merge lines, return how many were new or changed */
-  merge(body: string, sender: NodeId | null): number {
-    const { nodes, bad } = this.parse(body);
-    this.d.counters.badNodeLines += bad.length;
+  merge(body: string, sender: NodeId | null, from: NodeId | null = sender): number {
+    const list = this.d.list;
+    const senderKey = sender === null ? null : nodeKey(sender);
+    const memoKey = from === null ? null : `${sender === null ? 'r' : 's'} ${nodeKey(from)}`;
+    const memo = memoKey === null ? undefined : this.lastMerged.get(memoKey);
+    if (memo !== undefined && memo.body === body && memo.version === list.version) return this.remerge(memo);
+    const prepared = this.parse(body);
+    this.d.counters.badNodeLines += prepared.bad;
     const at = this.d.clock.now();
+    const versionBefore = list.version;
     let news = 0;
-    for (const line of nodes) {
-      news += this.mergeLine(line, sender, at);
-      if (line.params.some(([n, v]) => n === KDMQ_MARK[0] && v === KDMQ_MARK[1])) {
-        this.d.list.markKdmq({ host: line.host, port: line.port, transport: line.transport });
-      }
+    let heardKey: string | null = null;
+    let allKnown = true;
+    for (const p of prepared.lines) {
+      if (p.key !== list.localKey && !list.hasKey(p.key)) allKnown = false;
+      else if (p.key === senderKey && p.line.status === 'active') heardKey = p.key;
+      news += this.mergeLine(p, senderKey, at);
+      if (p.kdmq) list.markKdmqKey(p.key);
+    }
+    if (memoKey !== null) {
+      // a body that changed nothing (every line known, no status changed), from a list that has
+      // not changed since, changes nothing again (node.listed without a transition has no effect,
+      // and a refused line is never memoised): only the sender's node.heard remains
+      if (this.lastMerged.size >= 1024) this.lastMerged.clear(); // bounded whatever the senders
+      if (allKnown && list.version === versionBefore) this.lastMerged.set(memoKey, { body, version: list.version, heardKey, bad: prepared.bad });
+      else this.lastMerged.delete(memoKey);
     }
     return news;
   }
 
-  private mergeLine(line: NodeLine, sender: NodeId | null, at: number): number {
-    const id: NodeId = { host: line.host, port: line.port, transport: line.transport };
-    if (this.d.list.isLocal(id)) return 0;
+  /** the same body from the same node again, nothing changed since: what merge would do */
+  private remerge(m: MergeMemo): number {
+    this.d.counters.badNodeLines += m.bad;
+    if (m.heardKey === null) return 0;
+    const list = this.d.list;
+    const before = list.statusOfKey(m.heardKey);
+    list.sendKey(m.heardKey, { type: 'node.heard', at: this.d.clock.now() });
+    if (list.version !== m.version) this.lastMerged.clear();
+    return before !== 'active' ? 1 : 0;
+  }
+
+  private mergeLine(p: PreparedLine, senderKey: string | null, at: number): number {
+    const { line, id, key } = p;
+    const list = this.d.list;
+    if (key === list.localKey) return 0;
     const status: NodeStatus = line.status ?? 'pending';
-    const fromSelf = sender !== null && nodeKey(sender) === nodeKey(id);
-    if (!this.d.list.has(id)) {
-      this.d.list.ensure(id, status);
+    const fromSelf = senderKey === key;
+    if (!list.hasKey(key)) {
+      if (!this.mayCreate(id, fromSelf)) return 0;
+      list.ensure(id, status);
       // the node itself says it is active: direct evidence, even if we removed it after failures
-      if (fromSelf && status === 'active') this.d.list.send(id, { type: 'node.heard', at });
+      if (fromSelf && status === 'active') list.sendKey(key, { type: 'node.heard', at });
       return 1;
     }
     if (fromSelf && status === 'active') {
-      const before = this.d.list.status(id);
-      this.d.list.send(id, { type: 'node.heard', at });
+      const before = list.statusOfKey(key);
+      list.sendKey(key, { type: 'node.heard', at });
       return before !== 'active' ? 1 : 0;
     }
     if (line.status === null) return 0;
-    const before = this.d.list.status(id);
+    const before = list.statusOfKey(key);
     if (before === status) return 0;
-    const after = this.d.list.send(id, { type: 'node.listed', status, fromSelf, at });
+    const after = list.sendKey(key, { type: 'node.listed', status, fromSelf, at });
     return after !== before ? 1 : 0;
+  }
+
+  /**
+   * specs/hostile-networks.md "Node lists": a line may create an entry only while the list holds
+   * fewer than limits.max_nodes (local included), and only with an IP-literal host unless the
+   * line is the sender's own (a third party cannot make us resolve names and send to them).
+   */
+  private mayCreate(id: NodeId, fromSelf: boolean): boolean {
+    const refused = this.d.counters.nodeListRefused;
+    if (!fromSelf && !isIpLiteralHost(id.host)) {
+      if (refused) refused.hostname++;
+      return false;
+    }
+    if (this.d.maxNodes !== undefined && this.d.list.peers().length + 1 >= this.d.maxNodes) {
+      if (refused) refused.max_nodes++;
+      return false;
+    }
+    return true;
   }
 
   /** §2.4: an inbound notification request; returns the 200 body */

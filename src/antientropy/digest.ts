@@ -1,6 +1,7 @@
 // Digests of a replicated store for kdmq-to-kdmq anti-entropy (specs/anti-entropy.md A2): items
-// hashed into fixed buckets by their range key (AoR, table+name), one 32-bit sum per bucket over
-// the live items' fingerprints (order-free), written as one hex string. Pure.
+// hashed into fixed buckets, and each bucket into SUB leaves, by their range key (AoR,
+// table+name); one 32-bit sum per leaf over the live items' fingerprints (order-free, so kept up
+// to date incrementally), a bucket hash = the sum of its leaves; written as hex strings.
 
 /** FNV-1a 32 over UTF-16 code units */
 export function fnv1a(s: string, h = 0x811c9dc5): number {
@@ -11,47 +12,93 @@ export function fnv1a(s: string, h = 0x811c9dc5): number {
 /** A version as it travels: [key, live (1) or remembered delete (0), ...store-specific fields] */
 export type WireVersion = [string, 0 | 1, ...Array<string | number>];
 
-export interface AeItem {
-  key: string;
-  bucket: number;
-  live: boolean;
-  /** fingerprint of the live item (0 for deletes: they are not in the digest) */
-  fp: number;
-  v: WireVersion;
+/** sub-buckets per bucket: the second level of the digest (specs/anti-entropy.md A2) */
+export const SUB = 32;
+const COUNT_TERM = 0x9e3779b1;
+
+/**
+ * Leaf (bucket × SUB + sub-bucket) of a range key. The bucket is `bucketOf` (the first level);
+ * the sub-bucket takes the hash's next bits, so the two levels partition the same keys.
+ */
+export function leafOf(rangeKey: string, n: number, m: number): number {
+  const h = fnv1a(rangeKey, 0x01000193);
+  return (h % n) * m + (Math.floor(h / n) % m);
 }
 
-export interface Snapshot {
-  n: number;
-  at: number;
-  buckets: Array<Map<string, AeItem>>;
-  hashes: Uint32Array;
+/** the hash one group (range key) contributes: sum of its live fingerprints plus a count term */
+export function contribution(fps: readonly number[]): number {
+  let h = 0;
+  for (const fp of fps) h = (h + fp) >>> 0;
+  return (h + Math.imul(fps.length, COUNT_TERM)) >>> 0;
 }
 
-export function emptySnapshot(n: number, at: number): Snapshot {
-  return { n, at, buckets: Array.from({ length: n }, () => new Map()), hashes: new Uint32Array(n) };
-}
+/**
+ * Two-level digest of a store, kept up to date group by group (a group = one range key: AoR or
+ * table+name): n buckets of m leaves; a leaf hash is the sum of its groups' contributions, a bucket
+ * hash the sum of its leaves (the same value as a one-level bucket hash). Order-free, so a group
+ * is updated by subtracting its old contribution and adding the new one.
+ */
+export class LeafIndex {
+  readonly leaves: Uint32Array;
+  private readonly groups = new Map<string, number>();
 
-/** add an item; of two items with one key the one `newer` prefers is kept */
-export function addItem(s: Snapshot, it: AeItem, newer: (a: WireVersion, b: WireVersion) => number): void {
-  const b = s.buckets[it.bucket];
-  const old = b.get(it.key);
-  if (old && newer(old.v, it.v) >= 0) return;
-  b.set(it.key, it);
-}
-
-/** bucket hashes: sum of live fingerprints plus a count term, mod 2^32 */
-export function seal(s: Snapshot): Snapshot {
-  for (let i = 0; i < s.n; i++) {
-    let h = 0;
-    let c = 0;
-    for (const it of s.buckets[i].values()) {
-      if (!it.live) continue;
-      h = (h + it.fp) >>> 0;
-      c++;
-    }
-    s.hashes[i] = (h + Math.imul(c, 0x9e3779b1)) >>> 0;
+  constructor(readonly n: number, readonly m: number) {
+    this.leaves = new Uint32Array(n * m);
   }
-  return s;
+
+  get size(): number {
+    return this.groups.size;
+  }
+
+  /** set the group's contribution (0 = the group holds nothing live: forgotten) */
+  set(group: string, c: number): void {
+    const old = this.groups.get(group);
+    if (old === c || (old === undefined && c === 0)) return;
+    const l = leafOf(group, this.n, this.m);
+    if (old !== undefined) this.leaves[l] = (this.leaves[l] - old) >>> 0;
+    if (c === 0) this.groups.delete(group);
+    else {
+      this.leaves[l] = (this.leaves[l] + c) >>> 0;
+      this.groups.set(group, c);
+    }
+  }
+
+  /** first level: one hash per bucket */
+  top(): Uint32Array {
+    const out = new Uint32Array(this.n);
+    for (let b = 0; b < this.n; b++) {
+      let h = 0;
+      for (let j = b * this.m; j < (b + 1) * this.m; j++) h = (h + this.leaves[j]) >>> 0;
+      out[b] = h;
+    }
+    return out;
+  }
+
+  /** second level: the m leaf hashes of one bucket */
+  sub(b: number): Uint32Array {
+    return this.leaves.slice(b * this.m, (b + 1) * this.m);
+  }
+
+  /** the groups with a live item, in the given leaves */
+  groupsIn(leaves: ReadonlySet<number>): Map<number, string[]> {
+    const out = new Map<number, string[]>();
+    for (const g of this.groups.keys()) {
+      const l = leafOf(g, this.n, this.m);
+      if (!leaves.has(l)) continue;
+      const a = out.get(l);
+      if (a) a.push(g);
+      else out.set(l, [g]);
+    }
+    return out;
+  }
+}
+
+/** keep, per key, the version `newer` prefers (a live item and a remembered delete may share a key) */
+export function putNewest(into: Map<string, WireVersion>, v: WireVersion, newer: (a: WireVersion, b: WireVersion) => number): boolean {
+  const old = into.get(v[0]);
+  if (old && newer(old, v) >= 0) return false;
+  into.set(v[0], v);
+  return true;
 }
 
 export function bucketOf(rangeKey: string, n: number): number {

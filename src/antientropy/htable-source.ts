@@ -6,7 +6,7 @@
 import { formatHtableBody, type HtableMessage, type HtableValue } from '../dmq/htable-body.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { HtableStore } from '../htable/store.ts';
-import { addItem, bucketOf, emptySnapshot, fnv1a, seal, type Snapshot, type WireVersion } from './digest.ts';
+import { contribution, fnv1a, LeafIndex, leafOf, SUB, type WireVersion } from './digest.ts';
 import type { AeSource, KamailioNotice } from './source.ts';
 
 interface Ver {
@@ -30,6 +30,8 @@ export class HtableSource implements AeSource {
   private readonly vers = new Map<string, Ver>();
   /** time of the last regex/prefix delete not yet explained by a scan */
   private deleteHint: number | null = null;
+  private cached: LeafIndex | null = null;
+  private cachedAt = 0;
 
   constructor(private readonly store: HtableStore, private readonly clock: Clock, private readonly tombstoneMs = 300_000) {}
 
@@ -76,14 +78,22 @@ export class HtableSource implements AeSource {
     this.deleteHint = null;
   }
 
-  snapshot(n: number): Snapshot {
+  index(n: number, fresh: boolean): LeafIndex {
+    const now = this.clock.now();
+    if (!fresh && this.cached?.n === n && now - this.cachedAt < 1000) return this.cached;
     this.scan();
-    const s = emptySnapshot(n, this.clock.now());
-    for (const [k, r] of this.vers) {
-      const v: WireVersion = [k, r.dead ? 0 : 1, r.stamp, r.vk];
-      addItem(s, { key: k, bucket: bucketOf(k, n), live: !r.dead, fp: r.dead ? 0 : fnv1a(`${k}\n${r.vk}`), v }, compareHt);
-    }
-    return seal(s);
+    const x = new LeafIndex(n, SUB);
+    for (const [k, r] of this.vers) if (!r.dead) x.set(k, contribution([fnv1a(`${k}\n${r.vk}`)]));
+    this.cached = x;
+    this.cachedAt = now;
+    return x;
+  }
+
+  versions(n: number, leaves: ReadonlySet<number>): Map<number, WireVersion[]> {
+    const out = new Map<number, WireVersion[]>();
+    for (const l of leaves) out.set(l, []);
+    for (const [k, r] of this.vers) out.get(leafOf(k, n, SUB))?.push([k, r.dead ? 0 : 1, r.stamp, r.vk]);
+    return out;
   }
 
   compare(a: WireVersion, b: WireVersion): number {

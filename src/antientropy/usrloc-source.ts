@@ -1,15 +1,15 @@
 // Anti-entropy adapter of the location store (specs/anti-entropy.md A3): bindings and remembered
 // deletes keyed by AoR + contact (instance/reg-id when given, as the store matches), bucketed by
 // AoR, ordered by compareVersions (specs/replication.md R3), repairs applied as replicated
-// updates/deletes (R4) and announced to Kamailio nodes as usrloc action 1/2 (§5.3).
+// updates/deletes (R4) and announced to Kamailio nodes as usrloc action 1/2 (§5.3). The digest is
+// kept up to date incrementally: every store change touches its AoR, recomputed at the next use.
 
 import { compareVersions } from '../actors/binding-machine.ts';
 import { formatUsrlocBody, parseUsrlocBody } from '../dmq/usrloc-body.ts';
 import type { Binding } from '../registrar/binding.ts';
 import { toRecord } from '../registrar/binding.ts';
 import type { LocationStore } from '../registrar/store.ts';
-import { ST_ACTIVE } from '../registrar/transition-table.ts';
-import { addItem, bucketOf, emptySnapshot, fnv1a, seal, type Snapshot, type WireVersion } from './digest.ts';
+import { contribution, fnv1a, LeafIndex, leafOf, putNewest, SUB, type WireVersion } from './digest.ts';
 import type { AeSource, KamailioNotice } from './source.ts';
 
 const keyOf = (b: Binding) => `${b.aor}\n${b.instance !== '' ? `${b.instance};${b.regId}` : b.c}`;
@@ -34,26 +34,66 @@ export interface UsrlocSourceOptions {
 
 export class UsrlocSource implements AeSource {
   readonly id = 'ul' as const;
+  /** digests by bucket count, built on first use, then kept up to date AoR by AoR */
+  private readonly idx = new Map<number, LeafIndex>();
+  private readonly dirty = new Set<string>();
+  /** remembered deletes met by versions(), for record() (cleared when it grows large) */
   private refs = new Map<string, Binding>();
 
   constructor(private readonly o: UsrlocSourceOptions) {}
 
-  snapshot(n: number): Snapshot {
+  /** a binding of this AoR changed (every change of the location store must come here) */
+  touch(aor: string): void {
+    if (this.idx.size > 0) this.dirty.add(aor);
+  }
+
+  /** what the AoR's live bindings contribute to the digest now */
+  private contrib(aor: string, now: number): number {
+    const fps: number[] = [];
+    for (const b of this.o.store.get(aor)) {
+      if (b.expires !== 0 && b.expires <= now) continue;
+      fps.push(fnv1a(`${keyOf(b)}\n${b.ruid}\n${b.callId}\n${b.cseq}\n${b.lastModified}\n${b.expires}`));
+    }
+    return contribution(fps);
+  }
+
+  index(n: number): LeafIndex {
+    const now = this.o.store.nowSec();
+    if (this.dirty.size > 0) {
+      for (const aor of this.dirty) {
+        const c = this.contrib(aor, now);
+        for (const x of this.idx.values()) x.set(aor, c);
+      }
+      this.dirty.clear();
+    }
+    let x = this.idx.get(n);
+    if (!x) {
+      if (this.idx.size >= 4) this.idx.clear(); // peers with many bucket counts: rebuild as asked
+      x = new LeafIndex(n, SUB);
+      for (const aor of this.o.store.aors.keys()) x.set(aor, this.contrib(aor, now));
+      this.idx.set(n, x);
+    }
+    return x;
+  }
+
+  versions(n: number, leaves: ReadonlySet<number>): Map<number, WireVersion[]> {
     const st = this.o.store;
     const now = st.nowSec();
-    const s = emptySnapshot(n, st.clock.now());
-    const refs = new Map<string, Binding>();
-    const put = (b: Binding, live: boolean) => {
-      const v = wire(b, live);
-      const fp = live ? fnv1a(`${v[0]}\n${b.ruid}\n${b.callId}\n${b.cseq}\n${b.lastModified}\n${b.expires}`) : 0;
-      const before = s.buckets[bucketOf(b.aor, n)].get(v[0]);
-      addItem(s, { key: v[0], bucket: bucketOf(b.aor, n), live, fp, v }, compareUl);
-      if (s.buckets[bucketOf(b.aor, n)].get(v[0]) !== before) refs.set(v[0], b);
-    };
-    for (const b of st.all()) if (b.expires === 0 || b.expires > now) put(b, true);
-    for (const t of st.removedTombstones()) put(t, false);
-    this.refs = refs;
-    return seal(s);
+    const x = this.index(n);
+    const byLeaf = new Map<number, Map<string, WireVersion>>();
+    for (const l of leaves) byLeaf.set(l, new Map());
+    for (const [l, aors] of x.groupsIn(leaves)) {
+      const m = byLeaf.get(l)!;
+      for (const aor of aors) for (const b of st.get(aor)) if (b.expires === 0 || b.expires > now) putNewest(m, wire(b, true), compareUl);
+    }
+    if (this.refs.size > 100_000) this.refs = new Map();
+    for (const t of st.removedTombstones()) {
+      const m = byLeaf.get(leafOf(t.aor, n, SUB));
+      if (m && putNewest(m, wire(t, false), compareUl)) this.refs.set(keyOf(t), t);
+    }
+    const out = new Map<number, WireVersion[]>();
+    for (const [l, m] of byLeaf) out.set(l, [...m.values()]);
+    return out;
   }
 
   compare(a: WireVersion, b: WireVersion): number {
@@ -61,10 +101,14 @@ export class UsrlocSource implements AeSource {
   }
 
   record(key: string): unknown {
-    const b = this.refs.get(key);
-    if (!b) return null;
-    const live = b.state === ST_ACTIVE && this.o.store.byRuidGet(b.ruid) === b;
-    return JSON.parse(formatUsrlocBody({ action: live ? 1 : 2, contact: toRecord(b) }));
+    const now = this.o.store.nowSec();
+    const aor = key.slice(0, key.indexOf('\n'));
+    const live = this.o.store.get(aor).find((b) => keyOf(b) === key && (b.expires === 0 || b.expires > now));
+    const t = this.refs.get(key);
+    // the version versions() showed: a remembered delete newer than the live binding wins
+    const dead = t !== undefined && (!live || compareUl(wire(t, false), wire(live, true)) > 0);
+    if (dead) return JSON.parse(formatUsrlocBody({ action: 2, contact: toRecord(t) }));
+    return live ? JSON.parse(formatUsrlocBody({ action: 1, contact: toRecord(live) })) : null;
   }
 
   apply(rec: unknown): KamailioNotice | null {

@@ -47,6 +47,7 @@ export function installApp(node: KdmqNode, o: InstallOptions): App {
   const sipSocket = node.endpoints[0];
   let usrloc!: UsrlocChannel;
   let persister: Persister | null = null;
+  let antientropy: AntiEntropy | null = null;
   const registrar = new Registrar({
     clock: o.clock,
     random: o.random.fork('registrar'),
@@ -54,6 +55,7 @@ export function installApp(node: KdmqNode, o: InstallOptions): App {
     nodeId: `${node.local.host}:${node.local.port}`,
     onChange: (c) => {
       persister?.onBinding(c); // db_mode 1: written here, before the 200 is sent
+      antientropy?.onBinding(c.contact.aor);
       usrloc.onChange(c);
     },
     auth: o.auth,
@@ -64,7 +66,7 @@ export function installApp(node: KdmqNode, o: InstallOptions): App {
   if (node.config.dmq_usrloc.enable) node.addChannel(usrloc);
   node.setRegistrar((req, source) => registrar.handleRegister(req, source));
   const htable = installHtable(node, o.clock, { log });
-  const antientropy = installAntiEntropy(node, { location: registrar.store, htable }, o.clock, log);
+  antientropy = installAntiEntropy(node, { location: registrar.store, htable }, o.clock, log);
   persister = installPersistence(node, { location: registrar.store, htable }, o.persistence, o.clock);
   return {
     registrar,

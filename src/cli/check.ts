@@ -12,7 +12,7 @@ import { EXIT_CODE } from '../sim/run-plan.ts';
 import { SCENARIOS, explore } from '../sim/explore.ts';
 
 export const CHECK_USAGE = `  check [--nodes N] [--seeds K | --seed S] [--faults LIST|all|none] [--duration SECONDS]
-        [--quiet SECONDS] [--strict] [--out DIR] [--plan FILE] [--exhaustive [--scenario NAME]]
+        [--quiet SECONDS] [--strict] [--antientropy SECONDS] [--out DIR] [--plan FILE] [--exhaustive [--scenario NAME]]
         run the model checker (exit 0 pass, 3 crash, 4 safety failure, 5 liveness failure)
 `;
 
@@ -24,6 +24,8 @@ interface Args {
   duration: number;
   quiet: number;
   strict: boolean;
+  /** antientropy.interval of the nodes (null: runPlan's default, 3 s); 0 = Kamailio-compatible only */
+  antientropy: number | null;
   out: string;
   plan: string | null;
   exhaustive: boolean;
@@ -32,7 +34,7 @@ interface Args {
 
 function parse(argv: string[]): Args | string {
   const a: Args = {
-    nodes: 5, seeds: 100, seed: null, faults: [...FAULT_KINDS], duration: 20, quiet: 15, strict: false,
+    nodes: 5, seeds: 100, seed: null, faults: [...FAULT_KINDS], duration: 20, quiet: 15, strict: false, antientropy: null,
     out: join(tmpdir(), 'kdmq-check'), plan: null, exhaustive: false, scenario: null,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -51,6 +53,7 @@ function parse(argv: string[]): Args | string {
       else if (k === '--duration') a.duration = int(1);
       else if (k === '--quiet') a.quiet = int(1);
       else if (k === '--strict') a.strict = true;
+      else if (k === '--antientropy') a.antientropy = int(0);
       else if (k === '--exhaustive') a.exhaustive = true;
       else if (k === '--scenario') a.scenario = v();
       else if (k === '--out') a.out = v();
@@ -87,7 +90,7 @@ export async function check(argv: string[]): Promise<number> {
       process.stderr.write(`kdmq check: cannot read plan ${a.plan}: ${(e as Error).message}\n`);
       return 2;
     }
-    const f = await replayPlan(plan, { outDir: a.out, strict: a.strict });
+    const f = await replayPlan(plan, { outDir: a.out, strict: a.strict, antientropy: a.antientropy ?? undefined });
     out(f.verdict === 'pass' ? 'pass' : `${f.verdict}: ${describe(f.result)}`);
     if (f.result.known) out(`known finding ${f.result.known.id}: ${f.result.known.violation.inv} ${f.result.known.violation.detail}`);
     out(`trace: ${f.traceFile} (hash ${f.result.hash})`);
@@ -97,7 +100,7 @@ export async function check(argv: string[]): Promise<number> {
   out(`kdmq check: seed ${seed}, ${a.seeds} runs, ${a.nodes} nodes, faults ${a.faults.join(',') || 'none'}, ${a.duration} s faults + ${a.quiet} s quiet`);
   const r = await runCheck({
     nodes: a.nodes, runs: a.seeds, seed, faults: a.faults, faultMs: a.duration * 1000, quietMs: a.quiet * 1000,
-    strict: a.strict, outDir: a.out, log: out,
+    strict: a.strict, antientropy: a.antientropy ?? undefined, outDir: a.out, log: out,
   });
   const rate = r.simNodeSeconds / (r.wallMs / 1000);
   out(`${r.runs} runs in ${(r.wallMs / 1000).toFixed(1)} s (${Math.round(rate)} simulated node-s per s)`);

@@ -14,6 +14,8 @@ import { SystemClock } from '../ports/clock.ts';
 import { SeededRandom } from '../ports/random.ts';
 import { DnsResolver, systemResolverServers } from '../ports/dns-resolver.ts';
 import { UdpTransport } from '../transport/udp-transport.ts';
+import { MuxTransport } from '../transport/mux-transport.ts';
+import { StreamTransport, type StreamTlsOptions } from '../transport/stream-transport.ts';
 import { TestBlockTransport, registerTestBlockMethod } from '../transport/test-block.ts';
 import { createNode, type KdmqNode } from '../actors/create-system.ts';
 import { createRegistry } from '../control/rpc.ts';
@@ -106,6 +108,35 @@ export function readConfig(args: ServeArgs): { ok: true; config: KdmqConfig; ign
   return v.ok ? { ...v, ignored } : v;
 }
 
+/** TCP/TLS per config `tcp:` and `tls:` (certificate files read here); an error names the key */
+export function streamTransportFor(config: KdmqConfig): StreamTransport | string {
+  const t = config.tls;
+  let tls: StreamTlsOptions | undefined;
+  if (t?.certificate && t.private_key) {
+    const read = (key: string, file: string): Buffer | string => {
+      try {
+        return readFileSync(file);
+      } catch (e) {
+        return `config key tls.${key}: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`;
+      }
+    };
+    const cert = read('certificate', t.certificate);
+    const key = read('private_key', t.private_key);
+    const ca = t.ca_list ? read('ca_list', t.ca_list) : undefined;
+    for (const x of [cert, key, ca]) if (typeof x === 'string') return x;
+    tls = { certificate: cert as Buffer, privateKey: key as Buffer, caList: ca as Buffer | undefined, verifyPeer: t.verify_peer, requireCertificate: t.require_certificate };
+  }
+  const c = config.tcp;
+  return new StreamTransport({
+    tls,
+    maxConnections: c?.max_connections,
+    idleTimeoutMs: c ? c.connection_lifetime * 1000 : undefined,
+    connectTimeoutMs: c ? c.connect_timeout * 1000 : undefined,
+    maxMessage: c?.max_message,
+    backoffMaxMs: c ? c.backoff_max * 1000 : undefined,
+  });
+}
+
 export async function serve(argv: string[]): Promise<number> {
   const args = parseServeArgs(argv);
   if (typeof args === 'string') {
@@ -123,7 +154,12 @@ export async function serve(argv: string[]): Promise<number> {
     log.log('warn', 'kamailio cfg: ignoring what kdmq does not mirror', { file: args.kamailioCfg, ignored: cfg.ignored });
   }
   const clock = new SystemClock();
-  const transport = new UdpTransport();
+  const stream = streamTransportFor(config);
+  if (typeof stream === 'string') {
+    process.stderr.write(`kdmq serve: ${stream}\n`);
+    return 2;
+  }
+  const transport = new MuxTransport(new UdpTransport(), stream);
   const testBlock = new TestBlockTransport(transport, config.dmq.test_block ?? []); // TEST ONLY switch
   const resolver = new DnsResolver({ servers: config.dns.servers ?? (await systemResolverServers()) });
   let node: KdmqNode;
@@ -154,8 +190,8 @@ export async function serve(argv: string[]): Promise<number> {
   }
   if (!config.dmq.allow) log.log('warn', 'dmq.allow is not set: any host that reaches the DMQ port may join the cluster and write data (as in Kamailio)');
   log.log('info', 'kdmq ready', {
-    listen: node.endpoints.map((e) => `udp:${e.host}:${e.port}`),
-    server_address: `sip:${node.local.host}:${node.local.port}`,
+    listen: node.endpoints.map((e) => `${e.proto ?? 'udp'}:${e.host}:${e.port}`),
+    server_address: `sip:${node.local.host}:${node.local.port}${node.local.transport ? `;transport=${node.local.transport}` : ''}`,
     rpc: rpc ? `http://${rpc.address.host}:${rpc.address.port}/RPC` : 'off',
     status_page: rpc ? `http://${rpc.address.host}:${rpc.address.port}/` : 'off',
   });

@@ -83,18 +83,29 @@ function checkObject(path: string, fields: Record<string, Field>, value: unknown
 
 /** semantic checks that span keys */
 function crossCheck(c: KdmqConfig): string | null {
-  const addrRe = /^udp:(\[[0-9a-fA-F:.]+\]|\d{1,3}(\.\d{1,3}){3}):(\d{1,5})$/;
+  const addrRe = /^(udp|tcp|tls):(\[[0-9a-fA-F:.]+\]|\d{1,3}(\.\d{1,3}){3}):(\d{1,5})$/;
   if (c.listen.length === 0) return 'config key listen: at least one udp:IP:PORT is needed';
+  const listens = new Set<string>();
   for (const l of c.listen) {
     const m = addrRe.exec(l);
-    if (!m || Number(m[3]) > 65535 || isIP(m[1].replace(/^\[|\]$/g, '')) === 0) return `config key listen: "${l}" is not udp:IP:PORT`;
+    if (!m || Number(m[4]) > 65535 || isIP(m[2].replace(/^\[|\]$/g, '')) === 0) return `config key listen: "${l}" is not udp:IP:PORT, tcp:IP:PORT or tls:IP:PORT`;
+    listens.add(`${m[1]}:${m[2]}:${Number(m[4])}`);
   }
-  const sa = c.dmq.server_address === undefined ? null : /^sip:(\[[0-9a-fA-F:.]+\]|\d{1,3}(?:\.\d{1,3}){3}):(\d{1,5})(;transport=udp)?$/i.exec(c.dmq.server_address);
+  if (c.listen.some((l) => l.startsWith('tls:')) && (!c.tls?.certificate || !c.tls.private_key)) {
+    return 'config key tls.certificate: a tls: listen needs tls.certificate and tls.private_key';
+  }
+  const sa = c.dmq.server_address === undefined ? null : /^sip:(\[[0-9a-fA-F:.]+\]|\d{1,3}(?:\.\d{1,3}){3}):(\d{1,5})(?:;transport=(udp|tcp|tls))?$/i.exec(c.dmq.server_address);
   if (c.dmq.server_address !== undefined && (sa === null || isIP(sa[1].replace(/^\[|\]$/g, '')) === 0 || Number(sa[2]) > 65535)) {
-    return `config key dmq.server_address: "${c.dmq.server_address}" must be sip:IP:PORT with an IP literal and an explicit port`;
+    return `config key dmq.server_address: "${c.dmq.server_address}" must be sip:IP:PORT[;transport=tcp|tls] with an IP literal and an explicit port`;
+  }
+  const saProto = sa?.[3]?.toLowerCase();
+  if (sa && (saProto === 'tcp' || saProto === 'tls') && !listens.has(`${saProto}:${sa[1]}:${Number(sa[2])}`)) {
+    return `config key dmq.server_address: "${c.dmq.server_address}" needs the listen ${saProto}:${sa[1]}:${Number(sa[2])}`;
   }
   for (const a of c.dmq.notification_address) {
     if (!/^sip:[^\s;]+:\d{1,5}(;[^\s]*)?$|^sip:[^\s;:]+(;[^\s]*)?$/i.test(a)) return `config key dmq.notification_address: "${a}" is not a sip: URI`;
+    const t = /;transport=([^;]*)/i.exec(a)?.[1].toLowerCase();
+    if (t !== undefined && t !== 'udp' && t !== 'tcp' && t !== 'tls') return `config key dmq.notification_address: "${a}" has transport "${t}" (udp, tcp or tls)`;
   }
   if (c.rpc.listen !== '' && !/^(\[[0-9a-fA-F:.]+\]|[\w.-]+):\d{1,5}$/.test(c.rpc.listen)) return `config key rpc.listen: "${c.rpc.listen}" is not HOST:PORT`;
   return securityCheck(c);

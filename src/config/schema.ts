@@ -31,14 +31,14 @@ export const htableTableFields: Record<string, Field> = {
 };
 
 export const schema: Record<string, Field> = {
-  listen: f({ kind: 'strings' }, ['udp:127.0.0.1:5060'], 'sockets to open, "udp:IP:PORT" ([IPv6] in brackets)', 'core listen='),
+  listen: f({ kind: 'strings' }, ['udp:127.0.0.1:5060'], 'sockets to open, "udp:IP:PORT", "tcp:IP:PORT" or "tls:IP:PORT" ([IPv6] in brackets)', 'core listen='),
   routing: obj(
     { other_reply: f({ kind: 'reply' }, '500 Nope', 'reply to requests other than REGISTER, OPTIONS and KDMQ', 'sl_reply in request_route') },
     'request routing',
   ),
   dmq: obj(
     {
-      server_address: f({ kind: 'string' }, undefined, 'this node\'s DMQ URI, sip:IP:PORT (IP literal, explicit port)', 'dmq server_address'),
+      server_address: f({ kind: 'string' }, undefined, 'this node\'s DMQ URI, sip:IP:PORT[;transport=tcp|tls] (IP literal, explicit port; a tcp/tls address needs a matching listen)', 'dmq server_address'),
       notification_address: f({ kind: 'strings' }, [], 'seed nodes', 'dmq notification_address'),
       notification_channel: f({ kind: 'string' }, 'notification_peer', 'membership channel name', 'dmq notification_channel'),
       multi_notify: f({ kind: 'bool' }, false, 'expand the first notification address by SRV, A, AAAA', 'dmq multi_notify'),
@@ -69,6 +69,8 @@ export const schema: Record<string, Field> = {
       batch_msg_contacts: f({ kind: 'int', min: 1, max: 150 }, 50, 'contacts per sync message', 'dmq_usrloc batch_msg_contacts'),
       batch_msg_size: f({ kind: 'int', min: 1000, max: 60000 }, 60000, 'bytes per sync body', 'dmq_usrloc batch_msg_size'),
       usrloc_delete: f({ kind: 'bool' }, true, 'replicate deletions', 'dmq_usrloc usrloc_delete'),
+      stream_batch_msg_size: f({ kind: 'int', min: 1000, max: 1_000_000 }, 1_000_000, 'bytes per sync body to a kdmq node reached over TCP/TLS (Kamailio nodes and UDP get batch_msg_size)', undefined),
+      stream_batch_msg_contacts: f({ kind: 'int', min: 1, max: 10_000 }, 2000, 'contacts per sync body to a kdmq node reached over TCP/TLS', undefined),
     },
     'location replication',
   ),
@@ -124,8 +126,32 @@ export const schema: Record<string, Field> = {
       sync_requests_per_minute: f({ kind: 'int', min: 0 }, 12, 'sync requests (usrloc action 3, htable action 1) answered per sending node per minute, 0 = unlimited; over it: 503 + Retry-After', undefined),
       register_rate: f({ kind: 'int', min: 0 }, 10_000, 'REGISTERs per second per source IP (token bucket; a proxy in front sends all from one IP), 0 = unlimited; over it: 503 + Retry-After', undefined),
       register_burst: f({ kind: 'int', min: 1 }, 20_000, 'token bucket depth of register_rate', undefined),
+      peer_in_flight: f({ kind: 'int', min: 1, max: 10_000 }, 64, 'outgoing data KDMQ (usrloc, htable, kdmq-ae, sync answers) in flight per peer; the next waits until one is answered or times out (a slow peer sets the pace)', undefined),
+      peer_queue: f({ kind: 'int', min: 0 }, 10_000, 'outgoing data KDMQ waiting per peer beyond peer_in_flight; over it the oldest is dropped (kdmq_peer_queue_dropped_total{peer,channel}) and the peer repaired (anti-entropy) or corrected at re-registration (Kamailio)', undefined),
+      max_nodes: f({ kind: 'int', min: 2 }, 64, 'node-list entries (local node included) that received node lists may create; a line over it is ignored (kdmq_node_list_refused_total); seeds always fit. Kamailio 5.6.3 handles about 25', 'dmq NBODY_LEN (1024-byte list)'),
     },
     'limits: every refusal is a SIP error with a reason and a kdmq_limit_refusals_total{limit} count',
+  ),
+  tcp: obj(
+    {
+      max_connections: f({ kind: 'int', min: 1 }, 2048, 'TCP/TLS connections, in and out; an inbound one over it is refused, an outbound one closes the oldest', 'core tcp_max_connections'),
+      connection_lifetime: f({ kind: 'int', min: 1 }, 120, 'seconds a connection may stay idle', 'core tcp_connection_lifetime'),
+      connect_timeout: f({ kind: 'int', min: 1 }, 10, 'seconds to connect', 'core tcp_connect_timeout'),
+      max_message: f({ kind: 'int', min: 1024, max: 16_777_216 }, 1_048_576, 'bytes per SIP message on TCP/TLS (also the body limit there); larger: 513 and the connection closed', 'core tcp_rd_buf_size'),
+      backoff_max: f({ kind: 'int', min: 1 }, 30, 'seconds: the longest wait before reconnecting after failed connects (doubling from 0.1 s)', undefined),
+      kamailio_rd_buf_size: f({ kind: 'int', min: 2048, max: 16_777_216 }, 4096, 'the tcp_rd_buf_size of the Kamailio nodes (their largest TCP/TLS message; 5.6.3 default 4096): sync bodies to Kamailio over TCP/TLS stay under it', 'core tcp_rd_buf_size (of the peers)'),
+    },
+    'SIP over TCP and TLS (listen tcp:/tls:, ;transport=tcp|tls in node URIs)',
+  ),
+  tls: obj(
+    {
+      certificate: f({ kind: 'string' }, undefined, 'PEM file: this node\'s certificate (chain); needed by a tls: listen', 'tls certificate'),
+      private_key: f({ kind: 'string' }, undefined, 'PEM file: its private key', 'tls private_key'),
+      ca_list: f({ kind: 'string' }, undefined, 'PEM file: CAs trusted for peer certificates (default: the system CAs)', 'tls ca_list'),
+      verify_peer: f({ kind: 'bool' }, true, 'check the peer certificate chain (as client: the server\'s; as server: a client\'s when presented); host names are not checked, as in Kamailio', 'tls verify_certificate'),
+      require_certificate: f({ kind: 'bool' }, false, 'as server: refuse clients without a certificate', 'tls require_certificate'),
+    },
+    'TLS for tls: listens and ;transport=tls nodes',
   ),
   dns: obj({ servers: f({ kind: 'strings' }, undefined, 'DNS servers IP[:PORT]; default from /etc/resolv.conf', 'core dns settings') }, 'DNS'),
 };

@@ -29,7 +29,12 @@ export interface KdmqConfig {
     test_block?: string[];
   };
   sip: { t1: number; t2: number; t4: number; kdmq_timeout: number };
-  dmq_usrloc: { enable: boolean; sync: boolean; batch_msg_contacts: number; batch_msg_size: number; usrloc_delete: boolean };
+  dmq_usrloc: {
+    enable: boolean; sync: boolean; batch_msg_contacts: number; batch_msg_size: number; usrloc_delete: boolean;
+    /** absent in hand-built configs: batch_msg_size / batch_msg_contacts apply to streams too */
+    stream_batch_msg_size?: number;
+    stream_batch_msg_contacts?: number;
+  };
   registrar: { default_expires: number; min_expires: number; max_expires: number; max_contacts: number; use_domain: boolean };
   htable: { enable_dmq: boolean; dmq_init_sync: boolean; tables: Record<string, HtableTableConfig> };
   rpc: { listen: string; token?: string };
@@ -40,6 +45,27 @@ export interface KdmqConfig {
   /** absent in hand-built configs (simulator, tests): the schema defaults apply (DEFAULT_LIMITS) */
   limits?: LimitsConfig;
   dns: { servers?: string[] };
+  /** absent in hand-built configs: the schema defaults (streams are used only with tcp:/tls: listens or node URIs) */
+  tcp?: TcpConfig;
+  tls?: TlsConfig;
+}
+
+export interface TcpConfig {
+  max_connections: number;
+  connection_lifetime: number;
+  connect_timeout: number;
+  max_message: number;
+  backoff_max: number;
+  /** absent in hand-built configs: 4096 (Kamailio's default) */
+  kamailio_rd_buf_size?: number;
+}
+
+export interface TlsConfig {
+  certificate?: string;
+  private_key?: string;
+  ca_list?: string;
+  verify_peer: boolean;
+  require_certificate: boolean;
 }
 
 export interface LimitsConfig {
@@ -52,4 +78,9 @@ export interface LimitsConfig {
   sync_requests_per_minute: number;
   register_rate: number;
   register_burst: number;
+  /** outgoing flow control per peer (peer-flow.ts) */
+  peer_in_flight: number;
+  peer_queue: number;
+  /** node-list entries gossip may create (notification-cycle.ts) */
+  max_nodes: number;
 }

@@ -41,17 +41,29 @@ const NUMBERS = ['expires', 'cseq', 'flags', 'cflags', 'q', 'last_modified', 'me
 export const MAX_BATCH_BYTES = 60000;
 export const MAX_BATCH_CONTACTS = 150;
 
+const STRINGS = [...STRINGS_BEFORE_SOCK, ...STRINGS_AFTER_SOCK] as const;
+
 function parseContact(o: Record<string, unknown>): ParseResult<UsrlocContact> {
   const c: Partial<UsrlocContact> = {};
-  for (const k of [...STRINGS_BEFORE_SOCK, ...STRINGS_AFTER_SOCK]) {
+  // sync answers carry 100 000s of contacts: the happy path allocates no result objects
+  for (const k of STRINGS) {
+    const v = o[k];
+    if (typeof v === 'string') {
+      c[k] = v;
+      continue;
+    }
     const r = stringField(o, k);
     if (!r.ok) return r;
-    c[k] = r.value;
   }
   for (const k of NUMBERS) {
+    const v = o[k];
+    if (typeof v === 'number' && Number.isFinite(v)) {
+      const t = Math.trunc(v);
+      c[k] = t === 0 ? 0 : t;
+      continue;
+    }
     const r = numberField(o, k);
     if (!r.ok) return r;
-    c[k] = r.value;
   }
   if (o.sock !== undefined) {
     if (typeof o.sock !== 'string') return { ok: false, error: '"sock" is not a string' };
@@ -143,7 +155,9 @@ export function batchUsrlocContacts(contacts: readonly UsrlocContact[], maxConta
   };
   for (const c of contacts) {
     const obj = formatUsrlocContact(1, c);
-    const entryBytes = (n: number): number => utf8Length(`"${n}":`) + utf8Length(obj);
+    const objBytes = utf8Length(obj);
+    // `"<n>":` is ASCII: its digits, two quotes and the colon
+    const entryBytes = (n: number): number => String(n).length + 3 + objBytes;
     if (OPEN.length + CLOSE.length + entryBytes(1) > limit) {
       out.tooLarge.push(c);
       continue;

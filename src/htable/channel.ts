@@ -28,6 +28,8 @@ export interface HtableChannelDeps {
   paceMs?: number;
   /** byte limit of one `cells` body (default and maximum 60 000) */
   maxBytes?: number;
+  /** a lower limit for one node (a Kamailio node over TCP/TLS: stream-budget.ts) */
+  maxBytesFor?: (to: NodeId) => number | undefined;
   log?: Log;
 }
 
@@ -108,7 +110,7 @@ export class HtableChannel implements DataChannel {
 
   /** §6.4: snapshot now, then one `cells` datagram every paceMs to the requester only */
   private answerSync(to: NodeId): void {
-    const limit = Math.min(this.d.maxBytes ?? MAX_CELLS_BYTES, MAX_CELLS_BYTES);
+    const limit = Math.min(this.d.maxBytes ?? MAX_CELLS_BYTES, this.d.maxBytesFor?.(to) ?? MAX_CELLS_BYTES, MAX_CELLS_BYTES);
     const { bodies, tooLarge } = batchHtableCells(this.d.store.replicatedCells(), limit);
     for (const c of tooLarge) this.log.log('warn', 'htable cell too large for one sync datagram, not sent', { htname: c.htname, cname: c.cname });
     const pace = this.d.paceMs ?? 2;

@@ -7,6 +7,8 @@ import type { Clock } from '../ports/clock.ts';
 import type { Log } from '../ports/log.ts';
 import { HtableChannel } from './channel.ts';
 import { HtableStore, type StoreOptions } from './store.ts';
+import { isStreamNode, kamailioStreamBodyLimit } from '../actors/stream-budget.ts';
+import { nodeKey } from '../actors/node-list.ts';
 
 export { HtableStore } from './store.ts';
 export { HtableChannel, HTABLE_CHANNEL } from './channel.ts';
@@ -33,6 +35,8 @@ export function installHtable(node: KdmqNode, clock: Clock, opts: InstallHtableO
     initSync: cfg.dmq_init_sync,
     paceMs: opts.paceMs,
     log: opts.log,
+    maxBytesFor: (to) =>
+      isStreamNode(to) && !node.list.views().some((v) => v.key === nodeKey(to) && v.kdmq) ? kamailioStreamBodyLimit(node.config) : undefined,
   });
   node.addChannel(channel);
   return { store, channel };

@@ -5,7 +5,8 @@
 //
 // Two histograms need events rather than counters:
 // - kdmq_request_duration_seconds{channel}: KDMQ request → final response round trip, per
-//   channel (the replication lag a sender sees: sent → applied and answered by the peer). It is
+//   channel (the replication lag a sender sees: sent → applied and answered by the peer, time
+//   waiting in the peer's queue included; dropped messages not observed). It is
 //   observed by wrapping the node's KDMQ client's send() (the `done` callback).
 // - kdmq_sync_duration_seconds{channel,role="answer"}: how long answering one sync request took
 //   (first batch sent → last batch answered), taken from the "usrloc sync answer finished" event
@@ -91,14 +92,34 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): NodeMetr
     Object.entries(node?.auth?.stats.rejected ?? {}).map(([why, v]) => [{ why }, v]));
   readCounter('kdmq_unknown_channel_total', 'KDMQ requests for a channel this node does not have (404)', [], () => one(node?.counters.unknownChannel));
   readCounter('kdmq_bad_node_lines_total', 'Node-list lines that did not parse', [], () => one(node?.counters.badNodeLines));
+  readCounter('kdmq_node_list_refused_total', 'Node-list lines that would have created an entry and did not: the list is at limits.max_nodes, or a host name listed by a third party', ['why'], () =>
+    Object.entries(node?.counters.nodeListRefused ?? {}).map(([why, v]) => [{ why }, v]));
+  readCounter('kdmq_peer_queue_dropped_total', 'Outgoing KDMQ dropped unsent because the peer\'s queue was full (limits.peer_queue) or the peer left the list, per peer and channel', ['peer', 'channel'], () =>
+    node ? [...node.kdmq.flow.dropped].flatMap(([peer, byCh]) => Object.entries(byCh).map(([channel, v]): [Record<string, string>, number] => [{ peer, channel }, v])) : []);
   readCounter('kdmq_usrloc_applied_total', 'Replicated usrloc changes applied', [], () => one(app?.usrloc.stats.applied));
   readCounter('kdmq_usrloc_stale_total', 'Replicated usrloc changes not applied (older, tombstoned or expired)', [], () => one(app?.usrloc.stats.stale));
   readCounter('kdmq_htable_applied_total', 'Replicated htable actions applied (plus sync cells)', [], () => one(app?.htable.channel ? app.htable.channel.stats.applied + app.htable.channel.stats.cellsApplied : undefined));
+  // anti-entropy (specs/anti-entropy.md A9): absent when antientropy.interval is 0
+  const ae = () => app?.antientropy?.stats;
+  readCounter('kdmq_antientropy_rounds_total', 'Anti-entropy rounds started by this node (a digest to each kdmq peer sorting after it)', [], () => one(ae()?.rounds));
+  readCounter('kdmq_antientropy_sent_bytes_total', 'Anti-entropy body bytes sent, by step (digest, leaf hashes, versions, wants, records)', ['step'], () => {
+    const s = ae();
+    return s ? [[{ step: 'digest' }, s.digestBytes], [{ step: 'leaves' }, s.subBytes], [{ step: 'versions' }, s.versionBytes], [{ step: 'want' }, s.wantBytes], [{ step: 'records' }, s.recordBytes]] : [];
+  });
+  readCounter('kdmq_antientropy_repairs_total', 'Anti-entropy repairs by store (ul, ht) and kind: pushed (our newer item sent), wanted (their newer item asked for), applied (a received repair changed this store)', ['store', 'kind'], () => {
+    const s = ae();
+    if (!s) return [];
+    const out: Array<[Record<string, string>, number]> = [];
+    for (const kind of ['pushed', 'wanted', 'applied'] as const) for (const [store, v] of Object.entries(s[kind])) out.push([{ store, kind }, v]);
+    return out;
+  });
+  readCounter('kdmq_antientropy_bad_total', 'kdmq-ae requests refused as malformed (400)', [], () => one(ae()?.bad));
   readCounter('kdmq_sync_requests_answered_total', 'Sync requests answered, per channel', ['channel'], () => [
     [{ channel: 'usrloc' }, app?.usrloc.stats.syncRequestsAnswered ?? 0],
     [{ channel: 'htable' }, app?.htable.channel?.stats.syncRequests ?? 0],
   ]);
   readGauge('kdmq_kdmq_in_flight', 'KDMQ requests awaiting their outcome', [], () => one(node?.kdmq.inFlight()));
+  readGauge('kdmq_kdmq_queued', 'KDMQ requests waiting for a free in-flight slot of their peer (limits.peer_in_flight)', [], () => one(node?.kdmq.queued()));
   readGauge('kdmq_uptime_seconds', 'Seconds since the node started', [], () => (node && nowFn ? [[{}, (nowFn() - node.startedAt) / 1000]] : []));
 
   const unauthorized = new client.Counter({ name: 'kdmq_rpc_unauthorized_total', help: 'HTTP requests to the RPC listener refused with 401 (rpc.token set, no or a wrong Bearer token)', registers: reg });
@@ -148,7 +169,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): NodeMetr
         send({
           ...m,
           done: (r) => {
-            if (r.code !== 408) rtt.observe({ channel: m.channel }, (now() - t0) / 1000);
+            if (r.code !== 408 && !r.dropped) rtt.observe({ channel: m.channel }, (now() - t0) / 1000);
             done?.(r);
           },
         });

@@ -32,6 +32,8 @@ export interface StatusJson {
   aors: number;
   htables: Array<{ name: string; items: number }>;
   kdmq: { sent: number; received: number; timed_out: number; rejected_senders: number };
+  /** kdmq-to-kdmq anti-entropy (null when off): rounds started, repairs applied here, bytes sent */
+  antientropy: { rounds: number; repairs: number; bytes: number } | null;
   changes: Array<{ at: number; node: string; from: string; to: string; trigger: string }>;
 }
 
@@ -63,6 +65,13 @@ export function statusJson(node: KdmqNode, app: App, ring: ChangeRing, now: numb
       timed_out: sum(node.kdmq.stats.timedOut),
       rejected_senders: node.counters.rejectedSenders,
     },
+    antientropy: app.antientropy
+      ? {
+        rounds: app.antientropy.stats.rounds,
+        repairs: sum(app.antientropy.stats.applied),
+        bytes: ((st) => st.digestBytes + st.subBytes + st.versionBytes + st.wantBytes + st.recordBytes)(app.antientropy.stats),
+      }
+      : null,
     changes: ring.list().map((c) => ({ at: c.at, node: c.key, from: c.from, to: c.to, trigger: c.event })),
   };
 }
@@ -87,6 +96,8 @@ function rows(s: StatusJson): { nodes: string; changes: string; tables: string }
     tables: s.htables.map((t) => `${esc(t.name)}: ${t.items}`).join(', ') || 'none',
   };
 }
+
+const aeText = (s: StatusJson) => (s.antientropy ? `${s.antientropy.rounds} / ${s.antientropy.repairs}` : 'off');
 
 /** the page, rendered with the current state; its script keeps it current */
 export function statusPage(s: StatusJson): string {
@@ -113,6 +124,7 @@ th{background:#f0f0f0} .st{font-weight:600} .active{color:#187a2f} .pending{colo
 <div class="card"><b id="aors">${s.aors}</b>AoRs</div>
 <div class="card"><b id="htables">${r.tables}</b>htable items</div>
 <div class="card"><b id="kdmq">${s.kdmq.sent} / ${s.kdmq.received}</b>KDMQ sent / received</div>
+<div class="card"><b id="ae">${aeText(s)}</b>anti-entropy rounds / repairs</div>
 </div>
 <h2>Last membership changes</h2>
 <table id="changes"><thead><tr><th>time (UTC)</th><th>node</th><th>change</th><th>trigger</th></tr></thead><tbody>${r.changes}</tbody></table>
@@ -131,6 +143,7 @@ th{background:#f0f0f0} .st{font-weight:600} .active{color:#187a2f} .pending{colo
     document.getElementById('aors').textContent=s.aors;
     document.getElementById('htables').textContent=s.htables.map(function(t){return t.name+': '+t.items}).join(', ')||'none';
     document.getElementById('kdmq').textContent=s.kdmq.sent+' / '+s.kdmq.received;
+    document.getElementById('ae').textContent=s.antientropy?s.antientropy.rounds+' / '+s.antientropy.repairs:'off';
     document.getElementById('uptime').textContent=dur(s.uptime_s);
     document.getElementById('updated').textContent=new Date(s.now).toISOString();
   }

@@ -23,14 +23,26 @@ export interface PersisterStats {
   loaded: number;
   droppedExpired: number;
   itemsLoaded: number;
+  /** transactions of binding rows */
   writes: number;
+  /** binding rows written (upserts and deletes) */
+  rows: number;
   flushes: number;
 }
 
+/** db_mode 2: rows per transaction while draining a flush; the event loop runs between slices */
+export const FLUSH_SLICE = 512;
+
 export class Persister {
-  readonly stats: PersisterStats = { loaded: 0, droppedExpired: 0, itemsLoaded: 0, writes: 0, flushes: 0 };
+  readonly stats: PersisterStats = { loaded: 0, droppedExpired: 0, itemsLoaded: 0, writes: 0, rows: 0, flushes: 0 };
   private loading = false;
-  private readonly pending = new Map<string, UsrlocContact | null>();
+  /** changes by ruid (the last one of each ruid wins): collected (db_mode 2), or replicated
+   * changes of one task (db_mode 1) */
+  private pending = new Map<string, UsrlocContact | null>();
+  /** db_mode 2: a flush being written, slice by slice */
+  private draining = new Map<string, UsrlocContact | null>();
+  private drainTimer: TimerId | null = null;
+  private replicatedQueued = false;
   private readonly dirtyItems = new Set<string>();
   private itemsQueued = false;
   private timer: TimerId | null = null;
@@ -75,10 +87,52 @@ export class Persister {
   onBinding(c: BindingChange): void {
     if (this.loading || this.stopped) return;
     const rec = c.kind === 'insert' || c.kind === 'update' ? c.contact : null;
-    if (this.o.mode === 1) {
-      this.stats.writes++;
-      this.o.port.writeBindings(rec ? [rec] : [], rec ? [] : [c.contact.ruid]);
-    } else this.pending.set(c.contact.ruid, rec);
+    if (this.o.mode === 1 && c.origin === 'local') {
+      // before the 200; an older replicated change of this ruid still queued must not come after
+      if (this.pending.size > 0) this.writeReplicated();
+      this.write(rec ? [rec] : [], rec ? [] : [c.contact.ruid]);
+      return;
+    }
+    this.pending.set(c.contact.ruid, rec);
+    if (this.o.mode === 1 && !this.replicatedQueued) {
+      // db_mode 1, replicated (a KDMQ, a sync batch, a repair): one transaction per task
+      this.replicatedQueued = true;
+      queueMicrotask(() => this.writeReplicated());
+    }
+  }
+
+  private writeReplicated(): void {
+    this.replicatedQueued = false;
+    if (this.stopped || this.pending.size === 0) return;
+    const all = this.pending;
+    this.pending = new Map();
+    this.writeMap(all);
+  }
+
+  private write(up: UsrlocContact[], del: string[]): void {
+    this.stats.writes++;
+    this.stats.rows += up.length + del.length;
+    this.o.port.writeBindings(up, del);
+  }
+
+  /** write (and empty) up to `max` rows of `m`, oldest first */
+  private writeMap(m: Map<string, UsrlocContact | null>, max = Infinity): void {
+    const up: UsrlocContact[] = [];
+    const del: string[] = [];
+    for (const [ruid, rec] of m) {
+      if (up.length + del.length >= max) break;
+      (rec ? up.push(rec) : del.push(ruid));
+      m.delete(ruid);
+    }
+    if (up.length + del.length > 0) this.write(up, del);
+  }
+
+  /** db_mode 2: one slice of the flush being drained, then yield to the event loop */
+  private drainSlice(): void {
+    this.drainTimer = null;
+    if (this.stopped) return;
+    this.writeMap(this.draining, FLUSH_SLICE);
+    if (this.draining.size > 0) this.drainTimer = this.o.clock.setTimeout(() => this.drainSlice(), 0);
   }
 
   /** an htable operation applied here (local or from the htable channel) */
@@ -92,16 +146,21 @@ export class Persister {
     }
   }
 
-  /** write everything pending now (db_mode 2 timer, stop) */
-  flush(): void {
+  /**
+   * db_mode 2 timer: what is pending joins the flush being drained (a newer change of a ruid
+   * replaces the older one in place), written FLUSH_SLICE rows per transaction with the event
+   * loop running between slices. `now` (stop): everything written at once.
+   */
+  flush(now = false): void {
     if (this.pending.size > 0) {
-      const up: UsrlocContact[] = [];
-      const del: string[] = [];
-      for (const [ruid, rec] of this.pending) (rec ? up.push(rec) : del.push(ruid));
+      for (const [ruid, rec] of this.pending) this.draining.set(ruid, rec);
       this.pending.clear();
-      this.stats.writes++;
-      this.o.port.writeBindings(up, del);
     }
+    if (now) {
+      if (this.drainTimer !== null) this.o.clock.clearTimeout(this.drainTimer);
+      this.drainTimer = null;
+      this.writeMap(this.draining);
+    } else if (this.draining.size > 0 && this.drainTimer === null) this.drainSlice();
     this.flushItems();
     this.stats.flushes++;
   }
@@ -150,7 +209,7 @@ export class Persister {
   /** clean stop: write what is pending and close the file */
   stop(): void {
     if (this.stopped) return;
-    this.flush();
+    this.flush(true);
     this.stopped = true;
     if (this.timer !== null) this.o.clock.clearTimeout(this.timer);
     this.o.port.close();
@@ -160,6 +219,8 @@ export class Persister {
   abandon(): void {
     this.stopped = true;
     this.pending.clear();
+    this.draining.clear();
     if (this.timer !== null) this.o.clock.clearTimeout(this.timer);
+    if (this.drainTimer !== null) this.o.clock.clearTimeout(this.drainTimer);
   }
 }

@@ -1,6 +1,8 @@
 // A deterministic virtual clock: a binary heap of timers ordered by due time, ties broken by
 // insertion order. Time moves only when the owner calls advance()/runUntil(); used by the
 // simulator, replay and timer tests. xstate's own SimulatedClock does not scale past ~1k timers.
+// Each entry knows its heap slot, so clearTimeout removes it at once (O(log n)): a cancelled
+// timer holds neither a slot nor its closure (transactions cancel most of theirs).
 
 import type { Clock, TimerId } from './clock.ts';
 
@@ -9,14 +11,20 @@ interface Entry {
   seq: number;
   id: TimerId;
   fn: () => void;
+  /** index in the heap */
+  i: number;
+}
+
+function less(a: Entry, b: Entry): boolean {
+  return a.due < b.due || (a.due === b.due && a.seq < b.seq);
 }
 
 export class VirtualClock implements Clock {
   private t: number;
   private seq = 0;
   private nextId = 1;
-  private heap: Entry[] = [];
-  private readonly live = new Set<TimerId>();
+  private readonly heap: Entry[] = [];
+  private readonly live = new Map<TimerId, Entry>();
 
   constructor(startMs = 1_700_000_000_000) {
     this.t = startMs;
@@ -28,13 +36,18 @@ export class VirtualClock implements Clock {
 
   setTimeout(fn: () => void, ms: number): TimerId {
     const id = this.nextId++;
-    this.push({ due: this.t + Math.max(0, ms), seq: this.seq++, id, fn });
-    this.live.add(id);
+    const e: Entry = { due: this.t + Math.max(0, ms), seq: this.seq++, id, fn, i: this.heap.length };
+    this.heap.push(e);
+    this.up(e.i);
+    this.live.set(id, e);
     return id;
   }
 
   clearTimeout(id: TimerId): void {
+    const e = this.live.get(id);
+    if (e === undefined) return;
     this.live.delete(id);
+    this.removeAt(e.i);
   }
 
   pending(): number {
@@ -43,16 +56,14 @@ export class VirtualClock implements Clock {
 
   /** due time of the next live timer, or undefined */
   nextDue(): number | undefined {
-    this.dropDead();
     return this.heap[0]?.due;
   }
 
   /** fire the earliest timer (moving time to it); false when none is left */
   step(): boolean {
-    this.dropDead();
     const top = this.heap[0];
     if (!top) return false;
-    this.pop();
+    this.removeAt(0);
     this.live.delete(top.id);
     if (top.due > this.t) this.t = top.due;
     top.fn();
@@ -76,41 +87,47 @@ export class VirtualClock implements Clock {
     return this.runUntil(this.t + ms);
   }
 
-  private dropDead(): void {
-    while (this.heap.length > 0 && !this.live.has(this.heap[0].id)) this.pop();
-  }
-
-  private less(a: Entry, b: Entry): boolean {
-    return a.due < b.due || (a.due === b.due && a.seq < b.seq);
-  }
-
-  private push(e: Entry): void {
-    const h = this.heap;
-    h.push(e);
-    let i = h.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!this.less(h[i], h[p])) break;
-      [h[i], h[p]] = [h[p], h[i]];
-      i = p;
-    }
-  }
-
-  private pop(): void {
+  private removeAt(i: number): void {
     const h = this.heap;
     const last = h.pop()!;
-    if (h.length === 0) return;
-    h[0] = last;
-    let i = 0;
+    if (i === h.length) return;
+    h[i] = last;
+    last.i = i;
+    if (i > 0 && less(last, h[(i - 1) >> 1]!)) this.up(i);
+    else this.down(i);
+  }
+
+  private up(i: number): void {
+    const h = this.heap;
+    const e = h[i]!;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      const pe = h[p]!;
+      if (!less(e, pe)) break;
+      h[i] = pe;
+      pe.i = i;
+      i = p;
+    }
+    h[i] = e;
+    e.i = i;
+  }
+
+  private down(i: number): void {
+    const h = this.heap;
+    const n = h.length;
+    const e = h[i]!;
     for (;;) {
       const l = 2 * i + 1;
+      if (l >= n) break;
       const r = l + 1;
-      let m = i;
-      if (l < h.length && this.less(h[l], h[m])) m = l;
-      if (r < h.length && this.less(h[r], h[m])) m = r;
-      if (m === i) break;
-      [h[i], h[m]] = [h[m], h[i]];
-      i = m;
+      const c = r < n && less(h[r]!, h[l]!) ? r : l;
+      const ce = h[c]!;
+      if (!less(ce, e)) break;
+      h[i] = ce;
+      ce.i = i;
+      i = c;
     }
+    h[i] = e;
+    e.i = i;
   }
 }

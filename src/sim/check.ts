@@ -18,6 +18,8 @@ export interface CheckOptions {
   faultMs: number;
   quietMs: number;
   strict?: boolean;
+  /** antientropy.interval of the nodes, seconds (runPlan's default when absent); 0 = off */
+  antientropy?: number;
   maxSteps?: number;
   /** stop shrinking after this much wall time (the best plan so far is kept) */
   shrinkBudgetMs?: number;
@@ -58,7 +60,7 @@ export async function runCheck(o: CheckOptions): Promise<CheckReport> {
   const shape = { nodes: o.nodes, faults: o.faults, faultMs: o.faultMs, quietMs: o.quietMs, maxSteps: o.maxSteps };
   const prop = fc.asyncProperty(planArb(shape), async (plan) => {
     if (target !== null && performance.now() - failedAt > (o.shrinkBudgetMs ?? 60_000)) return true;
-    const r = await runPlan(plan, { strict: o.strict });
+    const r = await runPlan(plan, { strict: o.strict, antientropy: o.antientropy });
     runs++;
     simNodeMs += r.simMs * plan.nodes;
     if (target === null && r.known) known.push({ seed: plan.seed, detail: `${r.known.violation.inv} ${r.known.violation.detail}` });
@@ -87,20 +89,20 @@ export function describe(r: RunResult): string {
 }
 
 /** replay the plan with the trace on, write plan + trace, build the replay line */
-export async function writeFailure(plan: Plan, expected: Verdict, shrinks: number, o: { outDir: string; strict?: boolean }): Promise<CheckFailure> {
-  const result = await runPlan(plan, { record: true, strict: o.strict });
+export async function writeFailure(plan: Plan, expected: Verdict, shrinks: number, o: { outDir: string; strict?: boolean; antientropy?: number }): Promise<CheckFailure> {
+  const result = await runPlan(plan, { record: true, strict: o.strict, antientropy: o.antientropy });
   mkdirSync(o.outDir, { recursive: true });
   const stem = join(o.outDir, `kdmq-check-${plan.seed}-${result.hash}`);
   const planFile = `${stem}.plan.json`;
   const traceFile = `${stem}.trace.jsonl`;
   writeFileSync(planFile, `${JSON.stringify(plan, null, 1)}\n`);
   writeFileSync(traceFile, `${(result.trace ?? []).join('\n')}\n`);
-  const replay = `kdmq check --plan ${planFile}${o.strict ? ' --strict' : ''}`;
+  const replay = `kdmq check --plan ${planFile}${o.strict ? ' --strict' : ''}${o.antientropy !== undefined ? ` --antientropy ${o.antientropy}` : ''}`;
   const verdict = result.verdict === 'pass' ? expected : result.verdict;
   return { verdict, plan, result, shrinks, planFile, traceFile, replay };
 }
 
 /** `kdmq check --plan FILE`: one recorded run of a saved plan */
-export async function replayPlan(plan: Plan, o: { outDir: string; strict?: boolean }): Promise<CheckFailure> {
+export async function replayPlan(plan: Plan, o: { outDir: string; strict?: boolean; antientropy?: number }): Promise<CheckFailure> {
   return writeFailure(plan, 'pass', 0, o);
 }

@@ -5,7 +5,7 @@
 
 import { responseTo, writeResponse } from '../sip/index.ts';
 import type { SipRequest } from '../sip/types.ts';
-import type { Datagram, Endpoint } from './transport.ts';
+import { isReliable, type Datagram, type Endpoint } from './transport.ts';
 import { replaceTopVia, responseRoute } from './via-route.ts';
 
 export interface RequestLimits {
@@ -13,6 +13,8 @@ export interface RequestLimits {
   maxHeaders: number;
   maxBody: number;
   maxPendingServer: number;
+  /** bytes per message on TCP/TLS (message and body limit there); absent = maxDatagram/maxBody */
+  maxStreamMessage?: number;
 }
 
 export type RequestLimitName = 'datagram' | 'headers' | 'body' | 'pending_transactions';
@@ -26,9 +28,10 @@ export interface Refusal {
 
 /** the first limit `req` (from datagram `d`) breaks, or null; `pending` = live server transactions */
 export function checkRequestLimits(req: SipRequest, d: Datagram, l: RequestLimits, pending: number): Refusal | null {
-  if (d.data.byteLength > l.maxDatagram) return { limit: 'datagram', status: 513, reason: 'Message Too Large', headers: [] };
+  const stream = isReliable(d.local) && l.maxStreamMessage !== undefined;
+  if (d.data.byteLength > (stream ? l.maxStreamMessage! : l.maxDatagram)) return { limit: 'datagram', status: 513, reason: 'Message Too Large', headers: [] };
   if (req.headers.length > l.maxHeaders) return { limit: 'headers', status: 513, reason: 'Message Too Large (too many headers)', headers: [] };
-  if (req.body.byteLength > l.maxBody) return { limit: 'body', status: 413, reason: 'Request Entity Too Large', headers: [] };
+  if (req.body.byteLength > (stream ? l.maxStreamMessage! : l.maxBody)) return { limit: 'body', status: 413, reason: 'Request Entity Too Large', headers: [] };
   if (pending >= l.maxPendingServer) {
     return { limit: 'pending_transactions', status: 503, reason: 'Service Unavailable (limit pending_transactions)', headers: [['Retry-After', '5']] };
   }
@@ -42,5 +45,5 @@ export function statelessResponse(req: SipRequest, source: Endpoint, r: Refusal)
   const route = responseRoute(top.value, source);
   const out = responseTo(req, r.status, r.reason, { headers: r.headers });
   out.headers = replaceTopVia(out.headers, route.stampedVia);
-  return { to: route.dest, bytes: writeResponse(out) };
+  return { to: isReliable(source) ? source : route.dest, bytes: writeResponse(out) };
 }

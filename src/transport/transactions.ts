@@ -1,5 +1,5 @@
-// TransactionLayer: RFC 3261 §17 non-INVITE transactions over UDP. Client (§17.1.2): timer E
-// retransmits from T1 doubling to T2, timer F (64·T1) times out, timer K (T4) absorbs late
+// TransactionLayer: RFC 3261 §17 non-INVITE transactions over UDP, TCP and TLS. Client (§17.1.2):
+// timer E retransmits from T1 doubling to T2 (unreliable transports only), timer F (64·T1) times out, timer K (T4) absorbs late
 // responses. Server (§17.2.2): Trying/Proceeding/Completed, retransmissions answered with the last
 // response and never handed up twice, timer J (64·T1). Matching per §17.1.3/§17.2.3. All time
 // comes from the Clock port, branches from the Random port.
@@ -8,7 +8,7 @@ import { parseMessage, responseTo, validateRequest, writeRequest, writeResponse 
 import type { OutgoingRequest, SipRequest, SipResponse } from '../sip/types.ts';
 import type { Clock, TimerId } from '../ports/clock.ts';
 import type { Random } from '../ports/random.ts';
-import type { Datagram, Endpoint } from './transport.ts';
+import { isReliable, protoOf, type Datagram, type Endpoint } from './transport.ts';
 import { MAGIC_COOKIE, clientKey, hostPort, replaceTopVia, responseRoute, serverKey } from './via-route.ts';
 import { checkRequestLimits, statelessResponse, type RequestLimitName, type RequestLimits } from './request-limits.ts';
 
@@ -91,6 +91,8 @@ interface ClientTx {
 }
 
 const BAD_REQUEST_REASON_MAX = 100;
+const NO_BYTES = new Uint8Array(0);
+const noop = (): void => {};
 
 export class TransactionLayer {
   readonly stats: TransactionStats = {
@@ -114,14 +116,16 @@ export class TransactionLayer {
 
   request(out: OutgoingRequest, from: Endpoint, to: Endpoint, done: (r: ClientOutcome) => void): ClientHandle {
     const branch = MAGIC_COOKIE + this.opts.random.hex(8);
-    const via = `SIP/2.0/UDP ${hostPort(from)};branch=${branch}${this.opts.rport ? ';rport' : ''}`;
+    const proto = protoOf(to.proto ? to : from);
+    const via = `SIP/2.0/${proto.toUpperCase()} ${hostPort(from)};branch=${branch}${this.opts.rport ? ';rport' : ''}`;
     const bytes = writeRequest({ ...out, headers: [['Via', via], ...out.headers] });
     const key = clientKey(branch, out.method);
     if (this.clients.has(key)) throw new Error(`branch collision ${branch}`); // broken invariant
     const tx: ClientTx = { state: 'trying', branch, bytes, from, to, interval: this.timers.t1, done };
     this.clients.set(key, tx);
     const { clock } = this.opts;
-    tx.timerE = clock.setTimeout(() => this.onTimerE(tx), tx.interval);
+    // timer E only on unreliable transports (§17.1.2.2); timer F applies to all
+    if (proto === 'udp') tx.timerE = clock.setTimeout(() => this.onTimerE(tx), tx.interval);
     tx.timerF = clock.setTimeout(() => this.onTimerF(key, tx), this.timers.timeoutF ?? 64 * this.timers.t1);
     this.opts.send(from, to, bytes);
     return { branch, cancel: () => this.endClient(key, tx) };
@@ -174,8 +178,11 @@ export class TransactionLayer {
     const { clock } = this.opts;
     for (const t of [tx.timerE, tx.timerF]) if (t !== undefined) clock.clearTimeout(t);
     tx.state = 'completed';
+    tx.bytes = NO_BYTES; // never retransmitted again: timer K only absorbs late responses
     tx.timerK = clock.setTimeout(() => this.endClient(key, tx), this.timers.t4);
-    tx.done({ kind: 'response', response: resp });
+    const done = tx.done;
+    tx.done = noop;
+    done({ kind: 'response', response: resp });
   }
 
   // ---- inbound ----
@@ -292,8 +299,10 @@ class ServerTransaction implements ServerTx {
     const out = responseTo(this.request, status, reason, opts);
     out.headers = replaceTopVia(out.headers, route.stampedVia);
     const bytes = writeResponse(out);
-    this.last = { to: route.dest, bytes };
-    this.opts.send(this.local, route.dest, bytes);
+    // §18.2.2: over a reliable transport the response goes back on the request's connection
+    const dest = isReliable(this.source) ? this.source : route.dest;
+    this.last = { to: dest, bytes };
+    this.opts.send(this.local, dest, bytes);
     if (status < 200) {
       this.state = 'proceeding';
     } else {

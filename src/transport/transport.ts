@@ -1,11 +1,26 @@
 // The Transport port: datagram sockets as the node sees them. udp-transport.ts implements it
 // over node:dgram, sim-transport.ts over the simulator's in-memory network; one contract test
-// suite (test/transport/contract.test.ts) runs against both. Stream transports come later.
+// suite (test/transport/contract.test.ts) runs against both. stream-transport.ts carries SIP over
+// TCP/TLS (RFC 3261 §18.3 framing) and mux-transport.ts puts UDP and streams behind one port:
+// an Endpoint's `proto` (absent = udp) picks the transport.
 
-/** host is an IP literal (IPv6 without brackets), port a number */
+export type Proto = 'udp' | 'tcp' | 'tls';
+
+/** host is an IP literal (IPv6 without brackets), port a number; proto absent = udp */
 export interface Endpoint {
   host: string;
   port: number;
+  proto?: Proto;
+}
+
+/** the transport an endpoint names (udp when absent) */
+export function protoOf(e: Endpoint): Proto {
+  return e.proto ?? 'udp';
+}
+
+/** TCP and TLS deliver reliably: no request retransmission (RFC 3261 §17.1.2.2 timer E) */
+export function isReliable(e: Endpoint): boolean {
+  return e.proto === 'tcp' || e.proto === 'tls';
 }
 
 export interface Datagram {
@@ -41,5 +56,5 @@ export function endpointKey(e: Endpoint): string {
 }
 
 export function sameEndpoint(a: Endpoint, b: Endpoint): boolean {
-  return a.port === b.port && a.host === b.host;
+  return a.port === b.port && a.host === b.host && protoOf(a) === protoOf(b);
 }

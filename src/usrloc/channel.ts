@@ -9,6 +9,7 @@ import type { DataChannel, Reply } from '../actors/router.ts';
 import type { NodeId, NodeView } from '../actors/node-list.ts';
 import { nodeKey } from '../actors/node-list.ts';
 import { sendWindowed } from '../actors/send-window.ts';
+import { isStreamNode, kamailioStreamBodyLimit } from '../actors/stream-budget.ts';
 import { batchUsrlocContacts, formatUsrlocBody, parseUsrlocBody, type UsrlocContact } from '../dmq/usrloc-body.ts';
 import type { Log } from '../ports/log.ts';
 import type { BindingChange, LocationStore } from '../registrar/store.ts';
@@ -110,7 +111,7 @@ export class UsrlocChannel implements DataChannel {
   private answerSync(to: NodeId): void {
     this.stats.syncRequestsAnswered++;
     const contacts = this.allContacts();
-    const { bodies } = batchUsrlocContacts(contacts, this.cfg.batch_msg_contacts, this.cfg.batch_msg_size);
+    const { bodies } = this.batch(contacts, to);
     const t0 = this.clockNow();
     this.o.log.log('info', 'usrloc sync answer started', { to: nodeKey(to), contacts: contacts.length, datagrams: bodies.length });
     sendWindowed(
@@ -125,6 +126,22 @@ export class UsrlocChannel implements DataChannel {
         this.o.log.log('info', 'usrloc sync answer finished', { to: nodeKey(to), ...r, ms: this.clockNow() - t0 });
       },
     );
+  }
+
+  /**
+   * Sync bodies (stream-budget.ts): Kamailio's sizes (≤ 60 000 bytes) over UDP, under Kamailio's
+   * TCP read buffer to a Kamailio node over TCP/TLS, larger ones (stream_batch_*) to a kdmq node there.
+   */
+  private batch(contacts: UsrlocContact[], to: NodeId) {
+    const stream = isStreamNode(to);
+    const kdmqPeer = stream && this.o.node.list.views().some((v) => v.key === nodeKey(to) && v.kdmq);
+    if (stream && !kdmqPeer) {
+      const limit = Math.min(this.cfg.batch_msg_size, kamailioStreamBodyLimit(this.o.node.config));
+      return batchUsrlocContacts(contacts, this.cfg.batch_msg_contacts, limit);
+    }
+    if (!kdmqPeer || this.cfg.stream_batch_msg_size === undefined) return batchUsrlocContacts(contacts, this.cfg.batch_msg_contacts, this.cfg.batch_msg_size);
+    const contactsCap = this.cfg.stream_batch_msg_contacts ?? this.cfg.batch_msg_contacts;
+    return batchUsrlocContacts(contacts, contactsCap, this.cfg.stream_batch_msg_size, { contacts: contactsCap, bytes: this.cfg.stream_batch_msg_size });
   }
 
   private clockNow(): number {

@@ -31,7 +31,10 @@ describe('defaults', () => {
       ping_interval: 60, fail_remove: true, leave_on_stop: true,
     });
     expect(c.sip).toEqual({ t1: 500, t2: 4000, t4: 5000, kdmq_timeout: 0 });
-    expect(c.dmq_usrloc).toEqual({ enable: true, sync: true, batch_msg_contacts: 50, batch_msg_size: 60000, usrloc_delete: true });
+    expect(c.dmq_usrloc).toEqual({
+      enable: true, sync: true, batch_msg_contacts: 50, batch_msg_size: 60000, usrloc_delete: true,
+      stream_batch_msg_size: 1_000_000, stream_batch_msg_contacts: 2000,
+    });
     expect(c.registrar).toEqual({ default_expires: 3600, min_expires: 60, max_expires: 0, max_contacts: 0, use_domain: false });
     expect(c.htable).toEqual({ enable_dmq: true, dmq_init_sync: true, tables: {} });
     expect(c.rpc.listen).toBe('127.0.0.1:8060');
@@ -130,7 +133,7 @@ describe('errors: one line naming the key or the problem', () => {
     ['reply code 700', 'routing:\n  other_reply: "700 Nope"\n', /^config key routing.other_reply/],
     ['map', 'htable:\n  tables: [a]\n', /^config key htable.tables: expected a mapping/],
     ['empty listen', 'listen: []\n', /^config key listen: at least one/],
-    ['listen: tcp', 'listen: [tcp:127.0.0.1:5060]\n', /^config key listen: "tcp:127.0.0.1:5060" is not udp:IP:PORT$/],
+    ['listen: sctp', 'listen: [sctp:127.0.0.1:5060]\n', /^config key listen: "sctp:127.0.0.1:5060" is not udp:IP:PORT, tcp:IP:PORT or tls:IP:PORT$/],
     ['listen: host name', 'listen: [udp:localhost:5060]\n', /^config key listen: "udp:localhost:5060"/],
     ['listen: no port', 'listen: [udp:127.0.0.1]\n', /^config key listen: /],
     ['listen: port too big', 'listen: [udp:127.0.0.1:70000]\n', /^config key listen: /],

@@ -49,7 +49,7 @@ describe.concurrent('kdmq serve: configuration errors exit 2 with one line', { t
 
   it('bad listen address', async ({ expect }) => {
     await expectRefusal(expect, [], 'listen: [udp:127.0.0.300:5060]\nrpc:\n  listen: ""\n',
-      /^kdmq serve: config key listen: "udp:127\.0\.0\.300:5060" is not udp:IP:PORT$/);
+      /^kdmq serve: config key listen: "udp:127\.0\.0\.300:5060" is not udp:IP:PORT, tcp:IP:PORT or tls:IP:PORT$/);
   });
 
   it('UDP port already in use', async ({ expect }) => {

@@ -6,7 +6,7 @@
 // scripts/fuzz.ts and bench/figures/fuzz-campaign.ts.
 import { createSocket, type Socket } from 'node:dgram';
 import { allocLoopbackIps, startKamailio, type KamailioNode } from './kamailio.ts';
-import { startKdmq, type KdmqProc } from './kdmq-process.ts';
+import { deepMerge, startKdmq, type KdmqProc } from './kdmq-process.ts';
 import { SipUa } from './sip-ua.ts';
 import { diffDumps, normKamailio, normKdmq, type NormDump } from './ul-compare.ts';
 import { waitFor } from './wait.ts';
@@ -39,12 +39,44 @@ export interface CheckResult {
   diffs: string[];
   /** the end of Kamailio's log when it did not survive */
   kamailioLog?: string;
+  /** per kdmq node: flow-control, node-list and limit counters from /metrics (non-zero samples) */
+  kdmqMetrics?: Record<string, Record<string, number>>;
+  /** Kamailio's `kamcmd core.shmmem` (bytes: total, used, max_used, …) when it answers */
+  kamailioShm?: Record<string, number>;
 }
 
-export async function startFuzzCluster(): Promise<FuzzCluster> {
+const WATCHED = /^(kdmq_peer_queue_dropped_total|kdmq_node_list_refused_total|kdmq_limit_refusals_total|kdmq_requests_sent_total|kdmq_requests_timed_out_total|kdmq_nodes|kdmq_kdmq_in_flight|kdmq_kdmq_queued|kdmq_rejected_senders_total)\b/;
+
+/** the watched samples of one kdmq node's /metrics, "name{labels}" → value (zeros left out) */
+export async function kdmqMetrics(k: KdmqProc): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  const text = await fetch(k.rpcUrl.replace(/\/RPC$/, '/metrics'), { signal: AbortSignal.timeout(5000) }).then((r) => r.text(), () => '');
+  for (const line of text.split('\n')) {
+    const m = /^(\S+) (\S+)$/.exec(line);
+    if (m && WATCHED.test(m[1]) && Number(m[2]) !== 0) out[m[1]] = Number(m[2]);
+  }
+  return out;
+}
+
+async function kamailioShm(kam: KamailioNode): Promise<Record<string, number> | undefined> {
+  const r = await kam.kamcmd('core.shmmem');
+  if (r.code !== 0 || r.timedOut) return undefined;
+  const out: Record<string, number> = {};
+  for (const m of r.stdout.matchAll(/^\s*(\w+):\s*(\d+)\s*$/gm)) out[m[1]] = Number(m[2]);
+  return out;
+}
+
+export interface FuzzClusterOptions {
+  /** deep-merged into both kdmq configs (e.g. { limits: { peer_in_flight: 10000 } } for a baseline) */
+  kdmqExtra?: Record<string, unknown>;
+  /** Kamailio shared memory in MB (default 64) */
+  shmMb?: number;
+}
+
+export async function startFuzzCluster(o: FuzzClusterOptions = {}): Promise<FuzzCluster> {
   const [ipK, ipA, ipB, fuzzIp] = allocLoopbackIps(4);
-  const extra = { registrar: { default_expires: 3600 }, htable: { tables: { lab: { size: 8, dmqreplicate: true }, fz: { size: 4, dmqreplicate: true } } } };
-  const kam = await startKamailio({ ip: ipK, notificationAddresses: [`sip:${ipA}:5090`], pingInterval: 5, registrarDefaultExpires: 3600 });
+  const extra = deepMerge({ registrar: { default_expires: 3600 }, htable: { tables: { lab: { size: 8, dmqreplicate: true }, fz: { size: 4, dmqreplicate: true } } } }, o.kdmqExtra ?? {});
+  const kam = await startKamailio({ ip: ipK, notificationAddresses: [`sip:${ipA}:5090`], pingInterval: 5, registrarDefaultExpires: 3600, shmMb: o.shmMb });
   const a = await startKdmq({ ip: ipA, notificationAddresses: [`sip:${ipK}:5090`], extra, logLevel: 'warn' });
   const b = await startKdmq({ ip: ipB, notificationAddresses: [`sip:${ipA}:5090`], extra, logLevel: 'warn' });
   const cluster: FuzzCluster = { kdmq: [a, b], kam, fuzzIp, stop: async () => { for (const n of [a, b, kam]) await n.cleanup(); } };
@@ -143,6 +175,8 @@ export async function checkCluster(c: FuzzCluster, before: NormDump[]): Promise<
   const alive: Record<string, boolean> = {};
   for (const k of c.kdmq) alive[`kdmq ${k.ip}`] = k.alive() && Array.isArray(await k.rpc('dmq.list_nodes').catch(() => null));
   const dmq = await c.kam.kamcmd('dmq.list_nodes');
+  const metrics: Record<string, Record<string, number>> = {};
+  for (const k of c.kdmq) metrics[`kdmq ${k.ip}`] = await kdmqMetrics(k);
   alive[`kamailio ${c.kam.ip}`] = c.kam.alive();
   const names = ['kamailio', ...c.kdmq.map((k) => `kdmq ${k.ip}`)];
   if (!c.kam.alive()) {
@@ -150,9 +184,9 @@ export async function checkCluster(c: FuzzCluster, before: NormDump[]): Promise<
     const at = Date.now();
     const after = await Promise.all(c.kdmq.map(async (k) => new Map([...normKdmq(await k.rpc('ul.dump'), at)].filter(([key]) => key.startsWith('snap-')))));
     const diffs = after.flatMap((d, i) => diffDumps(`${names[i + 1]} before`, before[i + 1], `${names[i + 1]} after`, d, 2));
-    return { alive, kamailioDmqAnswers: false, snapshotBindings: before[0].size, diffs, kamailioLog: c.kam.logTail(60) };
+    return { alive, kamailioDmqAnswers: false, snapshotBindings: before[0].size, diffs, kamailioLog: c.kam.logTail(60), kdmqMetrics: metrics };
   }
   const after = await snapshot(c);
   const diffs = after.flatMap((d, i) => diffDumps(`${names[i]} before`, before[i], `${names[i]} after`, d, 2));
-  return { alive, kamailioDmqAnswers: dmq.code === 0 && !dmq.timedOut, snapshotBindings: before[0].size, diffs };
+  return { alive, kamailioDmqAnswers: dmq.code === 0 && !dmq.timedOut, snapshotBindings: before[0].size, diffs, kdmqMetrics: metrics, kamailioShm: await kamailioShm(c.kam) };
 }

@@ -1,7 +1,8 @@
 // Kamailio 5.6.3 install check and config for one harness node, modelled on the lab's
 // configs/kamailio.cfg: UDP SIP + DMQ listeners on one loopback IP, binrpc ctl socket in the
 // work dir, usrloc in memory, registrar, dmq + dmq_usrloc, htable over DMQ, optional
-// xhttp+jsonrpcs on TCP. kamailioAvailable() finds the binary, its version and module dir.
+// xhttp+jsonrpcs on TCP; DMQ over TCP or TLS (tls module, kamailio-tls-modules) on request.
+// kamailioAvailable() finds the binary, its version and module dir; kamailioTlsAvailable() tls.so.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,6 +24,19 @@ export interface KamailioConfigInput {
   workDir: string;
   ctlSocket: string;
   moduleDir?: string;
+  /** DMQ listen and server_address transport (default udp) */
+  dmqTransport?: 'udp' | 'tcp' | 'tls';
+  /** PEM files for a tls DMQ listen (tls module params of the same names) */
+  tls?: { certificate: string; privateKey: string; caList: string; verifyCertificate: boolean; requireCertificate: boolean };
+  /** core tcp_rd_buf_size (Kamailio default 4096) */
+  tcpRdBufSize?: number;
+}
+
+/** Is Kamailio's tls module (package kamailio-tls-modules) installed? null when it is, else why not */
+export function kamailioTlsMissing(): string | null {
+  const a = kamailioAvailable();
+  if (!a.ok) return a.reason;
+  return existsSync(join(a.moduleDir!, 'tls.so')) ? null : `tls.so not in ${a.moduleDir} (apt-get install kamailio-tls-modules)`;
 }
 
 const MODULE_DIRS = ['/usr/lib/x86_64-linux-gnu/kamailio/modules', '/usr/lib/kamailio/modules',
@@ -71,6 +85,8 @@ function q(s: string): string {
 export function renderKamailioConfig(c: KamailioConfigInput): string {
   checkLoopback(c.ip);
   const http = c.rpcHttpPort !== undefined;
+  const dmqProto = c.dmq ? (c.dmqTransport ?? 'udp') : 'udp';
+  const tcp = http || dmqProto !== 'udp';
   const tables = c.dmq ? c.htableTables : c.htableTables.map((t) => t.replace(/dmqreplicate=1;?/g, ''));
   const L: string[] = [];
   L.push(
@@ -84,16 +100,20 @@ export function renderKamailioConfig(c: KamailioConfigInput): string {
     'auto_aliases=no',
     'dns=no',
     'rev_dns=no',
-    http ? 'disable_tcp=no' : 'disable_tcp=yes',
-    ...(http ? ['tcp_accept_no_cl=yes', `tcp_children=2`] : []),
+    tcp ? 'disable_tcp=no' : 'disable_tcp=yes',
+    ...(http ? ['tcp_accept_no_cl=yes'] : []),
+    ...(tcp ? ['tcp_children=2'] : []),
+    ...(c.tcpRdBufSize !== undefined ? [`tcp_rd_buf_size=${c.tcpRdBufSize}`] : []),
+    ...(dmqProto === 'tls' ? ['enable_tls=yes'] : []),
     'server_header="Server: kdmq-harness"',
     'user_agent_header="User-Agent: kdmq-harness"',
     `listen=udp:${c.ip}:${c.sipPort}`,
   );
-  if (c.dmq) L.push(`listen=udp:${c.ip}:${c.dmqPort}`);
+  if (c.dmq) L.push(`listen=${dmqProto}:${c.ip}:${c.dmqPort}`);
   if (http) L.push(`listen=tcp:${c.ip}:${c.rpcHttpPort}`);
   if (c.moduleDir) L.push(`mpath=${q(c.moduleDir)}`);
   const mods = ['kex', 'corex', 'tm', 'sl', 'pv', 'maxfwd', 'xlog', 'textops', 'ctl', 'usrloc', 'registrar'];
+  if (dmqProto === 'tls') mods.unshift('tls');
   // dmq must be loaded before htable and dmq_usrloc (htable: "error in register_dmq_peer")
   if (c.dmq) mods.push('dmq', 'dmq_usrloc');
   mods.push('htable');
@@ -101,18 +121,32 @@ export function renderKamailioConfig(c: KamailioConfigInput): string {
   for (const m of mods) L.push(`loadmodule "${m}.so"`);
   L.push(
     `modparam("ctl", "binrpc", ${q(`unix:${c.ctlSocket}`)})`,
+    // KB; the defaults (32/8) make ul.dump fail with "reply too big" from ~1000 contacts
+    'modparam("ctl", "binrpc_max_body_size", 4096)',
+    'modparam("ctl", "binrpc_struct_max_body_size", 4096)',
     'modparam("usrloc", "db_mode", 0)',
     'modparam("usrloc", "timer_interval", 10)',
     `modparam("registrar", "default_expires", ${c.registrarDefaultExpires})`,
     'modparam("registrar", "max_expires", 3600)',
   );
   if (c.frTimerMs !== undefined) L.push(`modparam("tm", "fr_timer", ${Math.round(c.frTimerMs)})`);
+  if (dmqProto === 'tls') {
+    if (!c.tls) throw new Error('dmqTransport tls needs tls certificate files');
+    L.push(
+      `modparam("tls", "certificate", ${q(c.tls.certificate)})`,
+      `modparam("tls", "private_key", ${q(c.tls.privateKey)})`,
+      `modparam("tls", "ca_list", ${q(c.tls.caList)})`,
+      `modparam("tls", "verify_certificate", ${c.tls.verifyCertificate ? 1 : 0})`,
+      `modparam("tls", "require_certificate", ${c.tls.requireCertificate ? 1 : 0})`,
+      'modparam("tls", "tls_method", "TLSv1.2+")',
+    );
+  }
   for (const t of tables) L.push(`modparam("htable", "htable", ${q(t)})`);
   if (c.dmq) {
     L.push(
       'modparam("htable", "enable_dmq", 1)',
       'modparam("htable", "dmq_init_sync", 1)',
-      `modparam("dmq", "server_address", ${q(`sip:${c.ip}:${c.dmqPort}`)})`,
+      `modparam("dmq", "server_address", ${q(`sip:${c.ip}:${c.dmqPort}${dmqProto === 'udp' ? '' : `;transport=${dmqProto}`}`)})`,
       `modparam("dmq", "ping_interval", ${Math.max(5, Math.round(c.pingInterval))})`,
       `modparam("dmq", "multi_notify", ${c.multiNotify ? 1 : 0})`,
       ...c.notificationAddresses.map((a) => `modparam("dmq", "notification_address", ${q(a)})`),

@@ -16,7 +16,7 @@ import { udpPortInUse } from './loopback.ts';
 import { WaitAbortError, waitFor } from './wait.ts';
 
 export { allocLoopbackIps, freeUdpPort, freeTcpPort } from './loopback.ts';
-export { kamailioAvailable } from './kamailio-config.ts';
+export { kamailioAvailable, kamailioTlsMissing } from './kamailio-config.ts';
 export type { DmqNode, HtableItem, UlAor, UlContact } from './kamcmd-parse.ts';
 
 export interface StartKamailioOptions {
@@ -48,6 +48,12 @@ export interface StartKamailioOptions {
   pkgMb?: number;
   /** Deadline for the node to answer kamcmd (default 20 000 ms). */
   startTimeoutMs?: number;
+  /** DMQ over udp (default), tcp or tls: listen and server_address `;transport=` */
+  dmqTransport?: 'udp' | 'tcp' | 'tls';
+  /** PEM files for dmqTransport tls */
+  tls?: KamailioConfigInput['tls'];
+  /** core tcp_rd_buf_size (Kamailio's default 4096) */
+  tcpRdBufSize?: number;
 }
 
 export type KamcmdResult = RunResult;
@@ -144,6 +150,9 @@ export async function startKamailio(opts: StartKamailioOptions): Promise<Kamaili
     workDir,
     ctlSocket,
     moduleDir: avail.moduleDir,
+    dmqTransport: opts.dmqTransport,
+    tls: opts.tls,
+    tcpRdBufSize: opts.tcpRdBufSize,
   };
   const cfgFile = join(workDir, 'kamailio.cfg');
   const pidFile = join(workDir, 'kamailio.pid');
@@ -157,7 +166,7 @@ export async function startKamailio(opts: StartKamailioOptions): Promise<Kamaili
   const kamcmd = (...args: string[]) => run('kamcmd', ['-s', `unix:${ctlSocket}`, ...args], 5000);
 
   const spawnNode = async (): Promise<void> => {
-    const ports = [cfgIn.sipPort, ...(cfgIn.dmq ? [cfgIn.dmqPort] : [])];
+    const ports = [cfgIn.sipPort, ...(cfgIn.dmq && (cfgIn.dmqTransport ?? 'udp') === 'udp' ? [cfgIn.dmqPort] : [])];
     const taken = ports.filter((p) => udpPortInUse(opts.ip, p));
     if (taken.length) throw new Error(`UDP ${opts.ip}:${taken.join(',')} already in use (Kamailio would share it silently)`);
     rmSync(ctlSocket, { force: true });
@@ -225,7 +234,7 @@ export async function startKamailio(opts: StartKamailioOptions): Promise<Kamaili
     ip: opts.ip,
     sipPort: cfgIn.sipPort,
     dmqPort: cfgIn.dmqPort,
-    dmqUri: `sip:${opts.ip}:${cfgIn.dmqPort}`,
+    dmqUri: `sip:${opts.ip}:${cfgIn.dmqPort}${opts.dmqTransport && opts.dmqTransport !== 'udp' ? `;transport=${opts.dmqTransport}` : ''}`,
     workDir,
     cfgFile,
     ctlSocket,

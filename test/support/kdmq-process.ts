@@ -44,6 +44,8 @@ export interface StartKdmqOptions {
   /** deadline for dmq.list_nodes to answer (default 20 000 ms) */
   startTimeoutMs?: number;
   logLevel?: 'debug' | 'info' | 'warn' | 'error';
+  /** DMQ over udp (default), tcp or tls: the dmq listen and server_address `;transport=` (SIP stays udp) */
+  dmqTransport?: 'udp' | 'tcp' | 'tls';
 }
 
 export interface KdmqProc {
@@ -109,13 +111,15 @@ export async function startKdmq(opts: StartKdmqOptions): Promise<KdmqProc> {
   const sipPort = opts.sipPort ?? 5060;
   const dmqPort = opts.dmqPort ?? 5090;
   const rpcPort = opts.rpcPort ?? (await freeTcpPort(opts.ip));
+  const dmqProto = opts.dmqTransport ?? 'udp';
+  const dmqUri = `sip:${opts.ip}:${dmqPort}${dmqProto === 'udp' ? '' : `;transport=${dmqProto}`}`;
   const workDir = mkdtempSync(join(tmpdir(), 'kdmq-proc-'));
   const configFile = join(workDir, 'kdmq.yaml');
   const logFile = opts.logFile ?? join(workDir, 'kdmq.log');
   const base: Record<string, unknown> = {
-    listen: [`udp:${opts.ip}:${sipPort}`, `udp:${opts.ip}:${dmqPort}`],
+    listen: [`udp:${opts.ip}:${sipPort}`, `${dmqProto}:${opts.ip}:${dmqPort}`],
     dmq: {
-      server_address: `sip:${opts.ip}:${dmqPort}`,
+      server_address: dmqUri,
       notification_address: opts.notificationAddresses,
       ping_interval: opts.pingInterval ?? 1,
     },
@@ -228,7 +232,7 @@ export async function startKdmq(opts: StartKdmqOptions): Promise<KdmqProc> {
     sipPort,
     dmqPort,
     rpcPort,
-    dmqUri: `sip:${opts.ip}:${dmqPort}`,
+    dmqUri,
     rpcUrl,
     workDir,
     configFile,

@@ -1,0 +1,178 @@
+// Per-peer flow control for outgoing KDMQ (specs/hostile-networks.md "Outgoing flow control").
+// Two lanes per peer: the notification channel (pings, node lists) and data (usrloc, htable,
+// kdmq-ae, sync answers). A lane sends at most `inFlight` requests to one peer at a time; the
+// rest wait in that lane's FIFO of at most `queue` messages; beyond that the oldest waiting
+// message is dropped, its `done` called (asynchronously) with a local 503 marked `dropped`, and
+// counted per peer and channel. So a peer that answers slowly or not at all sets the pace (a
+// Kamailio 5.6.3 receiver queues every KDMQ in shared memory with no bound, §1.2) and memory
+// stays bounded; notification traffic never waits behind data, so membership keeps working.
+// Pure: no clock, no I/O; the caller dispatches and reports each outcome.
+
+import type { KdmqOutcome, KdmqSend } from './dmq-sender.ts';
+import { nodeKey } from './node-list.ts';
+
+export interface PeerFlowConfig {
+  /** data requests in flight per peer */
+  inFlight: number;
+  /** data requests waiting per peer */
+  queue: number;
+  /** notification requests in flight per peer */
+  notifyInFlight: number;
+  /** notification requests waiting per peer */
+  notifyQueue: number;
+}
+
+export const DROPPED: Readonly<KdmqOutcome> = { code: 503, reason: 'Service Unavailable (peer queue full, not sent)', body: '', dropped: true };
+
+/** a burst of drops on one peer's data lane: starts with the first drop, ends when the lane's queue is empty again */
+export interface DropBurst {
+  peer: KdmqSend['to'];
+  key: string;
+  phase: 'start' | 'end';
+  /** messages dropped in this burst so far (1 at start) */
+  dropped: number;
+  channel: string;
+}
+
+class Fifo<T> {
+  private items: T[] = [];
+  private head = 0;
+  get length(): number {
+    return this.items.length - this.head;
+  }
+  push(x: T): void {
+    this.items.push(x);
+  }
+  shift(): T | undefined {
+    if (this.head >= this.items.length) return undefined;
+    const x = this.items[this.head];
+    this.items[this.head++] = undefined as T;
+    if (this.head >= 1024 && this.head * 2 >= this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return x;
+  }
+  drain(): T[] {
+    const out = this.items.slice(this.head);
+    this.items = [];
+    this.head = 0;
+    return out;
+  }
+}
+
+interface Lane {
+  inFlight: number;
+  queue: Fifo<KdmqSend>;
+}
+
+interface PeerState {
+  id: KdmqSend['to'];
+  data: Lane;
+  note: Lane;
+  /** drops in the current burst (0 = no burst) */
+  burst: number;
+}
+
+/** at most this many peers keep their own drop counters; the rest are summed under peer "other" */
+const MAX_COUNTED_PEERS = 256;
+
+export class PeerFlow {
+  private readonly peers = new Map<string, PeerState>();
+  /** dropped messages by peer key, then channel (kdmq_peer_queue_dropped_total) */
+  readonly dropped = new Map<string, Record<string, number>>();
+
+  constructor(
+    readonly config: PeerFlowConfig,
+    private readonly notificationChannel: string,
+    /** really send `m`; its `done` must be called exactly once */
+    private readonly dispatch: (m: KdmqSend) => void,
+    private readonly onBurst?: (b: DropBurst) => void,
+  ) {}
+
+  submit(m: KdmqSend): void {
+    const key = nodeKey(m.to);
+    let p = this.peers.get(key);
+    if (p === undefined) {
+      p = { id: m.to, data: { inFlight: 0, queue: new Fifo() }, note: { inFlight: 0, queue: new Fifo() }, burst: 0 };
+      this.peers.set(key, p);
+    }
+    const note = m.channel === this.notificationChannel;
+    const lane = note ? p.note : p.data;
+    const maxIn = Math.max(1, note ? this.config.notifyInFlight : this.config.inFlight);
+    if (lane.inFlight < maxIn) {
+      this.start(key, p, lane, m);
+      return;
+    }
+    lane.queue.push(m);
+    const maxQ = note ? this.config.notifyQueue : this.config.queue;
+    while (lane.queue.length > maxQ) this.drop(key, p, lane === p.data, lane.queue.shift()!);
+  }
+
+  private start(key: string, p: PeerState, lane: Lane, m: KdmqSend): void {
+    lane.inFlight++;
+    let settled = false;
+    this.dispatch({
+      ...m,
+      done: (r) => {
+        if (settled) return;
+        settled = true;
+        lane.inFlight--;
+        const next = lane.queue.shift();
+        if (next !== undefined) this.start(key, p, lane, next);
+        else this.idle(key, p, lane);
+        m.done?.(r);
+      },
+    });
+  }
+
+  private idle(key: string, p: PeerState, lane: Lane): void {
+    if (lane === p.data && p.burst > 0) {
+      const n = p.burst;
+      p.burst = 0;
+      this.onBurst?.({ peer: p.id, key, phase: 'end', dropped: n, channel: '' });
+    }
+    if (p.data.inFlight === 0 && p.note.inFlight === 0 && p.data.queue.length === 0 && p.note.queue.length === 0 && this.peers.get(key) === p) this.peers.delete(key);
+  }
+
+  private drop(key: string, p: PeerState, data: boolean, m: KdmqSend): void {
+    this.count(key, m.channel);
+    if (data) {
+      p.burst++;
+      if (p.burst === 1) this.onBurst?.({ peer: m.to, key, phase: 'start', dropped: 1, channel: m.channel });
+    }
+    const done = m.done;
+    if (done) queueMicrotask(() => done({ ...DROPPED }));
+  }
+
+  private count(key: string, channel: string): void {
+    let c = this.dropped.get(key);
+    if (c === undefined) {
+      if (this.dropped.size >= MAX_COUNTED_PEERS) key = 'other';
+      c = this.dropped.get(key) ?? {};
+      this.dropped.set(key, c);
+    }
+    c[channel] = (c[channel] ?? 0) + 1;
+  }
+
+  /** a peer left the node list: drop (and count) what waits for it; what is in flight ends by itself */
+  forget(key: string): void {
+    const p = this.peers.get(key);
+    if (!p) return;
+    for (const lane of [p.data, p.note]) for (const m of lane.queue.drain()) this.drop(key, p, false, m);
+    p.burst = 0;
+    if (p.data.inFlight === 0 && p.note.inFlight === 0) this.peers.delete(key);
+  }
+
+  /** requests waiting (not yet sent), all peers */
+  queued(): number {
+    let n = 0;
+    for (const p of this.peers.values()) n += p.data.queue.length + p.note.queue.length;
+    return n;
+  }
+
+  /** per peer: in flight and waiting, both lanes */
+  view(): Array<{ key: string; inFlight: number; queued: number }> {
+    return [...this.peers].map(([key, p]) => ({ key, inFlight: p.data.inFlight + p.note.inFlight, queued: p.data.queue.length + p.note.queue.length }));
+  }
+}

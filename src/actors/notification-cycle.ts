@@ -70,8 +70,23 @@ export class NotificationCycle {
   /** per node and direction ('s' request from it, 'r' reply from it): see merge */
   private readonly lastMerged = new Map<string, MergeMemo>();
 
+  /**
+   * nodes with direct evidence of life: a 200 to our request, or their own notification listing
+   * themselves active. Only these go into the lists we send (specs/hostile-networks.md "Node
+   * lists"): a node that only a third party listed active is not passed on, so a Kamailio peer
+   * never replicates every REGISTER to it (holding a transaction per send until fr_timer).
+   */
+  private readonly verified = new Set<string>();
+
+  private verifyKey(k: string): void {
+    if (this.verified.has(k)) return;
+    this.verified.add(k);
+    this.cachedBody = null;
+  }
+
   constructor(private readonly d: CycleDeps) {
-    d.list.onChange(() => {
+    d.list.onChange((c) => {
+      if (c.to === 'removed') this.verified.delete(c.key);
       this.cachedBody = null;
     });
   }
@@ -105,7 +120,7 @@ export class NotificationCycle {
   private buildBody(localStatus: NodeStatus): string {
     const lines = this.d.list
       .views()
-      .filter((v) => v.local || v.status === 'active')
+      .filter((v) => v.local || (v.status === 'active' && this.verified.has(v.key)))
       .map((v) => ({
         host: v.host, port: v.port, transport: v.transport ?? undefined, status: v.local ? localStatus : v.status,
         // kdmq nodes mark their own line (specs/anti-entropy.md A1); Kamailio parses and ignores it (§2.2)
@@ -185,6 +200,7 @@ export class NotificationCycle {
         if (r.code !== 200 || this.d.list.has(to)) return;
         this.d.list.ensure(to, 'active', { seed: true });
         this.d.list.send(to, { type: 'node.replied', at: this.d.clock.now() });
+        this.verifyKey(nodeKey(to));
         this.merge(r.body, null, to);
         this.initOnce();
       },
@@ -195,6 +211,7 @@ export class NotificationCycle {
     const at = this.d.clock.now();
     if (r.code === 200) {
       this.d.list.send(to, { type: 'node.replied', at });
+      this.verifyKey(nodeKey(to));
       this.merge(r.body, null, to);
       this.initOnce();
     } else if (r.code === 408) {
@@ -245,6 +262,7 @@ export class NotificationCycle {
     const list = this.d.list;
     const before = list.statusOfKey(m.heardKey);
     list.sendKey(m.heardKey, { type: 'node.heard', at: this.d.clock.now() });
+    this.verifyKey(m.heardKey);
     if (list.version !== m.version) this.lastMerged.clear();
     return before !== 'active' ? 1 : 0;
   }
@@ -259,12 +277,16 @@ export class NotificationCycle {
       if (!this.mayCreate(id, fromSelf)) return 0;
       list.ensure(id, status);
       // the node itself says it is active: direct evidence, even if we removed it after failures
-      if (fromSelf && status === 'active') list.sendKey(key, { type: 'node.heard', at });
+      if (fromSelf && status === 'active') {
+        list.sendKey(key, { type: 'node.heard', at });
+        this.verifyKey(key);
+      }
       return 1;
     }
     if (fromSelf && status === 'active') {
       const before = list.statusOfKey(key);
       list.sendKey(key, { type: 'node.heard', at });
+      this.verifyKey(key);
       return before !== 'active' ? 1 : 0;
     }
     if (line.status === null) return 0;

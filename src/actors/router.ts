@@ -62,7 +62,14 @@ export function toTagFor(req: SipRequest, localKey: string): string {
   const cid = req.callId();
   const from = req.from();
   const seed = `${cid.ok ? cid.value : ''}|${from.ok ? (from.value.params.find(([n]) => n === 'tag')?.[1] ?? '') : ''}`;
-  return `${fnv(seed).toString(16).padStart(8, '0')}${fnv(seed, 0x1234567).toString(16).padStart(8, '0')}.${fnv(localKey).toString(16).padStart(8, '0')}`;
+  return `${fnv(seed).toString(16).padStart(8, '0')}${fnv(seed, 0x1234567).toString(16).padStart(8, '0')}.${localPart(localKey)}`;
+}
+
+/** the node's part of every To tag it writes: one per node, asked on every request answered */
+let lastLocal = { key: '', hex: '' };
+function localPart(localKey: string): string {
+  if (lastLocal.key !== localKey) lastLocal = { key: localKey, hex: fnv(localKey).toString(16).padStart(8, '0') };
+  return lastLocal.hex;
 }
 
 export class Router {

@@ -26,8 +26,11 @@ export function srjsonString(s: string): string {
   return JSON.stringify(s);
 }
 
+const NON_ASCII = /[^\x00-\x7f]/;
+
 /** Exact UTF-8 byte length of a JS string (lone surrogates count 3, as TextEncoder writes U+FFFD). */
 export function utf8Length(s: string): number {
+  if (!NON_ASCII.test(s)) return s.length; // the common case, without a loop in JS
   let n = 0;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);

@@ -138,11 +138,17 @@ export interface UsrlocBatches {
 
 /**
  * Pack contacts into `multi` sync answers (§5.4, §5.7): at most maxContacts (1..150) per body and at
- * most maxBytes (≤ 60000) real UTF-8 bytes per body, unlike Kamailio's estimate.
+ * most maxBytes (≤ 60000) real UTF-8 bytes per body, unlike Kamailio's estimate. `caps` replaces
+ * those two ceilings (a kdmq peer over TCP/TLS takes larger bodies: stream_batch_msg_size).
  */
-export function batchUsrlocContacts(contacts: readonly UsrlocContact[], maxContacts: number, maxBytes: number): UsrlocBatches {
-  const perBody = Math.max(1, Math.min(MAX_BATCH_CONTACTS, Math.floor(maxContacts) || 1));
-  const limit = Math.min(MAX_BATCH_BYTES, Math.floor(maxBytes) || 0);
+export function batchUsrlocContacts(
+  contacts: readonly UsrlocContact[],
+  maxContacts: number,
+  maxBytes: number,
+  caps: { contacts: number; bytes: number } = { contacts: MAX_BATCH_CONTACTS, bytes: MAX_BATCH_BYTES },
+): UsrlocBatches {
+  const perBody = Math.max(1, Math.min(caps.contacts, Math.floor(maxContacts) || 1));
+  const limit = Math.min(caps.bytes, Math.floor(maxBytes) || 0);
   const out: UsrlocBatches = { bodies: [], tooLarge: [] };
   const OPEN = '{"multi":{';
   const CLOSE = '}}';

@@ -136,7 +136,19 @@ export function checkNodeListOnWire(text: string): string | null {
   const sep = text.indexOf('\r\n\r\n');
   const body = sep < 0 ? '' : text.slice(sep + 4);
   if (is200 && body === '') return null;
-  return isSafeNodeListBody(body) ? null : `unsafe node-list body in ${isNotify ? 'KDMQ' : '200'}: ${JSON.stringify(body.slice(-80))}`;
+  return safeBody(body) ? null : `unsafe node-list body in ${isNotify ? 'KDMQ' : '200'}: ${JSON.stringify(body.slice(-80))}`;
+}
+
+/** isSafeNodeListBody is pure and every node sends the same list to all its peers: remember answers */
+const safeBodies = new Map<string, boolean>();
+function safeBody(body: string): boolean {
+  let ok = safeBodies.get(body);
+  if (ok === undefined) {
+    ok = isSafeNodeListBody(body);
+    if (safeBodies.size >= 512) safeBodies.clear();
+    safeBodies.set(body, ok);
+  }
+  return ok;
 }
 
 /** INV-08: `lists[i]` = node i's views; `live` = the keys of live nodes */

@@ -124,11 +124,14 @@ export class SimNetwork {
   /** @internal: schedule the copies of one datagram; the caller has checked size and socket */
   transmit(from: Endpoint, to: Endpoint, data: Uint8Array): void {
     this.stats.sent++;
-    if (this.blocked.has(linkKey(from.host, to.host))) {
+    // the common case (no block, no per-link parameters) builds no key and no merged object
+    const key = this.blocked.size > 0 || this.links.size > 0 ? linkKey(from.host, to.host) : '';
+    if (this.blocked.size > 0 && this.blocked.has(key)) {
       this.stats.dropped++;
       return;
     }
-    const link = { ...this.defaults, ...this.links.get(linkKey(from.host, to.host)) };
+    const own = this.links.size > 0 ? this.links.get(key) : undefined;
+    const link = own === undefined ? this.defaults : { ...this.defaults, ...own };
     // draw in a fixed order so a seed always gives the same fates
     const lost = this.random.next() < link.loss;
     const copies = this.random.next() < link.duplicate ? 2 : 1;

@@ -102,6 +102,15 @@ export class TransactionLayer {
   readonly timers: TimerConfig;
   private readonly clients = new Map<string, ClientTx>();
   private readonly servers = new Map<string, ServerTransaction>();
+  /**
+   * Answered server transactions in order of their timer J (the same 64·T1 for all, so expiry
+   * order is answer order): one clock timer for the queue instead of one per transaction. Expired
+   * ones are swept before every lookup, so a retransmission or a size read sees exactly what
+   * per-transaction timers would have left.
+   */
+  private completed: ServerTransaction[] = [];
+  private completedHead = 0;
+  private sweepTimer: TimerId | undefined;
 
   constructor(private readonly opts: TransactionLayerOptions) {
     this.timers = { ...DEFAULT_TIMERS, ...opts.timers };
@@ -109,6 +118,7 @@ export class TransactionLayer {
 
   /** live transactions, for tests and leak checks */
   get size(): { clients: number; servers: number } {
+    this.sweep();
     return { clients: this.clients.size, servers: this.servers.size };
   }
 
@@ -216,6 +226,7 @@ export class TransactionLayer {
     }
     const valid = framingError !== undefined ? { ok: false as const, error: framingError } : validateRequest(req);
     const keyed = serverKey(req);
+    this.sweep();
     const existing = keyed.ok ? this.servers.get(keyed.key) : undefined;
     if (existing) {
       existing.retransmitted();
@@ -256,6 +267,44 @@ export class TransactionLayer {
   close(): void {
     for (const [key, tx] of [...this.clients]) this.endClient(key, tx);
     for (const tx of [...this.servers.values()]) tx.terminate();
+    this.completed = [];
+    this.completedHead = 0;
+    if (this.sweepTimer !== undefined) this.opts.clock.clearTimeout(this.sweepTimer);
+    this.sweepTimer = undefined;
+  }
+
+  /** @internal a server transaction sent its final response: timer J starts (expiresAt) */
+  serverCompleted(tx: ServerTransaction): void {
+    this.completed.push(tx);
+    if (this.sweepTimer === undefined) this.armSweep();
+  }
+
+  private armSweep(): void {
+    const head = this.completed[this.completedHead];
+    if (head === undefined) return;
+    const { clock } = this.opts;
+    this.sweepTimer = clock.setTimeout(() => {
+      this.sweepTimer = undefined;
+      this.sweep();
+      this.armSweep();
+    }, Math.max(0, head.expiresAt - clock.now()));
+  }
+
+  /** terminate the answered transactions whose timer J has expired */
+  private sweep(): void {
+    const q = this.completed;
+    if (this.completedHead >= q.length) return;
+    const now = this.opts.clock.now();
+    let h = this.completedHead;
+    while (h < q.length && q[h]!.expiresAt <= now) q[h++]!.terminate();
+    if (h === q.length) {
+      this.completed = [];
+      h = 0;
+    } else if (h > 4096 && h * 2 > q.length) {
+      this.completed = q.slice(h);
+      h = 0;
+    }
+    this.completedHead = h;
   }
 
   /** @internal */
@@ -267,7 +316,8 @@ export class TransactionLayer {
 class ServerTransaction implements ServerTx {
   state: TxState = 'trying';
   private last?: { to: Endpoint; bytes: Uint8Array };
-  private timerJ?: TimerId;
+  /** when timer J fires (set with the final response); the layer's queue terminates it then */
+  expiresAt = Infinity;
   /**
    * The request, until the final response: a completed transaction lives on for timer J (64 × T1
    * = 32 s) only to answer retransmissions with `last`, so it lets go of the parsed request and its
@@ -308,7 +358,8 @@ class ServerTransaction implements ServerTx {
     } else {
       this.state = 'completed';
       this.req = null;
-      this.timerJ = this.opts.clock.setTimeout(() => this.terminate(), 64 * this.layer.timers.t1);
+      this.expiresAt = this.opts.clock.now() + 64 * this.layer.timers.t1;
+      this.layer.serverCompleted(this);
     }
     return true;
   }
@@ -324,7 +375,7 @@ class ServerTransaction implements ServerTx {
 
   /** @internal (also TransactionLayer.close) */
   terminate(): void {
-    if (this.timerJ !== undefined) this.opts.clock.clearTimeout(this.timerJ);
+    if (this.state === 'terminated') return;
     this.state = 'terminated';
     this.layer.serverEnded(this);
   }

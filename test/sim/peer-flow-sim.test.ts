@@ -136,6 +136,9 @@ describe('outgoing flow control (simulated)', () => {
     expect(node.list.views()).toHaveLength(10);
     expect(node.list.views().some((v) => v.host === 'evil.example.com')).toBe(false);
     expect(node.counters.nodeListRefused).toEqual({ max_nodes: 32, hostname: 1 });
+    // listed active by a third party: active here, but not passed on until they answer us
+    expect(node.list.activePeers().filter((p) => p.host.startsWith('127.0.2.'))).toHaveLength(8);
+    expect(node.cycle.body()).toBe(`sip:${PEER}:5090;status=active\r\nsip:${simIp(0)}:5090;kdmq=1;status=active\r\n`);
     const text = await metrics.text();
     expect(text).toContain('kdmq_node_list_refused_total{why="max_nodes"} 32');
     expect(text).toContain('kdmq_node_list_refused_total{why="hostname"} 1');

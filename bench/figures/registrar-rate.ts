@@ -49,7 +49,7 @@ export interface RegistrarNode {
   stop(): Promise<void>;
 }
 
-function cpuOf(pids: number[]): number {
+export function cpuOf(pids: number[]): number {
   let ticks = 0;
   for (const pid of pids) {
     try {

@@ -8,9 +8,25 @@ import { headerKey } from './headers.ts';
 const utf8Enc = new TextEncoder();
 const EMPTY = new Uint8Array(0);
 
+/**
+ * Encoded text bodies, by text: one body often goes out many times (a node list to every peer each
+ * round, a usrloc change to every active node). Bounded; large bodies (sync batches) bypass it.
+ * The bytes are only read (copied into the message), never handed out.
+ */
+const encoded = new Map<string, Uint8Array>();
+const MEMO_MAX_CHARS = 16_384;
+
 function bodyBytes(body: Uint8Array | string | undefined): Uint8Array {
   if (body === undefined) return EMPTY;
-  return typeof body === 'string' ? utf8Enc.encode(body) : body;
+  if (typeof body !== 'string') return body;
+  if (body.length > MEMO_MAX_CHARS) return utf8Enc.encode(body);
+  let b = encoded.get(body);
+  if (b === undefined) {
+    b = utf8Enc.encode(body);
+    if (encoded.size >= 256) encoded.clear();
+    encoded.set(body, b);
+  }
+  return b;
 }
 
 function checkLine(s: string, what: string): void {

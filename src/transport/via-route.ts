@@ -102,6 +102,14 @@ function tagOf(params: Params): string {
  * The server transaction key of a request, or an error when the headers it needs do not parse.
  * ACK would map to INVITE here (§17.2.3); kdmq runs non-INVITE transactions only.
  */
+/**
+ * A flat copy: the branch is a slice of the decoded request head, and a key built from it keeps
+ * that whole text alive for timer J (64·T1) unless it is copied once here.
+ */
+function flat(s: string): string {
+  return (' ' + s).slice(1);
+}
+
 export function serverKey(req: SipRequest): { ok: true; key: string } | { ok: false; error: string } {
   const top = req.topVia();
   if (!top.ok) return top;
@@ -109,7 +117,7 @@ export function serverKey(req: SipRequest): { ok: true; key: string } | { ok: fa
   const method = req.method.toUpperCase();
   if (via.branch !== null && via.branch.startsWith(MAGIC_COOKIE)) {
     const sentBy = `${bareHost(via.host).toLowerCase()}:${via.port ?? DEFAULT_SIP_PORT}`;
-    return { ok: true, key: `${via.branch}|${sentBy}|${method}` };
+    return { ok: true, key: flat(`${via.branch}|${sentBy}|${method}`) };
   }
   // RFC 2543 fallback: Request-URI, To tag, From tag, Call-ID, CSeq and the top Via
   const from = req.from();

@@ -43,6 +43,7 @@ function round(a: UsrlocSource, b: UsrlocSource): Samples {
 
 export const antiEntropyRoundFigure: Figure = {
   id: 'ae-round-100k',
+  skipQuick: 'full mode only (keeps --quick under 5 minutes)',
   title: 'anti-entropy round at 100 000 bindings (two kdmq stores, in-process)',
   runs: () => 3,
   note: () => `${BUCKETS} buckets × 32 leaves; "in sync": both stores equal; "1 % differs": 500 bindings only on each side. CPU = both sides, single thread, repairs applied included; the digest index is built once per node (first round) and then updated per change.`,

@@ -89,6 +89,7 @@ async function runOne(which: 'kdmq' | 'kam', ctx: RunContext, seconds: number): 
 
 export const registerClusterFigure: Figure = {
   id: 'register-cluster',
+  skipQuick: 'full mode only (keeps --quick under 5 minutes)',
   title: 'REGISTER rate held by one node of a 3-node cluster replicating to 2 peers',
   runs: () => 3,
   rows: (quick) => [

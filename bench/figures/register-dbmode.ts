@@ -26,6 +26,7 @@ async function one(mode: 0 | 1 | 2, ctx: RunContext, seconds: number): Promise<S
 
 export const registerRateDbModeFigure: Figure = {
   id: 'register-rate-dbmode',
+  skipQuick: 'full mode only (keeps --quick under 5 minutes)',
   title: 'REGISTER rate held by one kdmq node by usrloc.db_mode (SQLite via better-sqlite3)',
   runs: () => 3,
   note: () => `db file under ${tmpdir()}; WAL, synchronous=NORMAL; steps ${RATE_STEPS.join('/')} /s`,

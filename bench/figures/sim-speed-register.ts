@@ -41,6 +41,7 @@ export async function simSpeedRegister(n: number, budgetMs: number, seed: string
 
 export const simSpeedRegisterFigure: Figure = {
   id: 'sim-register',
+  skipQuick: 'full mode only (keeps --quick under 5 minutes)',
   title: 'model checker speed (REGISTER workload, 0.5 per node per simulated second, ping_interval 10)',
   runs: () => 3,
   rows: () => [

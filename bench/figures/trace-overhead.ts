@@ -71,6 +71,7 @@ async function registersPerSecond(mode: Mode, n: number, seed: string): Promise<
 
 export const traceOverheadFigure: Figure = {
   id: 'trace',
+  skipQuick: 'full mode only (keeps --quick under 5 minutes)',
   title: 'trace recording overhead (simulated REGISTER processing, 3 nodes, recorder on node 1)',
   runs: () => 3,
   rows: () => [

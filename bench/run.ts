@@ -36,7 +36,11 @@ async function main(): Promise<number> {
   const log = (m: string) => process.stderr.write(`${((performance.now() - t0) / 1000).toFixed(1).padStart(6)}s ${m}\n`);
   log(`bench ${quick ? 'quick' : 'full'}: ${selected.map((f) => f.id).join(', ')}`);
   const results: FigureResult[] = [];
-  for (const f of selected) results.push(await runFigure(f, quick, log));
+  for (const f of selected) {
+    results.push(await runFigure(f, quick, log));
+    // written after every figure, so a run that is stopped early still leaves what it measured
+    writeJson(results, { quick, startedAt, load: { start: load.start, end: currentLoad() } });
+  }
   load.end = currentLoad();
   const file = writeJson(results, { quick, startedAt, load });
   process.stdout.write(`\n${table(results)}\n\n${notes(results, load).join('\n')}\n`);

@@ -9,7 +9,7 @@ import { startKdmq, type KdmqProc } from '../../test/support/kdmq-process.ts';
 import { descendants } from '../../test/support/proc.ts';
 import { waitFor } from '../../test/support/wait.ts';
 import type { Figure, RunContext, Samples } from '../lib.ts';
-import { avail, cpuOf, ladder, type RegistrarNode } from './registrar-rate.ts';
+import { alternating, avail, cpuOf, ladder, type RegistrarNode } from './registrar-rate.ts';
 
 const STEPS = [1000, 2000, 3000, 4000, 5000, 6000, 8000];
 
@@ -105,11 +105,5 @@ export const registerClusterFigure: Figure = {
     { label: 'node CPU per REGISTER at the highest held rate (cluster)', unit: 'µs', kdmq: 'kdmq.cpuUs', kamailio: 'kam.cpuUs' },
   ],
   available: () => (avail().sipp ? undefined : 'sipp not installed'),
-  async run(ctx) {
-    const seconds = ctx.quick ? 5 : 20;
-    const order: Array<'kdmq' | 'kam'> = avail().kam ? (ctx.run % 2 === 0 ? ['kdmq', 'kam'] : ['kam', 'kdmq']) : ['kdmq'];
-    const out: Samples = {};
-    for (const w of order) Object.assign(out, await runOne(w, ctx, seconds));
-    return out;
-  },
+  run: (ctx) => alternating(ctx, (w) => runOne(w, ctx, ctx.quick ? 5 : 20)),
 };

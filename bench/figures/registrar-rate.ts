@@ -205,14 +205,16 @@ export const registrarRateFigure: Figure = {
     { label: 'node CPU per REGISTER at the highest held rate', unit: 'µs', kdmq: 'kdmq.cpuUs', kamailio: 'kam.cpuUs' },
   ],
   available: () => (avail().sipp ? undefined : 'sipp not installed'),
-  async run(ctx) {
-    const seconds = ctx.quick ? 5 : 20;
-    const order: Array<'kdmq' | 'kam'> = avail().kam ? (ctx.run % 2 === 0 ? ['kdmq', 'kam'] : ['kam', 'kdmq']) : ['kdmq'];
-    const out: Samples = {};
-    for (const w of order) Object.assign(out, await runOne(w, ctx, seconds));
-    return out;
-  },
+  run: (ctx) => alternating(ctx, (w) => runOne(w, ctx, ctx.quick ? 5 : 20)),
 };
+
+/** kdmq and Kamailio (when installed) one after the other, the order alternating between runs */
+export async function alternating(ctx: RunContext, one: (which: 'kdmq' | 'kam') => Promise<Samples>): Promise<Samples> {
+  const order: Array<'kdmq' | 'kam'> = avail().kam ? (ctx.run % 2 === 0 ? ['kdmq', 'kam'] : ['kam', 'kdmq']) : ['kdmq'];
+  const out: Samples = {};
+  for (const w of order) Object.assign(out, await one(w));
+  return out;
+}
 
 let availCache: { sipp: boolean; kam: boolean } | undefined;
 /** sipp and Kamailio installed? (synchronous: Figure.available and rows are) */

@@ -2,7 +2,7 @@
 // SLL; IPv4 or IPv6 + UDP with correct lengths and checksums. Node traces export their in and out
 // datagrams; large datagrams are written as one IP packet (no fragmentation, snaplen 262144).
 
-import { parseEp, unb64, type Trace } from './format.ts';
+import { parseEp, recordEnds, unb64, type Trace } from './format.ts';
 
 export type ExportLink = 'ethernet' | 'sll';
 
@@ -102,12 +102,9 @@ export function exportPcap(trace: Trace, link: ExportLink = 'ethernet'): Uint8Ar
   chunks.push(new Uint8Array(g.buffer));
   let id = 1;
   for (const r of trace.records) {
-    let from: string;
-    let to: string;
-    if (r.r === 'dgram') [from, to] = [r.from, r.to];
-    else if (r.r === 'in') [from, to] = [r.remote, r.local];
-    else if (r.r === 'out') [from, to] = [r.local, r.remote];
-    else continue;
+    const ends = recordEnds(r);
+    if (!ends || !('data' in r)) continue;
+    const [from, to] = ends;
     const a = parseEp(from)!;
     const b = parseEp(to)!;
     const src = ipBytes(a.host);

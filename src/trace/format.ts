@@ -42,6 +42,14 @@ export type TraceRecord =
   | { r: 'dgram'; t: number; from: string; to: string; data: string }
   | { r: 'end'; t: number };
 
+/** sender and receiver endpoints of a datagram record (`dgram`, `in`, `out`); null for others */
+export function recordEnds(r: TraceRecord): [from: string, to: string] | null {
+  if (r.r === 'dgram') return [r.from, r.to];
+  if (r.r === 'in') return [r.remote, r.local];
+  if (r.r === 'out') return [r.local, r.remote];
+  return null;
+}
+
 export interface Trace {
   header: TraceHeader;
   records: TraceRecord[];

@@ -2,7 +2,7 @@
 // endpoint), one row per datagram: time, an arrow between the columns, and the method or status
 // with the KDMQ channel. ladderRows() is shared with the HTML page (html.ts).
 
-import { parseEp, unb64, type Trace } from './format.ts';
+import { parseEp, recordEnds, unb64, type Trace } from './format.ts';
 
 export interface LadderRow {
   t: number;
@@ -57,12 +57,9 @@ export function ladderRows(trace: Trace): Ladder {
   const channels = new Map<string, string>();
   const rows: LadderRow[] = [];
   for (const r of trace.records) {
-    let from: string;
-    let to: string;
-    if (r.r === 'dgram') [from, to] = [r.from, r.to];
-    else if (r.r === 'in') [from, to] = [r.remote, r.local];
-    else if (r.r === 'out') [from, to] = [r.local, r.remote];
-    else continue;
+    const ends = recordEnds(r);
+    if (!ends || !('data' in r)) continue;
+    const [from, to] = ends;
     const text = Buffer.from(unb64(r.data)).toString('latin1');
     rows.push({ t: r.t, from: col(from), to: col(to), label: describe(text, channels), text });
   }

@@ -1,7 +1,7 @@
 // TransactionLayer: RFC 3261 §17 non-INVITE transactions over UDP, TCP and TLS. Client (§17.1.2):
 // timer E retransmits from T1 doubling to T2 (unreliable transports only), timer F (64·T1) times out, timer K (T4) absorbs late
 // responses. Server (§17.2.2): Trying/Proceeding/Completed, retransmissions answered with the last
-// response and never handed up twice, timer J (64·T1). Matching per §17.1.3/§17.2.3. All time
+// response and never handed up twice, timer J (64·T1 + T4: see respond()). Matching per §17.1.3/§17.2.3. All time
 // comes from the Clock port, branches from the Random port.
 
 import { parseMessage, responseTo, validateRequest, writeRequest, writeResponse } from '../sip/index.ts';
@@ -103,7 +103,7 @@ export class TransactionLayer {
   private readonly clients = new Map<string, ClientTx>();
   private readonly servers = new Map<string, ServerTransaction>();
   /**
-   * Answered server transactions in order of their timer J (the same 64·T1 for all, so expiry
+   * Answered server transactions in order of their timer J (the same 64·T1 + T4 for all, so expiry
    * order is answer order): one clock timer for the queue instead of one per transaction. Expired
    * ones are swept before every lookup, so a retransmission or a size read sees exactly what
    * per-transaction timers would have left.
@@ -358,7 +358,10 @@ class ServerTransaction implements ServerTx {
     } else {
       this.state = 'completed';
       this.req = null;
-      this.expiresAt = this.opts.clock.now() + 64 * this.layer.timers.t1;
+      // Timer J: RFC 3261 gives 64·T1, which equals the client's timer F. A retransmission the client
+      // sends just before its timer F can still be in flight when that runs out, so it would be handed
+      // up as a new request; we add T4 (the longest a message stays in the network) to cover it.
+      this.expiresAt = this.opts.clock.now() + 64 * this.layer.timers.t1 + this.layer.timers.t4;
       this.layer.serverCompleted(this);
     }
     return true;

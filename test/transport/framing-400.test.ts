@@ -51,7 +51,7 @@ describe('400 for broken framing around a readable request', () => {
     expect(sent).toHaveLength(2);
     expect(dec(sent[1].data)).toBe(dec(sent[0].data));
     expect(layer.stats).toMatchObject({ badRequests400: 1, retransmissionsAbsorbed: 1 });
-    clock.runUntil(64 * 500 + 1); // timer J ends it
+    clock.runUntil(64 * 500 + 5000 + 1); // timer J (64·T1 + T4) ends it
     expect(layer.size.servers).toBe(0);
   });
 

@@ -99,6 +99,17 @@ describe('transactions under duplication and reordering (SimNetwork)', () => {
     );
   });
 
+  it('a retransmission sent just before timer F and delayed past 64·T1 is not handed up again', async () => {
+    // fast-check seed -1770007812 (CI, 2026-11-26) found it while timer J was 64·T1
+    const now: Answer = { kind: 'now' };
+    const s: Scenario = {
+      seed: 'Ay Yf', delayMs: 0, jitterMs: 1028, duplicate: 0.17404306493699553, loss: 0.5980261482764037,
+      requests: [{ at: 2202, answer: now }, { at: 0, answer: now }, { at: 701, answer: now }],
+    };
+    const { handedUp } = await run(s);
+    for (const [id, n] of handedUp) expect(n, id).toBeLessThanOrEqual(1);
+  });
+
   it('with loss: still exactly one done per request, never handed up twice', async () => {
     await fc.assert(
       fc.asyncProperty(scenario(0.6), async (s) => {

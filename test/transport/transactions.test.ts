@@ -121,7 +121,7 @@ describe('server transaction (§17.2.2)', () => {
     expect(sent).toHaveLength(3);
   });
 
-  it('re-sends the last provisional while Proceeding, and forgets the transaction after J = 64·T1', () => {
+  it('re-sends the last provisional while Proceeding, and forgets the transaction after J = 64·T1 + T4', () => {
     const { clock, sent, handedUp, layer } = layerOnClock();
     layer.receive({ local: B, remote: A, data: req });
     handedUp[0].tx.respond(100, 'Trying');
@@ -129,7 +129,7 @@ describe('server transaction (§17.2.2)', () => {
     expect(sent.map((s) => dec(s.data).split('\r\n')[0])).toEqual(['SIP/2.0 100 Trying', 'SIP/2.0 100 Trying']);
     clock.advance(1000);
     handedUp[0].tx.respond(200, 'OK');
-    clock.advance(31_999);
+    clock.advance(36_999);
     expect(layer.size.servers).toBe(1);
     clock.advance(1);
     expect(layer.size.servers).toBe(0);

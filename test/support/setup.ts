@@ -8,3 +8,9 @@ console.warn = (...args: unknown[]) => {
   if (typeof args[0] === 'string' && args[0].startsWith('Custom actions should not call `assign()` directly')) return;
   warn(...args);
 };
+
+// fast-check: local runs draw a fresh seed each time (fast-check prints it on a failure, so any
+// finding replays). CI sets FC_SEED (.ci/run) so that a landing is judged on the same property
+// runs every time; a finding made locally becomes a regression test with its counterexample.
+import fc from 'fast-check';
+if (process.env.FC_SEED) fc.configureGlobal({ seed: Number(process.env.FC_SEED) });

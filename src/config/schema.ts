@@ -122,7 +122,7 @@ export const schema: Record<string, Field> = {
       max_datagram: f({ kind: 'int', min: 512, max: 65535 }, 65535, 'bytes per SIP datagram; larger: 513 Message Too Large', 'core BUF_SIZE'),
       max_body: f({ kind: 'int', min: 0, max: 65535 }, 65000, 'bytes per SIP body; larger: 413 Request Entity Too Large', undefined),
       max_headers: f({ kind: 'int', min: 10 }, 256, 'header lines per SIP request; more: 513 Message Too Large', undefined),
-      max_pending_transactions: f({ kind: 'int', min: 1 }, 100_000, 'live server transactions (answered ones are kept 32 s for retransmissions); over it: 503 + Retry-After, sent statelessly', undefined),
+      max_pending_transactions: f({ kind: 'int', min: 1 }, 100_000, 'server transactions waiting for their answer (answered ones, kept 37 s for retransmissions, do not count); over it: 503 + Retry-After, sent statelessly', undefined),
       sync_requests_per_minute: f({ kind: 'int', min: 0 }, 12, 'sync requests (usrloc action 3, htable action 1) answered per sending node per minute, 0 = unlimited; over it: 503 + Retry-After', undefined),
       register_rate: f({ kind: 'int', min: 0 }, 10_000, 'REGISTERs per second per source IP (token bucket; a proxy in front sends all from one IP), 0 = unlimited; over it: 503 + Retry-After', undefined),
       register_burst: f({ kind: 'int', min: 1 }, 20_000, 'token bucket depth of register_rate', undefined),

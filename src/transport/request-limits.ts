@@ -26,7 +26,7 @@ export interface Refusal {
   headers: Array<[string, string]>;
 }
 
-/** the first limit `req` (from datagram `d`) breaks, or null; `pending` = live server transactions */
+/** the first limit `req` (from datagram `d`) breaks, or null; `pending` = server transactions not yet answered */
 export function checkRequestLimits(req: SipRequest, d: Datagram, l: RequestLimits, pending: number): Refusal | null {
   const stream = isReliable(d.local) && l.maxStreamMessage !== undefined;
   if (d.data.byteLength > (stream ? l.maxStreamMessage! : l.maxDatagram)) return { limit: 'datagram', status: 513, reason: 'Message Too Large', headers: [] };

@@ -233,7 +233,10 @@ export class TransactionLayer {
       return;
     }
     if (this.opts.limits && keyed.ok && canAnswer(req)) {
-      const refusal = checkRequestLimits(req, d, this.opts.limits, this.servers.size);
+      // only requests still waiting for their answer count: answered ones (kept for timer J, 37 s)
+      // would otherwise refuse everything, DMQ pings included, above ~2 700 requests/s
+      const unanswered = this.servers.size - (this.completed.length - this.completedHead);
+      const refusal = checkRequestLimits(req, d, this.opts.limits, unanswered);
       const out = refusal && statelessResponse(req, d.remote, refusal);
       if (refusal && out) {
         this.opts.onRefused?.(refusal.limit);

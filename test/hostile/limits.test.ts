@@ -120,13 +120,13 @@ describe('sync requests per node per minute', () => {
 });
 
 describe('pending transactions', () => {
-  it('over limits.max_pending_transactions: stateless 503 + Retry-After, counted', async () => {
+  // the 503 itself (requests waiting for their answer over the limit) is tested on the layer:
+  // test/transport/transactions.test.ts; a live node answers every request in the same tick
+  it('answered transactions (kept 37 s for retransmissions) do not count toward limits.max_pending_transactions', async () => {
     const replies = [];
     for (let i = 0; i < 7; i++) replies.push(await ua.request({ method: 'OPTIONS', uri: `sip:${b.ip}:5060` }, b.ip, 5060));
-    expect(replies.slice(0, 5).map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
-    expect(replies.slice(5).map((r) => r.status)).toEqual([503, 503]);
-    expect(replies[6].text).toMatch(/\r\nRetry-After: 5\r\n/);
-    expect(await refusals(b, 'pending_transactions')).toBe(2);
+    expect(replies.map((r) => r.status)).toEqual([200, 200, 200, 200, 200, 200, 200]);
+    expect(await refusals(b, 'pending_transactions')).toBe(0);
   });
 });
 

@@ -251,3 +251,31 @@ describe('response routing (§18.2.2, RFC 3581)', () => {
     expect(r.via).toBe('SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK1;received=127.0.0.1;rport=1, SIP/2.0/UDP 127.0.0.5:5060;branch=z9hG4bK0');
   });
 });
+
+describe('limits.max_pending_transactions (request-limits.ts)', () => {
+  const limits = { maxDatagram: 65_535, maxHeaders: 100, maxBody: 65_535, maxPendingServer: 2 };
+  const nth = (i: number) => enc(requestText(`SIP/2.0/UDP 127.0.0.1:5090;branch=z9hG4bK-p${i}`, { 'Call-ID': `c${i}` }));
+
+  it('refuses with a stateless 503 + Retry-After while that many requests wait for their answer', () => {
+    const refused: string[] = [];
+    const { sent, handedUp, layer } = layerOnClock({ limits, onRefused: (l) => refused.push(l) });
+    for (let i = 0; i < 3; i++) layer.receive({ local: B, remote: A, data: nth(i) });
+    expect(handedUp).toHaveLength(2);
+    expect(dec(sent[0].data)).toMatch(/^SIP\/2\.0 503 .*\r\n[\s\S]*Retry-After: 5\r\n/);
+    expect(refused).toEqual(['pending_transactions']);
+    handedUp[0].tx.respond(200, 'OK'); // one answered: room for one more
+    layer.receive({ local: B, remote: A, data: nth(3) });
+    expect(handedUp).toHaveLength(3);
+  });
+
+  it('answered transactions kept for timer J do not count (a busy node must not refuse DMQ pings)', () => {
+    const { sent, handedUp, layer } = layerOnClock({ limits });
+    for (let i = 0; i < 50; i++) {
+      layer.receive({ local: B, remote: A, data: nth(i) });
+      handedUp[i].tx.respond(200, 'OK');
+    }
+    expect(handedUp).toHaveLength(50);
+    expect(layer.size.servers).toBe(50);
+    expect(sent.every((s) => dec(s.data).startsWith('SIP/2.0 200'))).toBe(true);
+  });
+});

@@ -17,6 +17,9 @@ export interface Persistence {
   loadBindings(): UsrlocContact[];
   /** one transaction: upsert by ruid, then delete by ruid */
   writeBindings(upserts: readonly UsrlocContact[], deletes: readonly string[]): void;
+  /** optional: how many rows one writeBindings takes about `budgetMs` to write, as measured by the
+   * adapter (db_mode 2 sizes its flush slices with it; without it, FLUSH_SLICE rows) */
+  sliceRows?(budgetMs: number): number;
   loadItems(): PersistedItem[];
   /** one transaction: the tables listed are replaced by `items` (their items only) */
   replaceItems(tables: readonly string[], items: readonly PersistedItem[]): void;

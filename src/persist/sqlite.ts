@@ -1,11 +1,33 @@
 // The Persistence port over SQLite (better-sqlite3 v12): one file per node, WAL journal with
 // synchronous=NORMAL (a committed transaction survives a process crash such as SIGKILL; an OS
 // crash may lose the last ones). Tables: location (one row per binding, by ruid) and htable.
+// WAL checkpoints run on a worker thread (checkpointer.ts), not inside a commit on the event loop.
+// The adapter measures its own write cost per row, so the persister can size a db_mode 2 flush's
+// slices by time (sliceRows).
 
 import { createRequire } from 'node:module';
 import type Database from 'better-sqlite3';
 import type { UsrlocContact } from '../dmq/usrloc-body.ts';
+import { startCheckpointer, type Checkpointer } from './checkpointer.ts';
 import type { PersistedItem, Persistence } from './port.ts';
+
+/** slice sizes handed to the persister, whatever the measured cost */
+const MIN_SLICE_ROWS = 16;
+const MAX_SLICE_ROWS = 512;
+/**
+ * The writer's own automatic checkpoint, a backstop behind the worker. The WAL restarts from its
+ * start only when a write begins after a checkpoint that caught up with it: a writer that pauses
+ * (db_mode 2's flush slices, any idle moment) gives the worker that moment; one that never pauses
+ * (db_mode 1 at a steady high rate) does not, and the WAL would grow without end. Past this many
+ * pages (64 MB) the writer's commit runs a PASSIVE checkpoint itself: the worker has copied nearly
+ * all of it, only the tail and the syncs are left, and the next write restarts the WAL.
+ */
+const BACKSTOP_CHECKPOINT_PAGES = 16_384;
+
+export interface SqliteOptions {
+  /** WAL checkpoints on a worker thread (default true); false: SQLite's automatic checkpoint */
+  checkpointWorker?: boolean;
+}
 
 export class SqlitePersistence implements Persistence {
   private readonly db: Database.Database;
@@ -14,10 +36,14 @@ export class SqlitePersistence implements Persistence {
   private readonly upItem: Database.Statement;
   private readonly delItem: Database.Statement;
   private readonly delTable: Database.Statement;
+  private readonly checkpointer: Checkpointer | null = null;
+  /** measured ms per row of a multi-row writeBindings (moving average), commit included */
+  private msPerRow = 0.005;
 
-  constructor(path: string) {
+  constructor(path: string, opts: SqliteOptions = {}) {
     // loaded on first use, so a node with db_mode 0 never needs the native module
-    const Ctor = createRequire(import.meta.url)('better-sqlite3') as new (p: string) => Database.Database;
+    const req = createRequire(import.meta.url);
+    const Ctor = req('better-sqlite3') as new (p: string) => Database.Database;
     this.db = new Ctor(path);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
@@ -28,6 +54,17 @@ export class SqlitePersistence implements Persistence {
     this.upItem = this.db.prepare('INSERT INTO htable (tbl, name, value, expire) VALUES (?, ?, ?, ?) ON CONFLICT(tbl, name) DO UPDATE SET value = excluded.value, expire = excluded.expire');
     this.delItem = this.db.prepare('DELETE FROM htable WHERE tbl = ? AND name = ?');
     this.delTable = this.db.prepare('DELETE FROM htable WHERE tbl = ?');
+    if (opts.checkpointWorker !== false) {
+      this.db.pragma(`wal_autocheckpoint = ${BACKSTOP_CHECKPOINT_PAGES}`);
+      this.checkpointer = startCheckpointer(path, req.resolve('better-sqlite3'), () => {
+        if (this.db.open) this.db.pragma('wal_autocheckpoint = 1000'); // back to SQLite's default
+      });
+    }
+  }
+
+  /** rows of one binding transaction that take about `budgetMs` here (measured, bounded) */
+  sliceRows(budgetMs: number): number {
+    return Math.max(MIN_SLICE_ROWS, Math.min(MAX_SLICE_ROWS, Math.floor(budgetMs / this.msPerRow)));
   }
 
   loadBindings(): UsrlocContact[] {
@@ -43,10 +80,14 @@ export class SqlitePersistence implements Persistence {
   }
 
   writeBindings(upserts: readonly UsrlocContact[], deletes: readonly string[]): void {
+    const n = upserts.length + deletes.length;
+    const t0 = n >= MIN_SLICE_ROWS ? performance.now() : 0;
     this.db.transaction(() => {
       for (const r of upserts) this.up.run(r.ruid, r.aor, r.expires, JSON.stringify(r));
       for (const k of deletes) this.del.run(k);
     })();
+    // single-row writes (db_mode 1) say little about a slice's cost per row; slices do
+    if (t0 > 0) this.msPerRow = 0.8 * this.msPerRow + 0.2 * Math.max(1e-4, (performance.now() - t0) / n);
   }
 
   loadItems(): PersistedItem[] {
@@ -77,6 +118,7 @@ export class SqlitePersistence implements Persistence {
   }
 
   close(): void {
+    this.checkpointer?.stop();
     if (this.db.open) this.db.close();
   }
 }

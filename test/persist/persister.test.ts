@@ -1,10 +1,10 @@
 // The persister's write pattern (specs/anti-entropy.md A7): db_mode 2 writes a flush in slices of
-// FLUSH_SLICE rows (timers between them, so the event loop runs), one row per ruid (last change
-// wins), a kill loses only what is not yet written, a clean stop writes everything; db_mode 1
+// FLUSH_SLICE rows, or of the rows a port that measures its cost writes in SLICE_BUDGET_MS (timers
+// between them, so the event loop runs), one row per ruid (last change wins), a kill loses only what is not yet written, a clean stop writes everything; db_mode 1
 // writes a local change at once and the replicated changes of one task in one transaction.
 
 import { describe, expect, it } from 'vitest';
-import { FLUSH_SLICE, Persister } from '../../src/persist/persister.ts';
+import { FLUSH_SLICE, Persister, SLICE_BUDGET_MS } from '../../src/persist/persister.ts';
 import { MemoryPersistence } from '../../src/persist/port.ts';
 import { LocationStore } from '../../src/registrar/store.ts';
 import { VirtualClock } from '../../src/ports/virtual-clock.ts';
@@ -53,6 +53,25 @@ describe('persister', () => {
     for (let i = 1500; i < 1600; i++) p.onBinding(change(i));
     p.stop();
     expect(port.bindings.size).toBe(1600);
+  });
+
+  it('db_mode 2: a port that measures its cost sizes the slices (rows per SLICE_BUDGET_MS)', () => {
+    const c = clock();
+    const port = new MemoryPersistence();
+    const asked: number[] = [];
+    const sized = Object.assign(port, { sliceRows: (ms: number) => (asked.push(ms), 100) });
+    const p = new Persister({ port: sized, mode: 2, timerMs: 5000, clock: c, location: new LocationStore(c) });
+    p.load();
+    for (let i = 0; i < 250; i++) p.onBinding(change(i));
+    c.advance(4999);
+    c.step(); // the tick: the first slice
+    expect(port.bindings.size).toBe(100);
+    c.step();
+    expect(port.bindings.size).toBe(200);
+    c.step();
+    expect(port.bindings.size).toBe(250);
+    expect(asked.every((ms) => ms === SLICE_BUDGET_MS)).toBe(true);
+    p.stop();
   });
 
   it('db_mode 1: a local change is written at once, replicated changes of one task in one transaction', async () => {

@@ -23,6 +23,8 @@ export interface Reply {
   reason: string;
   headers?: Array<[string, string]>;
   body?: string;
+  /** work done right after the reply is handed to the transport, in the same tick (a data channel applies what it accepted) */
+  after?: () => void;
 }
 
 export interface DataChannel {
@@ -65,11 +67,16 @@ export function toTagFor(req: SipRequest, localKey: string): string {
   return `${fnv(seed).toString(16).padStart(8, '0')}${fnv(seed, 0x1234567).toString(16).padStart(8, '0')}.${localPart(localKey)}`;
 }
 
-/** the node's part of every To tag it writes: one per node, asked on every request answered */
-let lastLocal = { key: '', hex: '' };
+/** the node's part of every To tag it writes: one per node, asked on every request answered (by key: several nodes may share a process) */
+const localParts = new Map<string, string>();
 function localPart(localKey: string): string {
-  if (lastLocal.key !== localKey) lastLocal = { key: localKey, hex: fnv(localKey).toString(16).padStart(8, '0') };
-  return lastLocal.hex;
+  let hex = localParts.get(localKey);
+  if (hex === undefined) {
+    hex = fnv(localKey).toString(16).padStart(8, '0');
+    if (localParts.size >= 1024) localParts.clear();
+    localParts.set(localKey, hex);
+  }
+  return hex;
 }
 
 export class Router {
@@ -105,6 +112,7 @@ export class Router {
     const r = this.dispatch(e.request, e.source, e.local);
     const toTag = toTagFor(e.request, this.d.list.localKey);
     this.d.reply({ type: 'transport.respond', txId: e.txId, status: r.status, reason: r.reason, headers: r.headers, body: r.body, toTag });
+    r.after?.();
   }
 
   private dispatch(req: SipRequest, source: Endpoint, local: Endpoint): Reply {
@@ -160,7 +168,7 @@ export class Router {
       return this.d.limits.refuse('sync_requests', this.d.limits.syncRetryAfter(`${sender.host}:${sender.port}`));
     }
     const r = ch.handle(req, sender, source);
-    return { status: r.status, reason: r.reason, headers: r.headers };
+    return { status: r.status, reason: r.reason, headers: r.headers, after: r.after };
   }
 }
 

@@ -4,6 +4,8 @@
 // instead of throwing, and turn bind failures into Errors naming the address and the errno code.
 
 import dgram from 'node:dgram';
+import dns from 'node:dns';
+import { isIP } from 'node:net';
 import type { Datagram, Endpoint, Transport, TransportStats } from './transport.ts';
 import { MAX_DATAGRAM, endpointKey } from './transport.ts';
 
@@ -14,6 +16,18 @@ export interface UdpTransportOptions {
 }
 
 const DEFAULT_BUFFER = 4 * 1024 * 1024;
+
+/**
+ * dgram's default lookup is dns.lookup, which answers even an IP literal in a later process.nextTick:
+ * every send() then waited for the whole handler that made it (a KDMQ broadcast left only after
+ * the REGISTER's 200 had been built, a KDMQ's 200 only after the handler returned). Answering IP
+ * literals at once makes send() write the datagram synchronously (uv_udp_try_send), in call order.
+ */
+function literalFirstLookup(host: string, family: number, cb: (err: NodeJS.ErrnoException | null, address: string, family: number) => void): void {
+  const f = isIP(host);
+  if (f !== 0) cb(null, host, f);
+  else dns.lookup(host, family, cb);
+}
 
 function stripBrackets(host: string): string {
   return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
@@ -32,7 +46,7 @@ export class UdpTransport implements Transport {
     const label = endpointKey({ host, port: local.port });
     if (this.closed) return Promise.reject(new Error(`bind ${label} failed: transport closed`));
     const type = host.includes(':') ? 'udp6' : 'udp4';
-    const socket = dgram.createSocket({ type, ipv6Only: type === 'udp6' });
+    const socket = dgram.createSocket({ type, ipv6Only: type === 'udp6', lookup: literalFirstLookup as unknown as dgram.SocketOptions['lookup'] });
     return new Promise<Endpoint>((resolve, reject) => {
       const onBindError = (err: NodeJS.ErrnoException): void => {
         socket.close();

@@ -2,19 +2,19 @@
 // §5): local inserts/updates broadcast as action 1 and deletes as action 2 (expiries are not
 // replicated: every node expires by itself), received actions applied through the location store
 // (never re-broadcast), sync requests (action 3) answered unicast with `multi` batches under a send
-// window, and the join-time sync request. Conflict rules: specs/replication.md.
+// window (sync-answer.ts: formatted as the window opens), and the join-time sync request. Conflict
+// rules: specs/replication.md.
 
 import type { KdmqNode } from '../actors/create-system.ts';
 import type { DataChannel, Reply } from '../actors/router.ts';
 import type { NodeId, NodeView } from '../actors/node-list.ts';
 import { nodeKey } from '../actors/node-list.ts';
-import { sendWindowed } from '../actors/send-window.ts';
 import { isStreamNode, kamailioStreamBodyLimit } from '../actors/stream-budget.ts';
-import { batchUsrlocContacts, formatUsrlocBody, parseUsrlocBody, type UsrlocContact } from '../dmq/usrloc-body.ts';
+import { formatUsrlocBody, parseUsrlocBody, type UsrlocContact } from '../dmq/usrloc-body.ts';
 import type { Log } from '../ports/log.ts';
 import type { BindingChange, LocationStore } from '../registrar/store.ts';
-import { toRecord } from '../registrar/binding.ts';
 import type { SipRequest } from '../sip/types.ts';
+import { sendSyncAnswer, type BatchLimits } from './sync-answer.ts';
 
 export interface UsrlocChannelOptions {
   node: KdmqNode;
@@ -68,37 +68,50 @@ export class UsrlocChannel implements DataChannel {
     }
   }
 
+  /**
+   * Answered first, applied right after (Reply.after, same tick): the 200 means "parsed and
+   * accepted", so the sender's replication latency does not include our apply (store, persistence,
+   * anti-entropy digests) nor, for a sync request, formatting the first batches. Only when
+   * limits.max_bindings could refuse part of the request is it applied before answering, since the
+   * answer (503) then depends on the outcome.
+   */
   handle(req: SipRequest, sender: NodeId): Reply {
-    const refusedBefore = this.o.store.refusedInserts;
-    const r = this.handleBody(req, sender);
-    // limits.max_bindings: what fitted is applied, the rest refused with 503 (counted once per request)
-    if (r.status === 200 && this.o.store.refusedInserts > refusedBefore && this.o.node.limits) return this.o.node.limits.refuse('bindings', 60);
-    return r;
-  }
-
-  private handleBody(req: SipRequest, sender: NodeId): Reply {
     const parsed = parseUsrlocBody(req.bodyText());
     if (!parsed.ok) {
       this.stats.badBodies++;
       return { status: 400, reason: 'Bad Request' };
     }
     const m = parsed.value;
+    let work: () => void;
+    let inserts = 1;
     if ('multi' in m) {
       this.stats.syncContactsReceived += m.multi.length;
-      for (const c of m.multi) this.apply(c, 'update');
+      inserts = m.multi.length;
+      work = () => {
+        for (const c of m.multi) this.apply(c, 'update');
+      };
+    } else if (m.action === 1 || m.action === 2) {
+      const action = m.action === 1 ? 'update' : 'delete';
+      work = () => this.apply(m.contact, action);
+    } else if (m.action === 3) {
+      work = () => this.answerSync(sender);
+    } else {
       return { status: 200, reason: 'OK' };
     }
-    switch (m.action) {
-      case 0:
-        return { status: 200, reason: 'OK' };
-      case 1:
-      case 2:
-        this.apply(m.contact, m.action === 1 ? 'update' : 'delete');
-        return { status: 200, reason: 'OK' };
-      case 3:
-        this.answerSync(sender);
-        return { status: 200, reason: 'OK' };
+    if (this.mayRefuse(inserts)) {
+      // limits.max_bindings: what fitted is applied, the rest refused with 503 (counted once per request)
+      const refusedBefore = this.o.store.refusedInserts;
+      work();
+      if (this.o.store.refusedInserts > refusedBefore && this.o.node.limits) return this.o.node.limits.refuse('bindings', 60);
+      return { status: 200, reason: 'OK' };
     }
+    return { status: 200, reason: 'OK', after: work };
+  }
+
+  /** could `inserts` new bindings reach limits.max_bindings? */
+  private mayRefuse(inserts: number): boolean {
+    const max = this.o.node.limits?.config.max_bindings ?? 0;
+    return max > 0 && this.o.store.contactCount() + inserts >= max;
   }
 
   private apply(c: UsrlocContact, action: 'update' | 'delete'): void {
@@ -107,49 +120,47 @@ export class UsrlocChannel implements DataChannel {
     else this.stats.applied++;
   }
 
-  /** §5.7: every contact to the requester, in multi batches, at most `window` in flight */
+  /** §5.7: every contact to the requester, in multi batches formatted as the window opens (sync-answer.ts) */
   private answerSync(to: NodeId): void {
     this.stats.syncRequestsAnswered++;
-    const contacts = this.allContacts();
-    const { bodies } = this.batch(contacts, to);
+    const snapshot = Array.from(this.o.store.all());
+    const limits = this.batchLimits(to);
     const t0 = this.clockNow();
-    this.o.log.log('info', 'usrloc sync answer started', { to: nodeKey(to), contacts: contacts.length, datagrams: bodies.length });
-    sendWindowed(
-      bodies,
-      this.o.window ?? 8,
-      (body, done) => {
+    this.o.log.log('info', 'usrloc sync answer started', { to: nodeKey(to), contacts: snapshot.length, per_body: limits.caps?.contacts ?? limits.maxContacts });
+    sendSyncAnswer({
+      snapshot,
+      live: (b) => this.o.store.byRuidGet(b.ruid) === b,
+      limits,
+      window: this.o.window ?? 8,
+      send: (body, done) => {
         this.stats.syncDatagramsSent++;
         this.o.node.kdmq.send({ to, channel: this.name, body, contentType: 'application/json', maxForwards: 1, done: (r) => done(r.code) });
       },
-      (r) => {
-        this.stats.syncContactsSent += contacts.length;
-        this.o.log.log('info', 'usrloc sync answer finished', { to: nodeKey(to), ...r, ms: this.clockNow() - t0 });
+      onFinish: (r) => {
+        this.stats.syncContactsSent += r.contacts;
+        for (const c of r.tooLarge) this.o.log.log('warn', 'usrloc contact too large for one sync datagram, not sent', { aor: c.aor, ruid: c.ruid });
+        this.o.log.log('info', 'usrloc sync answer finished', { to: nodeKey(to), contacts: r.contacts, datagrams: r.datagrams, answered: r.answered, failed: r.failed, ms: this.clockNow() - t0 });
       },
-    );
+    });
   }
 
   /**
-   * Sync bodies (stream-budget.ts): Kamailio's sizes (≤ 60 000 bytes) over UDP, under Kamailio's
+   * Sync body limits (stream-budget.ts): Kamailio's sizes (≤ 60 000 bytes) over UDP, under Kamailio's
    * TCP read buffer to a Kamailio node over TCP/TLS, larger ones (stream_batch_*) to a kdmq node there.
    */
-  private batch(contacts: UsrlocContact[], to: NodeId) {
+  private batchLimits(to: NodeId): BatchLimits {
     const stream = isStreamNode(to);
     const kdmqPeer = stream && this.o.node.list.views().some((v) => v.key === nodeKey(to) && v.kdmq);
     if (stream && !kdmqPeer) {
-      const limit = Math.min(this.cfg.batch_msg_size, kamailioStreamBodyLimit(this.o.node.config));
-      return batchUsrlocContacts(contacts, this.cfg.batch_msg_contacts, limit);
+      return { maxContacts: this.cfg.batch_msg_contacts, maxBytes: Math.min(this.cfg.batch_msg_size, kamailioStreamBodyLimit(this.o.node.config)) };
     }
-    if (!kdmqPeer || this.cfg.stream_batch_msg_size === undefined) return batchUsrlocContacts(contacts, this.cfg.batch_msg_contacts, this.cfg.batch_msg_size);
+    if (!kdmqPeer || this.cfg.stream_batch_msg_size === undefined) return { maxContacts: this.cfg.batch_msg_contacts, maxBytes: this.cfg.batch_msg_size };
     const contactsCap = this.cfg.stream_batch_msg_contacts ?? this.cfg.batch_msg_contacts;
-    return batchUsrlocContacts(contacts, contactsCap, this.cfg.stream_batch_msg_size, { contacts: contactsCap, bytes: this.cfg.stream_batch_msg_size });
+    return { maxContacts: contactsCap, maxBytes: this.cfg.stream_batch_msg_size, caps: { contacts: contactsCap, bytes: this.cfg.stream_batch_msg_size } };
   }
 
   private clockNow(): number {
     return this.o.store.clock.now();
-  }
-
-  private allContacts(): UsrlocContact[] {
-    return Array.from(this.o.store.all(), (b) => toRecord(b));
   }
 
   /** init callback (§2.8): ask every active node for everything */

@@ -13,6 +13,8 @@ export interface RunContext {
   run: number;
   runs: number;
   log(msg: string): void;
+  /** Attach JSON detail to this run (e.g. every ladder step tried); written to the results file. */
+  detail(key: string, value: unknown): void;
 }
 
 export interface Target {
@@ -48,6 +50,11 @@ export interface Figure {
   /** Optional setup check; return a reason to skip (e.g. Kamailio not installed). */
   available?(quick: boolean): string | undefined;
   run(ctx: RunContext): Promise<Samples>;
+  /**
+   * Start all runs at once instead of one after the other. Only for figures whose runs are idle
+   * processes timed by their own timers (failure detection), where runs cannot slow each other.
+   */
+  concurrentRuns?: boolean;
 }
 
 export interface Stats {
@@ -100,6 +107,8 @@ export interface FigureResult {
   id: string;
   title: string;
   runs: Samples[];
+  /** per run (same index as `runs`): whatever the figure attached with ctx.detail */
+  details: Array<Record<string, unknown>>;
   errors: string[];
   rows: RowResult[];
   note?: string;
@@ -134,7 +143,7 @@ export function summarize(fig: Figure, quick: boolean, runs: Samples[]): RowResu
 /** Run a figure `runs` times; a failed run is recorded and the others still count. */
 export async function runFigure(fig: Figure, quick: boolean, log: (m: string) => void): Promise<FigureResult> {
   const t0 = performance.now();
-  const base = { id: fig.id, title: fig.title, note: fig.note?.(quick), runs: [] as Samples[], errors: [] as string[] };
+  const base = { id: fig.id, title: fig.title, note: fig.note?.(quick), runs: [] as Samples[], details: [] as Array<Record<string, unknown>>, errors: [] as string[] };
   const skip = quick && fig.skipQuick ? fig.skipQuick : fig.available?.(quick);
   if (skip) {
     const rows = summarize(fig, quick, []).map((r) => ({ ...r, skipped: skip, verdict: 'skipped' }));
@@ -142,16 +151,28 @@ export async function runFigure(fig: Figure, quick: boolean, log: (m: string) =>
   }
   const n = fig.runs(quick);
   if (n < 3) throw new Error(`figure ${fig.id}: ${n} runs; every figure runs at least 3 times`);
-  for (let i = 0; i < n; i++) {
+  type Outcome = { samples: Samples; detail: Record<string, unknown> } | { error: string };
+  const one = async (i: number): Promise<Outcome> => {
     log(`[${fig.id}] run ${i + 1}/${n}`);
+    const detail: Record<string, unknown> = {};
     try {
-      const s = await fig.run({ quick, run: i, runs: n, log: (m) => log(`[${fig.id} ${i + 1}/${n}] ${m}`) });
+      const s = await fig.run({ quick, run: i, runs: n, log: (m) => log(`[${fig.id} ${i + 1}/${n}] ${m}`), detail: (k, v) => void (detail[k] = v) });
       log(`[${fig.id}] run ${i + 1}: ${Object.entries(s).map(([k, v]) => `${k}=${fmtNum(v)}`).join(' ')}`);
-      base.runs.push(s);
+      return { samples: s, detail };
     } catch (e) {
       const msg = `run ${i + 1}: ${(e as Error).stack ?? String(e)}`;
       log(`[${fig.id}] FAILED ${msg}`);
-      base.errors.push(msg);
+      return { error: msg };
+    }
+  };
+  const outcomes: Outcome[] = [];
+  if (fig.concurrentRuns) outcomes.push(...(await Promise.all(Array.from({ length: n }, (_, i) => one(i)))));
+  else for (let i = 0; i < n; i++) outcomes.push(await one(i));
+  for (const o of outcomes) {
+    if ('error' in o) base.errors.push(o.error);
+    else {
+      base.runs.push(o.samples);
+      base.details.push(o.detail);
     }
   }
   return { ...base, rows: summarize(fig, quick, base.runs), wallSeconds: (performance.now() - t0) / 1000 };

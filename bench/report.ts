@@ -1,6 +1,6 @@
 // Output of a bench run: ONE text table (figure | kdmq median [min–max] | Kamailio median
 // [min–max] | ratio | target | verdict), notes for wide spreads and failed runs, and the JSON file
-// bench/results/<YYYY-MM-DD>[-quick].json with every raw sample and the machine's state.
+// bench/results/<YYYY-MM-DD>[-quick][-only-<ids>].json with every raw sample and the machine's state.
 
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -77,11 +77,13 @@ function kamailioVersion(): string {
   }
 }
 
-export function writeJson(results: FigureResult[], opts: { quick: boolean; startedAt: Date; load: { start: number[]; end: number[] } }): string {
+export function writeJson(results: FigureResult[], opts: { quick: boolean; startedAt: Date; load: { start: number[]; end: number[] }; only?: string[] }): string {
   const dir = join(dirname(fileURLToPath(import.meta.url)), 'results');
   mkdirSync(dir, { recursive: true });
   const day = opts.startedAt.toISOString().slice(0, 10);
-  const file = join(dir, `${day}${opts.quick ? '-quick' : ''}.json`);
+  // an --only run gets its own file, so it does not overwrite the day's complete run
+  const only = opts.only ? `-only-${opts.only.join('+')}` : '';
+  const file = join(dir, `${day}${opts.quick ? '-quick' : ''}${only}.json`);
   const doc = {
     startedAt: opts.startedAt.toISOString(),
     finishedAt: new Date().toISOString(),

@@ -1,6 +1,6 @@
 // `npm run bench [-- --quick] [-- --only id,id]`: runs every registered figure (bench/figures/
 // index.ts) ≥ 3 times, prints ONE table of medians [min–max] against Kamailio where a
-// counterpart exists, and writes bench/results/<YYYY-MM-DD>[-quick].json. Progress goes to
+// counterpart exists, and writes bench/results/<YYYY-MM-DD>[-quick][-only-<ids>].json. Progress goes to
 // stderr; the table goes to stdout. Exit code 1 when a figure had failed runs.
 
 import { figures } from './figures/index.ts';
@@ -39,10 +39,10 @@ async function main(): Promise<number> {
   for (const f of selected) {
     results.push(await runFigure(f, quick, log));
     // written after every figure, so a run that is stopped early still leaves what it measured
-    writeJson(results, { quick, startedAt, load: { start: load.start, end: currentLoad() } });
+    writeJson(results, { quick, startedAt, load: { start: load.start, end: currentLoad() }, only: only && [...only] });
   }
   load.end = currentLoad();
-  const file = writeJson(results, { quick, startedAt, load });
+  const file = writeJson(results, { quick, startedAt, load, only: only && [...only] });
   process.stdout.write(`\n${table(results)}\n\n${notes(results, load).join('\n')}\n`);
   process.stdout.write(`total ${((performance.now() - t0) / 1000).toFixed(0)} s; results: ${file}\n`);
   return results.some((r) => r.errors.length > 0) ? 1 : 0;

@@ -1,17 +1,21 @@
 // Figure: REGISTER rate held by one node of a 3-node cluster that replicates every binding to its
 // 2 peers over DMQ (usrloc channel), kdmq vs Kamailio 5.6.3 in the same run, order alternating.
-// Same ladder as register-rate (registrar-rate.ts: stepped sipp rate, new users per step, held =
-// < 0.1 % failed + unfinished and ≥ 95 % of the target rate achieved), on the first node of a
-// cluster of three (each node lists the other two); lab figure for Kamailio: about 3 500/s.
+// Same ladder as register-rate (bench/support/ladder.ts: sipp rate steps of new users, held =
+// < 0.1 % failed + unfinished and ≥ 95 % of the target rate achieved, bracketed from the rate held
+// in the previous run), on the first node of a cluster of three (each node lists the other two);
+// lab figure for Kamailio: about 3 500/s.
 
 import { allocLoopbackIps, startKamailio, type KamailioNode } from '../../test/support/kamailio.ts';
 import { startKdmq, type KdmqProc } from '../../test/support/kdmq-process.ts';
 import { descendants } from '../../test/support/proc.ts';
 import { waitFor } from '../../test/support/wait.ts';
 import type { Figure, RunContext, Samples } from '../lib.ts';
-import { alternating, avail, cpuOf, ladder, type RegistrarNode } from './registrar-rate.ts';
+import { figureLadder, type RegistrarNode } from '../support/ladder.ts';
+import { alternating, avail, cpuOf } from './registrar-rate.ts';
 
 const STEPS = [1000, 2000, 3000, 4000, 5000, 6000, 8000];
+/** Where the first run's ladders start: both systems held 4000/s in the full run of 2026-11-26. */
+const SEED = 4000;
 
 async function kdmqCluster(ips: string[]): Promise<{ first: RegistrarNode; all: KdmqProc[] }> {
   const all = await Promise.all(
@@ -33,7 +37,10 @@ async function kdmqCluster(ips: string[]): Promise<{ first: RegistrarNode; all: 
   await waitFor(async () => {
     for (const p of all) if ((await p.listNodes()).filter((n) => n.status === 'active').length < 3) return undefined;
     return true;
-  }, { timeoutMs: 30_000, intervalMs: 200, what: 'kdmq cluster of 3 formed' });
+  }, { timeoutMs: 30_000, intervalMs: 200, what: 'kdmq cluster of 3 formed' }).catch(async (e) => {
+    await Promise.all(all.map((q) => q.cleanup()));
+    throw e;
+  });
   const p = all[0];
   const count = async (q: KdmqProc) => {
     const lines = (await q.rpc('stats.get_statistics', ['usrloc:location_contacts'])) as string[];
@@ -60,7 +67,10 @@ async function kamCluster(ips: string[]): Promise<{ first: RegistrarNode; all: K
   await waitFor(async () => {
     for (const k of all) if ((await k.listNodes()).filter((n) => n.status === 'active').length < 3) return undefined;
     return true;
-  }, { timeoutMs: 30_000, intervalMs: 200, what: 'Kamailio cluster of 3 formed' });
+  }, { timeoutMs: 30_000, intervalMs: 200, what: 'Kamailio cluster of 3 formed' }).catch(async (e) => {
+    await Promise.all(all.map((q) => q.cleanup()));
+    throw e;
+  });
   const k = all[0];
   return {
     all,
@@ -77,14 +87,13 @@ async function kamCluster(ips: string[]): Promise<{ first: RegistrarNode; all: K
 }
 
 async function runOne(which: 'kdmq' | 'kam', ctx: RunContext, seconds: number): Promise<Samples> {
-  const ips = allocLoopbackIps(3);
-  const c = which === 'kdmq' ? await kdmqCluster(ips) : await kamCluster(ips);
-  try {
-    const r = await ladder(c.first, { steps: STEPS, seconds, tag: `c${which}${ctx.run}`, log: ctx.log });
-    return { [`${which}.held`]: r.held, [`${which}.cpuUs`]: r.cpuUsPerReg };
-  } finally {
-    await c.first.stop();
-  }
+  // a fresh cluster on fresh addresses for each ladder start; first.stop() stops all three nodes
+  const open = async (): Promise<RegistrarNode> => {
+    const ips = allocLoopbackIps(3);
+    return (which === 'kdmq' ? await kdmqCluster(ips) : await kamCluster(ips)).first;
+  };
+  const r = await figureLadder(open, ctx, { figure: 'register-cluster', name: which, steps: STEPS, seconds, seed: SEED, tag: `c${which}${ctx.run}` });
+  return { [`${which}.held`]: r.held, [`${which}.cpuUs`]: r.cpuUsPerReg };
 }
 
 export const registerClusterFigure: Figure = {
@@ -94,7 +103,7 @@ export const registerClusterFigure: Figure = {
   runs: () => 3,
   rows: (quick) => [
     {
-      label: `REGISTER rate held, 3-node cluster (${STEPS.map((r) => r / 1000).join('/')} k/s × ${quick ? 5 : 20} s)`,
+      label: `REGISTER rate held, 3-node cluster (${STEPS.map((r) => r / 1000).join('/')} k/s bracketed, × ${quick ? 5 : 20} s)`,
       unit: 'REGISTER/s',
       kdmq: 'kdmq.held',
       kamailio: 'kam.held',

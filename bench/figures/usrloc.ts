@@ -3,12 +3,16 @@
 //  * usrloc-latency: cluster kdmq + 2 Kamailio 5.6.3 (ping_interval 5). Sequential REGISTERs from
 //    a raw UA, alternately on kdmq and on Kamailio 1; latency = origin's REGISTER 200 OK → a peer's
 //    200 to the usrloc KDMQ that carries that Call-ID. kdmq→Kamailio and Kamailio→Kamailio in the
-//    same run.
+//    same run. A 5 ms pause after each 200 keeps the next REGISTER from competing with the
+//    replication being measured (it used to, at kdmq's peer Kamailio 1 and at kdmq as a peer, never
+//    at Kamailio 2); the log splits every pair into "200 → KDMQ" and the peer's turnaround.
 //  * usrloc-sync-10k / -100k: an answering node seeded with N bindings by sipp; a fresh (re)started
 //    node joins it and syncs (batch_msg_contacts 50 on both). Time = first sync request
 //    ({"action":3}) → the joiner's last 200 to a sync datagram; datagrams and bytes of the answer;
 //    losses = N − joiner's contact count once it stops growing. kdmq answering kdmq and Kamailio
-//    answering Kamailio in the same run. Seeding happens once per figure (not timed).
+//    answering Kamailio in the same run. Seeding happens once per figure (not timed); the sync
+//    starts only once both counts are exactly N, the kdmq answerer accepts new requests again
+//    (untilAccepting) and timer J has retired the seeding's server transactions.
 
 import { allocLoopbackIps, kamailioAvailable, startKamailio, type KamailioNode } from '../../test/support/kamailio.ts';
 import { startKdmq, type KdmqProc } from '../../test/support/kdmq-process.ts';
@@ -17,6 +21,12 @@ import { startSipp } from '../../test/support/sipp.ts';
 import { waitFor } from '../../test/support/wait.ts';
 import type { Figure, Samples } from '../lib.ts';
 import { capture, percentile, readSipPcap, type SipPacket } from '../support/pcap.ts';
+
+/** usrloc-latency: pause after each REGISTER's 200 (≫ a replication's p99 on a quiet machine) */
+const GAP_MS = 5;
+
+/** kdmq's timer J for UDP (transactions.ts): how long an answered server transaction is kept */
+const TIMER_J_MS = 64 * 500 + 5000;
 
 const KDMQ_EXTRA = { registrar: { default_expires: 3600, max_expires: 3600 }, dmq_usrloc: { batch_msg_contacts: 50 } };
 
@@ -80,6 +90,10 @@ export async function latencyRun(n: number, log: (m: string) => void): Promise<S
             contacts: [`<sip:lat-${tag}-${i}@${ipUa}:${ua.port}>`],
           });
           if (r.status !== 200) throw new Error(`REGISTER on ${target}: ${r.status}`);
+          // let this REGISTER's replication finish before the next one: otherwise the next
+          // REGISTER lands on a peer still answering this one's KDMQ (Kamailio 1 for kdmq's
+          // samples, kdmq for Kamailio's; never Kamailio 2), and the pair with the busier peer loses
+          await new Promise((res) => setTimeout(res, GAP_MS));
         }
       }
       await waitFor(async () => (await k2.contactCount()) === 2 * n && (await kdmqCount(kdmq!)) === 2 * n, {
@@ -94,6 +108,12 @@ export async function latencyRun(n: number, log: (m: string) => void): Promise<S
     for (const p of pk) if (p.status === 200 && p.cseq.endsWith('REGISTER') && p.dst === ipUa && !reg200.has(p.callId)) reg200.set(p.callId, p);
     const { reqs, ok } = kdmqIndex(pk);
     const groups: Record<string, number[]> = { kd2kam: [], kam2kam: [], kam2kd: [] };
+    // where each sample's time goes: origin's 200 → its KDMQ leaves (negative: the KDMQ left
+    // first), and KDMQ → the peer's 200 (the peer's turnaround); per origin → peer pair
+    const parts: Record<string, { lead: number[]; turn: number[]; total: number[]; overlapped?: number }> = {};
+    const regTimes = new Map<string, number[]>();
+    for (const p of pk) if (p.method === 'REGISTER' && p.src === ipUa) (regTimes.get(p.dst) ?? regTimes.set(p.dst, []).get(p.dst)!).push(p.t);
+    const regsTo = (ip: string) => regTimes.get(ip) ?? [];
     const seen = new Set<string>();
     for (const q of reqs) {
       if (seen.has(q.callId)) continue; // retransmission
@@ -109,8 +129,17 @@ export async function latencyRun(n: number, log: (m: string) => void): Promise<S
       if (!r || !a || r.src !== q.src) continue;
       const g = q.src === ipK ? 'kd2kam' : q.dst === ipK ? 'kam2kd' : 'kam2kam';
       groups[g].push(a.t - r.t);
+      const name = (ip: string) => (ip === ipK ? 'kd' : ip === ip1 ? 'k1' : 'k2');
+      const pp = (parts[`${name(q.src)}→${name(q.dst)}`] ??= { lead: [], turn: [], total: [] });
+      pp.lead.push(q.t - r.t);
+      pp.turn.push(a.t - q.t);
+      pp.total.push(a.t - r.t);
+      // the UA's next REGISTER reaching the peer before the peer answered this KDMQ (they compete)
+      if (regsTo(q.dst).some((t) => t > q.t && t < a.t)) pp.overlapped = (pp.overlapped ?? 0) + 1;
     }
     log(`samples: kdmq→kam ${groups.kd2kam.length}, kam→kam ${groups.kam2kam.length}, kam→kdmq ${groups.kam2kd.length}`);
+    const f = (xs: number[]) => `p50 ${percentile(xs, 50)?.toFixed(3)} p99 ${percentile(xs, 99)?.toFixed(3)} max ${Math.max(...xs).toFixed(3)}`;
+    for (const [k, v] of Object.entries(parts)) log(`${k}: total ${f(v.total)} | 200→KDMQ ${f(v.lead)} | peer turnaround ${f(v.turn)} | next REGISTER at the peer before its 200: ${v.overlapped ?? 0}/${v.total.length}`);
     if (groups.kd2kam.length < 2 * n * 0.95 || groups.kam2kam.length < n * 0.95) throw new Error(`too few matched samples: ${JSON.stringify(Object.fromEntries(Object.entries(groups).map(([k, v]) => [k, v.length])))}`);
     return {
       kd50: percentile(groups.kd2kam, 50), kd99: percentile(groups.kd2kam, 99),
@@ -178,7 +207,37 @@ async function seedCluster(n: number, log: (m: string) => void): Promise<SyncClu
     await ka.cleanup();
     throw new Error(`seeding: kdmq ${ca}, Kamailio ${cka} of ${n} (sipp: ${ra.errors.slice(0, 300)} ${rk.errors.slice(0, 300)})`);
   }
+  const seeded = Date.now();
+  const waited = await untilAccepting(a, ipS1);
+  if (waited > 0) log(`kdmq answerer accepts new requests again after ${waited} ms (503 pending_transactions before)`);
+  // and (100k) let timer J (64·T1 + T4 = 37 s) retire every seeding transaction, so that the first
+  // run does not measure an answerer still terminating (and collecting) 100 000 of them
+  const settle = n > 20_000 ? seeded + TIMER_J_MS + 1000 - Date.now() : 0;
+  if (settle > 0) await new Promise((res) => setTimeout(res, settle));
   return { n, a, ka, ipB, ipKB };
+}
+
+/**
+ * Until 2026-11-26 kdmq counted answered server transactions (kept for timer J, 37 s) against
+ * limits.max_pending_transactions (100 000): right after 100 000 REGISTERs it answered every new
+ * request with 503, the joiner's DMQ notification included (this is what lost run 1 of the 100k
+ * figure). Only unanswered transactions count now; the probe stays as a readiness check.
+ * The sync is measured from an idle answerer: wait until a probe REGISTER without Contact (a
+ * fetch, which changes nothing) is answered 200. Returns the ms waited (0 = accepted at once).
+ */
+async function untilAccepting(k: KdmqProc, fromIp: string): Promise<number> {
+  const ua = await SipUa.open(fromIp);
+  const t0 = Date.now();
+  try {
+    for (let i = 0; ; i++) {
+      const r = await ua.register({ target: `${k.ip}:5060`, user: 'sync-probe', callId: `sync-probe-${i}-${t0}@${fromIp}`, cseq: 1, contacts: [] });
+      if (r.status === 200) return i === 0 ? 0 : Date.now() - t0;
+      if (r.status !== 503 || Date.now() - t0 > 60_000) throw new Error(`probe REGISTER to the answerer: ${r.status} ${r.reason} after ${Date.now() - t0} ms`);
+      await new Promise((res) => setTimeout(res, 500));
+    }
+  } finally {
+    await ua.close();
+  }
 }
 
 interface SyncResult {

@@ -1,0 +1,244 @@
+// The REGISTER rate ladder shared by register-rate, register-cluster and register-rate-dbmode.
+// One step = one sipp on its own loopback IP sending rate × seconds REGISTERs of new users
+// (Expires 3600, 4 s response timeout) to one node, whose location table keeps every earlier
+// step's contacts. A step is HELD when failed + unfinished < 0.1 % of its REGISTERs AND sipp's
+// achieved call rate ≥ 95 % of the target.
+//
+// Bracketing (so a run needs 2–3 steps, not the whole list): the ladder starts at `start` (the
+// rate this system held in the previous run of the figure, or a seed for the first run) on a fresh
+// node, after a short unjudged warm-up at the lowest rate. A held first step steps up on the same
+// node until a step is not held (or the list ends); a first step that is not held walks down, each
+// lower step on a fresh node again, until one is held (or the list ends: 0). The result is the
+// highest held rate with the step above it tried and not held (or the top of the list). Every
+// step tried (with its warm-up) is returned for the run's JSON detail.
+
+import { readFileSync, rmSync } from 'node:fs';
+import { allocLoopbackIps } from '../../test/support/kamailio.ts';
+import { parseSippStat, startSipp } from '../../test/support/sipp.ts';
+import { waitFor } from '../../test/support/wait.ts';
+import type { RunContext } from '../lib.ts';
+
+export const MAX_LOSS = 0.001;
+export const MIN_ACHIEVED = 0.95;
+
+export interface StepResult {
+  target: number;
+  count: number;
+  created: number;
+  successful: number;
+  failed: number;
+  unfinished: number;
+  /** sipp's CallRate(C): calls created / elapsed */
+  achieved: number;
+  elapsedMs: number;
+  cpuS: number;
+  /** contacts in the node's table before and after the step */
+  contactsBefore: number;
+  contacts: number;
+  held: boolean;
+  /** first line of sipp's error log when calls failed */
+  firstError: string;
+}
+
+/** A system under test: one registrar node reachable at `target`. */
+export interface RegistrarNode {
+  name: string;
+  target: string;
+  /** CPU seconds (user + system) of the node's processes so far */
+  cpuSeconds(): number;
+  contacts(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+/** One step: rate × seconds REGISTERs of new users from one sipp. */
+export async function registerStep(
+  n: RegistrarNode,
+  o: { sippIp: string; rate: number; seconds: number; prefix: string; before: number },
+): Promise<StepResult> {
+  const count = o.rate * o.seconds;
+  const cpu0 = n.cpuSeconds();
+  const r = await startSipp({
+    target: n.target, localIp: o.sippIp, users: count, userPrefix: o.prefix, rate: o.rate, expires: 3600,
+    responseTimeoutMs: 4000, timeoutMs: o.seconds * 1000 * 2 + 10_000, keepWorkDir: true,
+  });
+  let achieved = 0;
+  try {
+    achieved = parseSippStat(readFileSync(`${r.workDir}/stat.csv`, 'utf8'))['CallRate(C)'] ?? 0;
+  } catch {
+    achieved = r.created / (r.elapsedMs / 1000);
+  } finally {
+    rmSync(r.workDir, { recursive: true, force: true });
+  }
+  // the node has answered everything it will answer: its table settles at before + successful
+  const want = o.before + r.successful;
+  let contacts = await n.contacts();
+  try {
+    contacts = await waitFor(async () => {
+      const c = await n.contacts();
+      return c >= want ? c : undefined;
+    }, { timeoutMs: 5000, intervalMs: 100, what: `${n.name} holding ${want} contacts` });
+  } catch {
+    contacts = await n.contacts();
+  }
+  const cpuS = n.cpuSeconds() - cpu0;
+  const unfinished = Math.max(0, count - r.successful - r.failed);
+  const held = (r.failed + unfinished) / count < MAX_LOSS && achieved >= MIN_ACHIEVED * o.rate;
+  const firstError = r.failed > 0 ? (r.errors.split('\n').find((l) => l.includes('Call-Id')) ?? r.errors.split('\n')[1] ?? '').slice(0, 300) : '';
+  return {
+    target: o.rate, count, created: r.created, successful: r.successful, failed: r.failed, unfinished, achieved,
+    elapsedMs: r.elapsedMs, cpuS, contactsBefore: o.before, contacts, held, firstError,
+  };
+}
+
+export interface LadderResult {
+  held: number;
+  /** CPU µs per successful REGISTER at the highest held step (null when none held) */
+  cpuUsPerReg: number | null;
+  /** the first rate tried */
+  start: number;
+  /** every step tried, in the order tried; `fresh` = first step on a newly started node */
+  steps: Array<StepResult & { fresh: boolean; warmup?: StepResult }>;
+}
+
+export interface LadderOptions {
+  /** ascending rates */
+  steps: number[];
+  seconds: number;
+  tag: string;
+  log: (m: string) => void;
+  /** first rate tried (rounded down to a rate of `steps`); default the lowest */
+  start?: number;
+  /** seconds of the warm-up at the lowest rate, when a fresh node starts above it (default 3) */
+  warmupSeconds?: number;
+}
+
+function describe(name: string, s: StepResult, what: string): string {
+  const per = s.successful ? ((s.cpuS * 1e6) / s.successful).toFixed(0) : '—';
+  return (
+    `${name} ${s.target}/s: ${what} — ${s.successful}/${s.count} ok, ${s.failed} failed, ${s.unfinished} unfinished, ` +
+    `achieved ${s.achieved.toFixed(0)}/s, sipp ${(s.elapsedMs / 1000).toFixed(1)} s, node CPU ${s.cpuS.toFixed(1)} s ` +
+    `(${per} µs/REGISTER), contacts ${s.contactsBefore} → ${s.contacts}`
+  );
+}
+
+/** Index of the highest rate ≤ start (0 when start is below every rate). */
+export function startIndex(steps: number[], start: number | undefined): number {
+  let i = 0;
+  for (let j = 0; j < steps.length; j++) if (start !== undefined && steps[j] <= start) i = j;
+  return i;
+}
+
+/**
+ * The walk of the ladder, apart from sipp: try steps[i]; held → step up until a step is not held
+ * (or the list ends); not held → step down until one is held (or the list ends). Every step is
+ * tried at most once. `fresh` is true for the first step and for every step walking down: each of
+ * those gets a newly started node, so a step is never measured right after a failed one on a node
+ * still catching up, nor with a table swollen by the failed steps above it. Returns the highest
+ * held rate (0 when none).
+ */
+export async function bracket(steps: number[], i: number, tryStep: (rate: number, fresh: boolean) => Promise<boolean>): Promise<number> {
+  let dir: 1 | -1 | 0 = 0;
+  let held = 0;
+  for (;;) {
+    if (await tryStep(steps[i], dir !== 1)) {
+      held = steps[i];
+      // walking down, the first held step is the answer (the one above was not held)
+      if (dir === -1 || i === steps.length - 1) return held;
+      dir = 1;
+      i++;
+    } else {
+      // walking up, the step below was held; a first step not held walks down
+      if (dir === 1 || i === 0) return held;
+      dir = -1;
+      i--;
+    }
+  }
+}
+
+/**
+ * The bracketing rate ladder. `open` starts a fresh node (stopped by the ladder); its table keeps
+ * the contacts of the warm-up and of every step tried on it.
+ */
+export async function ladder(open: () => Promise<RegistrarNode>, o: LadderOptions): Promise<LadderResult> {
+  const [sippIp] = allocLoopbackIps(1);
+  const i = startIndex(o.steps, o.start);
+  const result: LadderResult = { held: 0, cpuUsPerReg: null, start: o.steps[i], steps: [] };
+  let n: RegistrarNode | undefined;
+  let name = 'node';
+  let before = 0;
+  try {
+    result.held = await bracket(o.steps, i, async (rate, fresh) => {
+      let warmup: StepResult | undefined;
+      if (fresh || !n) {
+        if (n) await n.stop();
+        n = undefined;
+        n = await open();
+        name = n.name;
+        before = await n.contacts();
+        if (rate > o.steps[0]) {
+          // a cold node (JIT, allocator, hash tables) is not asked for a high rate in its first second
+          warmup = await registerStep(n, { sippIp, rate: o.steps[0], seconds: o.warmupSeconds ?? 3, prefix: `${o.tag}w${rate}u`, before });
+          before = warmup.contacts;
+          o.log(describe(name, warmup, 'warm-up of a fresh node, not judged'));
+        }
+      }
+      const s = await registerStep(n, { sippIp, rate, seconds: o.seconds, prefix: `${o.tag}r${rate}u`, before });
+      result.steps.push({ ...s, fresh, ...(warmup ? { warmup } : {}) });
+      before = s.contacts;
+      o.log(describe(name, s, s.held ? 'held' : 'NOT held'));
+      if (s.firstError) o.log(`${name} ${rate}/s: first sipp error: ${s.firstError}`);
+      return s.held;
+    });
+  } finally {
+    await n?.stop();
+  }
+  const top = result.steps.find((s) => s.held && s.target === result.held);
+  result.cpuUsPerReg = top && top.successful ? (top.cpuS * 1e6) / top.successful : null;
+  o.log(`${name}: held ${result.held}/s (tried ${result.steps.map((s) => `${s.fresh ? '|' : ''}${s.target}${s.held ? '✓' : '✗'}`).join(' ')}; | = fresh node)`);
+  return result;
+}
+
+/**
+ * Where each system's ladder starts: the rate it held in the previous run of the same figure (in
+ * this process), else the seed. Keyed by figure, mode and system.
+ */
+const lastHeld = new Map<string, number>();
+export function ladderStart(key: string, seed: number): number {
+  return lastHeld.get(key) ?? seed;
+}
+export function rememberHeld(key: string, held: number): void {
+  lastHeld.set(key, held);
+}
+
+/** The per-run detail kept in the JSON: every step tried, compactly. */
+export function ladderDetail(r: LadderResult): Record<string, unknown> {
+  const step = (s: StepResult) => ({
+    rate: s.target, held: s.held, ok: s.successful, failed: s.failed, unfinished: s.unfinished, achieved: Math.round(s.achieved),
+    sippS: Math.round(s.elapsedMs / 100) / 10, cpuS: Math.round(s.cpuS * 10) / 10, contactsBefore: s.contactsBefore, contacts: s.contacts,
+    ...(s.firstError ? { firstError: s.firstError } : {}),
+  });
+  return {
+    held: r.held, start: r.start,
+    steps: r.steps.map((s) => ({ ...step(s), freshNode: s.fresh, ...(s.warmup ? { warmup: step(s.warmup) } : {}) })),
+  };
+}
+
+/**
+ * A figure's ladder for one system in one run: starts where this system's previous run held
+ * (first run: `seed`), remembers what it held for the next run, and attaches every step tried to
+ * the run's JSON detail as `<name>.ladder`.
+ */
+export async function figureLadder(
+  open: () => Promise<RegistrarNode>,
+  ctx: RunContext,
+  o: { figure: string; name: string; steps: number[]; seconds: number; seed: number; tag: string; log?: (m: string) => void },
+): Promise<LadderResult> {
+  const key = `${o.figure}:${ctx.quick ? 'quick' : 'full'}:${o.name}`;
+  const log = o.log ?? ctx.log;
+  const start = ladderStart(key, o.seed);
+  log(`${o.name}: ladder starts at ${start}/s (${lastHeld.has(key) ? 'held in the previous run' : 'seed'})`);
+  const r = await ladder(open, { steps: o.steps, seconds: o.seconds, tag: o.tag, log, start, warmupSeconds: 3 });
+  rememberHeld(key, r.held);
+  ctx.detail(`${o.name}.ladder`, ladderDetail(r));
+  return r;
+}

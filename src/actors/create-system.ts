@@ -10,7 +10,7 @@ import type { Resolver } from '../ports/resolver.ts';
 import { silentLog, type Log } from '../ports/log.ts';
 import type { Endpoint, Transport } from '../transport/transport.ts';
 import type { TransactionStats } from '../transport/transactions.ts';
-import { createTransportHandle, type TransportActorInput, type TransportHandle, type TransportInEvent } from '../transport/transport-actor.ts';
+import { createTransportHandle, type TransportActorInput, type TransportHandle, type TransportInEvent, type TransportOutEvent } from '../transport/transport-actor.ts';
 import { parseUri } from '../sip/index.ts';
 import { NodeList, nodeKey, type NodeId, type StatusChange } from './node-list.ts';
 import { NotificationCycle } from './notification-cycle.ts';
@@ -114,12 +114,12 @@ export async function createNode(config: KdmqConfig, ports: Ports): Promise<Kdmq
   list.onChange((c) => log.log('info', 'membership change', { node: c.key, from: c.from, to: c.to, trigger: c.event }));
 
   let root!: Actor<typeof nodeRootMachine>;
-  // commands for the transport go straight to the transport actor (the root's child) rather than
-  // through a root event relayed by sendTo: same order (the transport never answers synchronously),
-  // one xstate macrostep less per datagram sent
+  // commands for the transport go straight to the transport actor's handle (what its receive
+  // does) rather than through a root event relayed by sendTo and the actor's mailbox: same order
+  // (the transport never answers synchronously), two xstate macrosteps less per datagram sent
   const toTransport = (e: TransportInEvent): void => {
     const t = root.getSnapshot().children.transport;
-    if (t !== undefined && root.getSnapshot().status === 'active') t.send(e);
+    if (t !== undefined && transportHandle !== null && root.getSnapshot().status === 'active') transportHandle.handle(e);
     else root.send({ type: 'node.transport', event: e });
   };
   const kdmq = new KdmqClient({
@@ -170,12 +170,33 @@ export async function createNode(config: KdmqConfig, ports: Ports): Promise<Kdmq
   });
   router.setCycle(cycle);
 
+  // transport events go straight to the root's route/complete actions while it runs, as
+  // toTransport does for sends: one xstate macrostep (and snapshot) less per datagram received.
+  // One raised while another is being handled waits for it, as in the root's mailbox; a root that
+  // stopped gets them through xstate as before.
+  const upQueue: TransportOutEvent[] = [];
+  let upBusy = false;
+  const toRoot = (e: TransportOutEvent, sendBack: (e: TransportOutEvent) => void): void => {
+    if (root.getSnapshot().status !== 'active') return sendBack(e);
+    upQueue.push(e);
+    if (upBusy) return;
+    upBusy = true;
+    try {
+      for (let x = upQueue.shift(); x !== undefined; x = upQueue.shift()) {
+        if (x.type === 'transport.received') router.route(x);
+        else kdmq.complete(x);
+      }
+    } finally {
+      upBusy = false;
+    }
+  };
+
   let transportHandle: TransportHandle | null = null;
   const machine = nodeRootMachine.provide({
     actors: {
       // transportActor, keeping its handle so transactionStats() can read the layer's counters
       transport: fromCallback<TransportInEvent, TransportActorInput>(({ input, sendBack, receive }) => {
-        const handle = createTransportHandle(input, (e) => sendBack(e));
+        const handle = createTransportHandle(input, (e) => toRoot(e, sendBack));
         transportHandle = handle;
         receive((e) => handle.handle(e));
         return () => void handle.stop();

@@ -41,6 +41,8 @@ interface Entry {
   since: number;
   resolvedIp: string;
   kdmq: boolean;
+  /** this entry's view, until its status, since or kdmq mark changes (views are rebuilt often) */
+  view: NodeView | null;
 }
 
 export function nodeKey(n: NodeId): string {
@@ -112,7 +114,7 @@ export class NodeList {
       clock: this.clock,
       input: { key, ...id, seed: opts.seed ?? false, failRemove: this.failRemove, initial, at, failedAt },
     });
-    const entry: Entry = { id, key, actor, since: at, resolvedIp: opts.resolvedIp ?? id.host.replace(/^\[|\]$/g, ''), kdmq: opts.kdmq ?? false };
+    const entry: Entry = { id, key, actor, since: at, resolvedIp: opts.resolvedIp ?? id.host.replace(/^\[|\]$/g, ''), kdmq: opts.kdmq ?? false, view: null };
     actor.start();
     this.entries.unshift(entry);
     this.byKey.set(key, entry);
@@ -134,6 +136,7 @@ export class NodeList {
     const after: MemberStatus = snap.status === 'done' ? 'removed' : (snap.value as NodeStatus);
     if (after !== before) {
       e.since = this.clock.now();
+      e.view = null;
       this.emit({ key: e.key, from: before, to: after, event: event.type, at: e.since });
     }
     if (after === 'removed') {
@@ -155,6 +158,7 @@ export class NodeList {
     const e = this.byKey.get(key);
     if (e && !e.kdmq) {
       e.kdmq = true;
+      e.view = null;
       this.version++;
       this.cache = null;
     }
@@ -166,8 +170,11 @@ export class NodeList {
   private cached(): { views: NodeView[]; peers: NodeView[]; active: NodeView[] } {
     if (this.cache === null) {
       const views = this.buildViews();
-      const peers = views.filter((v) => !v.local);
-      this.cache = { views, peers, active: peers.filter((v) => v.status === 'active') };
+      // every entry is a peer (the local node is the last view)
+      const peers = views.slice(0, this.entries.length);
+      const active: NodeView[] = [];
+      for (const v of peers) if (v.status === 'active') active.push(v);
+      this.cache = { views, peers, active };
     }
     return this.cache;
   }
@@ -177,22 +184,22 @@ export class NodeList {
     return this.cached().views;
   }
 
+  /** the entries' views (an unchanged entry keeps its view object), then the local node's */
   private buildViews(): NodeView[] {
-    const out: NodeView[] = this.entries.map((e) => {
-      const s = e.actor.getSnapshot();
-      return {
-        ...e.id,
-        key: e.key,
-        status: s.value as NodeStatus,
-        local: false,
-        seed: s.context.seed,
-        kdmq: e.kdmq,
-        since: e.since,
-        resolvedIp: e.resolvedIp,
-      };
-    });
-    out.push({ ...this.local, key: this.localKey, status: 'active', local: true, seed: false, kdmq: true, since: 0, resolvedIp: this.local.host.replace(/^\[|\]$/g, '') });
+    const out: NodeView[] = new Array(this.entries.length + 1);
+    for (let i = 0; i < this.entries.length; i++) {
+      const e = this.entries[i];
+      out[i] = e.view ??= this.viewOf(e);
+    }
+    out[this.entries.length] = this.localView ??= { ...this.local, key: this.localKey, status: 'active', local: true, seed: false, kdmq: true, since: 0, resolvedIp: this.local.host.replace(/^\[|\]$/g, '') };
     return out;
+  }
+
+  private localView: NodeView | null = null;
+
+  private viewOf(e: Entry): NodeView {
+    const s = e.actor.getSnapshot();
+    return { ...e.id, key: e.key, status: s.value as NodeStatus, local: false, seed: s.context.seed, kdmq: e.kdmq, since: e.since, resolvedIp: e.resolvedIp };
   }
 
   /** non-local nodes, any status (ping targets) */

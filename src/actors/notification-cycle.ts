@@ -5,10 +5,14 @@
 
 import type { Clock } from '../ports/clock.ts';
 import type { Resolver } from '../ports/resolver.ts';
-import { formatNodeList, isIpLiteralHost, parseNodeList, type NodeLine, type NodeStatus } from '../dmq/node-list.ts';
+import { isIpLiteralHost, joinNodeLines, type NodeStatus } from '../dmq/node-list.ts';
 import { expandNotificationAddress } from '../ports/multi-notify.ts';
 import { NodeList, nodeKey, type NodeId } from './node-list.ts';
+import { NodeListText, type PreparedLine } from './node-list-text.ts';
 import type { DmqSender, KdmqOutcome } from './dmq-sender.ts';
+
+/** the node-list parameter by which kdmq nodes recognise each other (defined with the node-list text) */
+export { KDMQ_MARK } from './node-list-text.ts';
 
 export interface CycleConfig {
   channel: string;
@@ -31,19 +35,7 @@ export interface CycleDeps {
   log?: (msg: string, fields?: Record<string, unknown>) => void;
 }
 
-/** the node-list parameter by which kdmq nodes recognise each other (specs/anti-entropy.md A1) */
-export const KDMQ_MARK: [string, string] = ['kdmq', '1'];
-
 const isIpLiteral = (h: string) => /^\d{1,3}(\.\d{1,3}){3}$/.test(h) || /^\[[0-9a-fA-F:.]+\]$/.test(h);
-
-/** one parsed node-list line with its identity computed once */
-interface PreparedLine {
-  line: NodeLine;
-  id: NodeId;
-  key: string;
-  /** the line carries KDMQ_MARK */
-  kdmq: boolean;
-}
 
 /** the last body merged from one node (request or reply), when that merge changed nothing */
 interface MergeMemo {
@@ -54,19 +46,14 @@ interface MergeMemo {
   bad: number;
 }
 
-interface PreparedBody {
-  lines: PreparedLine[];
-  bad: number;
-}
-
 export class NotificationCycle {
   private joined = false;
   private leaving = false;
 
   /** our list body, rebuilt only after a membership change (pings send it to every peer) */
   private cachedBody: string | null = null;
-  /** recently parsed bodies, with each line's node key: every peer sends the same list each round */
-  private readonly parsed = new Map<string, PreparedBody>();
+  /** node-list text read and written, each distinct line worked out once */
+  private readonly text = new NodeListText();
   /** per node and direction ('s' request from it, 'r' reply from it): see merge */
   private readonly lastMerged = new Map<string, MergeMemo>();
 
@@ -91,24 +78,6 @@ export class NotificationCycle {
     });
   }
 
-  private parse(body: string): PreparedBody {
-    let p = this.parsed.get(body);
-    if (p === undefined) {
-      const { nodes, bad } = parseNodeList(body);
-      p = {
-        bad: bad.length,
-        lines: nodes.map((line) => {
-          const id: NodeId = { host: line.host, port: line.port, transport: line.transport };
-          const kdmq = line.params.some(([n, v]) => n === KDMQ_MARK[0] && v === KDMQ_MARK[1]);
-          return { line, id, key: nodeKey(id), kdmq };
-        }),
-      };
-      if (this.parsed.size >= 64) this.parsed.delete(this.parsed.keys().next().value as string);
-      this.parsed.set(body, p);
-    }
-    return p;
-  }
-
   /** our list: local + active nodes; the local line says `disabled` when leaving */
   body(localStatus: NodeStatus = 'active'): string {
     if (localStatus === 'active' && this.cachedBody !== null) return this.cachedBody;
@@ -118,15 +87,13 @@ export class NotificationCycle {
   }
 
   private buildBody(localStatus: NodeStatus): string {
-    const lines = this.d.list
-      .views()
-      .filter((v) => v.local || (v.status === 'active' && this.verified.has(v.key)))
-      .map((v) => ({
-        host: v.host, port: v.port, transport: v.transport ?? undefined, status: v.local ? localStatus : v.status,
-        // kdmq nodes mark their own line (specs/anti-entropy.md A1); Kamailio parses and ignores it (§2.2)
-        ...(v.local ? { extraParams: [KDMQ_MARK] } : {}),
-      }));
-    return formatNodeList(lines).body;
+    const written: string[] = [];
+    for (const v of this.d.list.views()) {
+      if (!v.local && !(v.status === 'active' && this.verified.has(v.key))) continue;
+      const line = this.text.lineOf(v, v.local ? localStatus : v.status);
+      if (line !== null) written.push(line);
+    }
+    return joinNodeLines(written);
   }
 
   /** §2.3: add the notification addresses and send our list to every non-local node, MF 2 */
@@ -231,7 +198,7 @@ export class NotificationCycle {
     const memoKey = from === null ? null : `${sender === null ? 'r' : 's'} ${nodeKey(from)}`;
     const memo = memoKey === null ? undefined : this.lastMerged.get(memoKey);
     if (memo !== undefined && memo.body === body && memo.version === list.version) return this.remerge(memo);
-    const prepared = this.parse(body);
+    const prepared = this.text.parse(body);
     this.d.counters.badNodeLines += prepared.bad;
     const at = this.d.clock.now();
     const versionBefore = list.version;

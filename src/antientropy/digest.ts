@@ -40,10 +40,13 @@ export function contribution(fps: readonly number[]): number {
  */
 export class LeafIndex {
   readonly leaves: Uint32Array;
+  /** bucket hashes (sums of their leaves), kept with the leaves: a digest is asked for often */
+  private readonly buckets: Uint32Array;
   private readonly groups = new Map<string, number>();
 
   constructor(readonly n: number, readonly m: number) {
     this.leaves = new Uint32Array(n * m);
+    this.buckets = new Uint32Array(n);
   }
 
   get size(): number {
@@ -55,23 +58,22 @@ export class LeafIndex {
     const old = this.groups.get(group);
     if (old === c || (old === undefined && c === 0)) return;
     const l = leafOf(group, this.n, this.m);
-    if (old !== undefined) this.leaves[l] = (this.leaves[l] - old) >>> 0;
+    const b = Math.floor(l / this.m);
+    if (old !== undefined) {
+      this.leaves[l] = (this.leaves[l] - old) >>> 0;
+      this.buckets[b] = (this.buckets[b] - old) >>> 0;
+    }
     if (c === 0) this.groups.delete(group);
     else {
       this.leaves[l] = (this.leaves[l] + c) >>> 0;
+      this.buckets[b] = (this.buckets[b] + c) >>> 0;
       this.groups.set(group, c);
     }
   }
 
-  /** first level: one hash per bucket */
+  /** first level: one hash per bucket (the sum of its leaves mod 2^32, kept up to date by set) */
   top(): Uint32Array {
-    const out = new Uint32Array(this.n);
-    for (let b = 0; b < this.n; b++) {
-      let h = 0;
-      for (let j = b * this.m; j < (b + 1) * this.m; j++) h = (h + this.leaves[j]) >>> 0;
-      out[b] = h;
-    }
-    return out;
+    return this.buckets.slice();
   }
 
   /** second level: the m leaf hashes of one bucket */
@@ -115,7 +117,15 @@ export function toHex(h: Uint32Array): string {
 export function differing(mine: Uint32Array, hex: string): number[] | null {
   if (typeof hex !== 'string' || hex.length !== mine.length * 8 || !/^[0-9a-f]*$/.test(hex)) return null;
   const out: number[] = [];
-  for (let i = 0; i < mine.length; i++) if (parseInt(hex.slice(i * 8, i * 8 + 8), 16) !== mine[i]) out.push(i);
+  for (let i = 0; i < mine.length; i++) {
+    // 8 lower-case hex digits (checked above), read without a substring per bucket
+    let v = 0;
+    for (let j = i * 8; j < i * 8 + 8; j++) {
+      const c = hex.charCodeAt(j);
+      v = v * 16 + (c <= 57 ? c - 48 : c - 87);
+    }
+    if (v !== mine[i]) out.push(i);
+  }
   return out;
 }
 

@@ -25,13 +25,28 @@ export function compareHt(a: WireVersion, b: WireVersion): number {
   return (b[1] as number) - (a[1] as number);
 }
 
+/** a Map counting its changes: the digest is rebuilt only after one (a digest is asked per peer) */
+class CountingMap<K, V> extends Map<K, V> {
+  changes = 0;
+  override set(k: K, v: V): this {
+    this.changes++;
+    return super.set(k, v);
+  }
+  override delete(k: K): boolean {
+    this.changes++;
+    return super.delete(k);
+  }
+}
+
 export class HtableSource implements AeSource {
   readonly id = 'ht' as const;
-  private readonly vers = new Map<string, Ver>();
+  private readonly vers = new CountingMap<string, Ver>();
   /** time of the last regex/prefix delete not yet explained by a scan */
   private deleteHint: number | null = null;
   private cached: LeafIndex | null = null;
   private cachedAt = 0;
+  /** vers.changes when `cached` was built */
+  private cachedChanges = -1;
 
   constructor(private readonly store: HtableStore, private readonly clock: Clock, private readonly tombstoneMs = 300_000) {}
 
@@ -82,10 +97,12 @@ export class HtableSource implements AeSource {
     const now = this.clock.now();
     if (!fresh && this.cached?.n === n && now - this.cachedAt < 1000) return this.cached;
     this.scan();
+    this.cachedAt = now;
+    if (this.cached?.n === n && this.cachedChanges === this.vers.changes) return this.cached; // nothing changed: the same digest
     const x = new LeafIndex(n, SUB);
     for (const [k, r] of this.vers) if (!r.dead) x.set(k, contribution([fnv1a(`${k}\n${r.vk}`)]));
     this.cached = x;
-    this.cachedAt = now;
+    this.cachedChanges = this.vers.changes;
     return x;
   }
 

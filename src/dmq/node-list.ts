@@ -188,13 +188,22 @@ export function formatNodeLine(n: NodeListInput): { ok: true; value: string } | 
 /** Strict writer: every valid line followed by CRLF; invalid lines are skipped and reported. */
 export function formatNodeList(lines: readonly NodeListInput[]): NodeListFormat {
   const out: NodeListFormat = { body: '', skipped: [] };
+  const written: string[] = [];
   lines.forEach((n, index) => {
     const r = formatNodeLine(n);
-    if (r.ok) out.body += `${r.value}\r\n`;
+    if (r.ok) written.push(r.value);
     else out.skipped.push({ index, error: r.error });
   });
-  if (plantedBugs.has('node-list-no-crlf')) out.body = out.body.replace(/\r\n$/, ''); // test-only switch, see src/sim/planted-bugs.ts
+  out.body = joinNodeLines(written);
   return out;
+}
+
+/** the body of lines already written by formatNodeLine: each followed by CRLF (what formatNodeList does) */
+export function joinNodeLines(written: readonly string[]): string {
+  let body = '';
+  for (const l of written) body += `${l}\r\n`;
+  if (plantedBugs.has('node-list-no-crlf')) body = body.replace(/\r\n$/, ''); // test-only switch, see src/sim/planted-bugs.ts
+  return body;
 }
 
 /**

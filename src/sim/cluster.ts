@@ -44,6 +44,8 @@ export class SimCluster {
   readonly net: SimNetwork;
   readonly dns: SimDns;
   readonly members: SimMember[] = [];
+  /** per member: marks its current incarnation dead (crash or stop) */
+  private readonly fences: Array<() => void> = [];
 
   constructor(readonly opts: SimClusterOptions) {
     this.random = new SeededRandom(opts.seed);
@@ -62,10 +64,12 @@ export class SimCluster {
   /** start node i (again, after a crash: a fresh node with no state) */
   async start(i: number): Promise<KdmqNode> {
     const config = this.configFor(i);
+    const life = { alive: true };
+    this.fences[i] = () => void (life.alive = false);
     const ports: Ports = {
       clock: this.opts.clockFor?.(i) ?? this.clock,
       random: this.random.fork(`node${i}/${this.clock.now()}`),
-      resolver: this.dns,
+      resolver: this.dns.forNode(() => life.alive), // answers to a dead incarnation are dropped (counted)
       transport: this.net.transport(),
       log: this.opts.log?.(i),
       crypto: nodeCrypto,
@@ -83,6 +87,7 @@ export class SimCluster {
     if (!m?.node) return;
     const t = m.node;
     m.node = null;
+    this.fences[i]?.();
     t.root.stop();
     t.list.stopAll();
     await closeTransport(t);
@@ -95,6 +100,7 @@ export class SimCluster {
     const t = m.node;
     m.node = null;
     await t.stop();
+    this.fences[i]?.();
     await closeTransport(t);
   }
 
@@ -120,6 +126,9 @@ async function closeTransport(n: KdmqNode): Promise<void> {
   await n.transport.close();
 }
 
+/** awaited by flush: an already-settled promise takes the same one tick as a new one, without the allocation */
+const SETTLED = Promise.resolve();
+
 export async function flush(): Promise<void> {
-  for (let i = 0; i < 8; i++) await Promise.resolve();
+  for (let i = 0; i < 8; i++) await SETTLED;
 }

@@ -101,6 +101,7 @@ export const versionOfRecord = (r: UsrlocContact): BindingVersion => ({
 
 /** INV-05: `deletes` maps ruid and aor+contact → the newest delete seen on this node */
 export function checkNoResurrection(deletes: Map<string, BindingVersion>, c: BindingChange): string | null {
+  if (c.kind !== 'delete' && (c.origin !== 'replicated' || (c.kind !== 'insert' && c.kind !== 'update'))) return null;
   const r = c.contact;
   const keys = [`r:${r.ruid}`, `c:${r.aor}\n${r.c}`];
   const v = versionOfRecord(r);
@@ -139,16 +140,41 @@ export function checkNodeListOnWire(text: string): string | null {
   return safeBody(body) ? null : `unsafe node-list body in ${isNotify ? 'KDMQ' : '200'}: ${JSON.stringify(body.slice(-80))}`;
 }
 
-/** isSafeNodeListBody is pure and every node sends the same list to all its peers: remember answers */
+/**
+ * isSafeNodeListBody, line by line: a body is safe when it is empty, or ends with CRLF and each
+ * of its CRLF-separated lines is (isSafeNodeListBody of that line alone). Nodes' lists differ and
+ * change, but they are made of the same few lines: the answer is remembered per line (pure).
+ */
+const safeLines = new Map<string, boolean>();
+/** and per whole body: every node sends the same list to all its peers each round */
 const safeBodies = new Map<string, boolean>();
 function safeBody(body: string): boolean {
   let ok = safeBodies.get(body);
   if (ok === undefined) {
-    ok = isSafeNodeListBody(body);
-    if (safeBodies.size >= 512) safeBodies.clear();
+    ok = safeBodyByLine(body);
+    if (safeBodies.size >= 1024) safeBodies.clear();
     safeBodies.set(body, ok);
   }
   return ok;
+}
+
+function safeBodyByLine(body: string): boolean {
+  if (body === '') return true;
+  if (!body.endsWith('\r\n')) return false;
+  let start = 0;
+  while (start < body.length) {
+    const end = body.indexOf('\r\n', start);
+    const line = body.slice(start, end);
+    let ok = safeLines.get(line);
+    if (ok === undefined) {
+      ok = isSafeNodeListBody(`${line}\r\n`);
+      if (safeLines.size >= 4096) safeLines.clear();
+      safeLines.set(line, ok);
+    }
+    if (!ok) return false;
+    start = end + 2;
+  }
+  return true;
 }
 
 /** INV-08: `lists[i]` = node i's views; `live` = the keys of live nodes */

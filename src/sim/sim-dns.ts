@@ -17,6 +17,8 @@ export interface SimZone {
 export class SimDns implements Resolver {
   private readonly zones = new Map<string, SimZone>();
   queries = 0;
+  /** answers due to a node incarnation that crashed or stopped meanwhile: dropped (see forNode) */
+  droppedAnswers = 0;
 
   constructor(
     private readonly clock: Clock,
@@ -32,12 +34,30 @@ export class SimDns implements Resolver {
     this.zones.delete(name.toLowerCase());
   }
 
-  private answer<T>(name: string, pick: (z: SimZone) => T[] | undefined): Promise<DnsAnswer<T>> {
+  /**
+   * this DNS as one node incarnation sees it: while `alive()` is false when an answer is due (the
+   * node crashed or stopped), the answer is dropped and its promise never settles, as a dead
+   * process gets nothing; it would otherwise wake the dead node's startup, which then sends
+   * through its stopped actors. Same timers and same ticks as the shared resolver otherwise.
+   */
+  forNode(alive: () => boolean): Resolver {
+    return {
+      a: (name) => this.answer(name, (z) => z.a, alive),
+      aaaa: (name) => this.answer(name, (z) => z.aaaa, alive),
+      srv: (name) => this.answer(name, (z) => z.srv, alive),
+    };
+  }
+
+  private answer<T>(name: string, pick: (z: SimZone) => T[] | undefined, alive?: () => boolean): Promise<DnsAnswer<T>> {
+    const settle = (resolve: (a: DnsAnswer<T>) => void, a: DnsAnswer<T>) => {
+      if (alive === undefined || alive()) resolve(a);
+      else this.droppedAnswers++;
+    };
     this.queries++;
     const z = this.zones.get(name.toLowerCase());
     return new Promise((resolve) => {
       if (z?.fail === 'timeout') {
-        this.clock.setTimeout(() => resolve({ ok: false, code: 'timeout', error: `${name}: timed out` }), this.timeoutMs);
+        this.clock.setTimeout(() => settle(resolve, { ok: false, code: 'timeout', error: `${name}: timed out` }), this.timeoutMs);
         return;
       }
       const out: DnsAnswer<T> = !z
@@ -47,7 +67,7 @@ export class SimDns implements Resolver {
           : (pick(z)?.length ?? 0) === 0
             ? { ok: false, code: 'nodata', error: `${name}: no records` }
             : { ok: true, records: pick(z)!, ttl: z.ttl ?? 60 };
-      this.clock.setTimeout(() => resolve(out), this.latencyMs);
+      this.clock.setTimeout(() => settle(resolve, out), this.latencyMs);
     });
   }
 

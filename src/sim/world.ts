@@ -44,6 +44,9 @@ export interface WorldOptions {
   config?: (i: number, ip: string) => Record<string, unknown>;
 }
 
+/** a usrloc body that may hold action 2 (JSON escapes in it, `\u…`, are parsed whatever this says) */
+const MAYBE_DELETE = /"action"\s*:\s*2/;
+
 export type DnsFault = 'servfail' | 'timeout' | 'nxdomain' | null;
 
 export class World {
@@ -108,8 +111,10 @@ export class World {
         const key = sender ? nodeKey(sender) : '(no From)';
         this.monitor.onData(i, ch.name, key, sender ? node.list.status(sender) : undefined, sender ? node.list.isLocal(sender) : false);
         if (ch === app.usrloc && current()) {
-          const m = parseUsrlocBody(req.bodyText());
-          if (m.ok && 'action' in m.value && m.value.action === 2) this.monitor.onReplicatedDelete(i, m.value.contact);
+          // only a delete (action 2) is checked here: parse just the bodies that may be one
+          const text = req.bodyText();
+          const m = MAYBE_DELETE.test(text) || text.includes('\\u') ? parseUsrlocBody(text) : null;
+          if (m?.ok && 'action' in m.value && m.value.action === 2) this.monitor.onReplicatedDelete(i, m.value.contact);
         }
         return handle(req, sender, source);
       };

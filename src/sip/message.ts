@@ -144,8 +144,11 @@ abstract class MessageBase {
     return this.get('content-type');
   }
 
+  private text: string | undefined;
+
+  /** the body as UTF-8 text, decoded once (a KDMQ body is read by the checker and its channel) */
   bodyText(): string {
-    return utf8.decode(this.body);
+    return (this.text ??= utf8.decode(this.body));
   }
 }
 

@@ -142,10 +142,12 @@ export class SimNetwork {
     if (copies === 2) this.stats.duplicated++;
     for (let i = 0; i < copies; i++) {
       const delay = link.delayMs + (link.jitterMs > 0 ? this.random.next() * link.jitterMs : 0);
-      const copy = new Uint8Array(data); // the sender may reuse its buffer
+      // the bytes are handed over without a copy: no sender writes into a buffer it has sent (the
+      // SIP writer makes a new one per message; retransmissions resend it unchanged) and no
+      // receiver writes into one it got (the parser takes views into it), as with a real socket
       const src = { ...from };
       const dst = { ...to };
-      this.clock.setTimeout(() => this.deliver(src, dst, copy), delay);
+      this.clock.setTimeout(() => this.deliver(src, dst, data), delay);
     }
   }
 

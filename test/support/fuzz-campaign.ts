@@ -111,24 +111,37 @@ export async function registerSnapshotUsers(c: FuzzCluster, n: number): Promise<
 export async function snapshot(c: FuzzCluster): Promise<NormDump[]> {
   const only = (d: NormDump) => new Map([...d].filter(([k]) => k.startsWith('snap-')));
   const at = Date.now();
-  return [only(normKamailio(await kamailioSnapAors(c), at)), ...(await Promise.all(c.kdmq.map(async (k) => only(normKdmq(await k.rpc('ul.dump'), at)))))];
+  const kdmq = await Promise.all(c.kdmq.map(async (k) => only(normKdmq(await k.rpc('ul.dump'), at))));
+  return [only(await kamailioSnap(c)), ...kdmq];
 }
 
-/** Kamailio's ul.dump, or (when it is too big for kamcmd: "reply too big" after many fuzzed bindings) one ul.lookup per snap user */
-async function kamailioSnapAors(c: FuzzCluster): Promise<UlAor[]> {
+/**
+ * Kamailio's snap-… bindings with absolute expiries. Kamailio reports remaining seconds, so each
+ * answer is anchored at the wall time it arrived: one ul.dump, or (when it is too big for kamcmd:
+ * "reply too big" after many fuzzed bindings) one ul.lookup per snap user, 8 at a time, each
+ * anchored at its own answer. (Anchoring 80 concurrent kamcmd answers at the time the first was
+ * asked shifted every expiry by the seconds they took on a busy machine: 2026-11-26's "Expires
+ * 3 s earlier" differences.)
+ */
+async function kamailioSnap(c: FuzzCluster): Promise<NormDump> {
   try {
-    return await c.kam.ulDump();
+    const dump = await c.kam.ulDump();
+    return normKamailio(dump, Date.now());
   } catch (e) {
     if (!/reply too big/.test(String(e))) throw e;
   }
-  // all at once: the expiries are relative, read within a second of each other (diff tolerance 2 s)
   const users = Array.from({ length: c.snapUsers ?? 0 }, (_, i) => `snap-${String(i).padStart(4, '0')}`);
-  const rs = await Promise.all(users.map((u) => c.kam.kamcmd('ul.lookup', 'location', u)));
-  return rs.flatMap((r) => {
-    if (r.code !== 0 || r.timedOut || !r.stdout.trimStart().startsWith('{')) return []; // not found
-    const body = r.stdout.trim().split('\n').slice(1).join('\n'); // without the opening "{"
-    return parseUlDump(`Domains: {\nDomain: {\nDomain: location\nAoRs: {\nInfo: {\n${body}\n}\n}\n}\n`);
-  });
+  const out: NormDump = new Map();
+  for (let i = 0; i < users.length; i += 8) {
+    const rs = await Promise.all(users.slice(i, i + 8).map(async (u) => ({ r: await c.kam.kamcmd('ul.lookup', 'location', u), at: Date.now() })));
+    for (const { r, at } of rs) {
+      if (r.code !== 0 || r.timedOut || !r.stdout.trimStart().startsWith('{')) continue; // not found
+      const body = r.stdout.trim().split('\n').slice(1).join('\n'); // without the opening "{"
+      const aors: UlAor[] = parseUlDump(`Domains: {\nDomain: {\nDomain: location\nAoRs: {\nInfo: {\n${body}\n}\n}\n}\n`);
+      for (const [k, v] of normKamailio(aors, at)) out.set(k, v);
+    }
+  }
+  return out;
 }
 
 export interface CampaignOptions {

@@ -13,9 +13,9 @@ import type { Figure, RunContext, Samples } from '../lib.ts';
 import { figureLadder, type RegistrarNode } from '../support/ladder.ts';
 import { alternating, avail, cpuOf } from './registrar-rate.ts';
 
-const STEPS = [1000, 2000, 3000, 4000, 5000, 6000, 8000];
+const STEPS = [1000, 2000, 3000, 4000, 5000, 6000, 8000, 10_000, 12_000];
 /** Where the first run's ladders start: both systems held 4000/s in the full run of 2026-11-26. */
-const SEED = 4000;
+const SEED = 5000; // 2026-11-26 afternoon: Kamailio 5 000, kdmq 8 000 (then the top step)
 
 async function kdmqCluster(ips: string[]): Promise<{ first: RegistrarNode; all: KdmqProc[] }> {
   const all = await Promise.all(
@@ -101,6 +101,7 @@ export const registerClusterFigure: Figure = {
   skipQuick: 'full mode only (keeps --quick under 5 minutes)',
   title: 'REGISTER rate held by one node of a 3-node cluster replicating to 2 peers',
   runs: () => 3,
+  note: () => `a held rate equal to the top step (${STEPS[STEPS.length - 1]}/s) means at least that: the ladder has no step above it`,
   rows: (quick) => [
     {
       label: `REGISTER rate held, 3-node cluster (${STEPS.map((r) => r / 1000).join('/')} k/s bracketed, × ${quick ? 5 : 20} s)`,

@@ -1,4 +1,4 @@
-// kdmq's command line: `kdmq serve`, `kdmq ctl`. Each subcommand returns its exit status;
+// kdmq's command line: `kdmq serve`, `ctl`, `check`, `replay`, `trace`; `kdmq COMMAND --help`. Each subcommand returns its exit status;
 // usage errors exit 2 with one line on stderr.
 
 import { serve } from './serve.ts';
@@ -11,19 +11,37 @@ const USAGE = `usage: kdmq <command> [options]
 
 commands:
   serve [--config FILE] [--kamailio-cfg FILE [--define NAME[=VAL]]…] [--set key.path=value]…
-        [--log-level debug|info|warn|error]
+        [--log-level debug|info|warn|error] [--trace FILE [--trace-max-mb MB]]
         run a node (KDMQ membership, registrar, replication; JSON-RPC, status page and
-        /metrics on rpc.listen)
+        /metrics on rpc.listen); --trace records every input to a JSONL trace (rotated at MB)
   ctl [--url URL] [--token TOKEN] METHOD [ARGS…] [--json] | ctl --help | ctl METHOD --help
         call a node's JSON-RPC (Kamailio method names), print as kamcmd does or as JSON
   replay TRACE [--as sip:IP:PORT] [--exact]
         rebuild a node from a trace on virtual time and compare what it sends
-  trace import CAPTURE -o TRACE | export TRACE -o FILE.pcap | show TRACE [--html FILE]
+  trace import CAPTURE -o TRACE | export TRACE -o FILE.pcap [--link ethernet|sll] | show TRACE [--html FILE]
         convert pcap/pcapng captures, export pcap, print a ladder diagram
 ${CHECK_USAGE}`;
 
+/** the usage lines of one command (`kdmq serve --help` …), or null when USAGE has none */
+export function commandUsage(cmd: string): string | null {
+  const lines = USAGE.split('\n');
+  const start = lines.findIndex((l) => l.startsWith(`  ${cmd} `) || l === `  ${cmd}`);
+  if (start < 0) return null;
+  let end = start + 1;
+  while (end < lines.length && lines[end].startsWith('        ')) end++;
+  return `usage: kdmq ${lines.slice(start, end).map((l) => l.trim()).join('\n        ')}\n`;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
+  // `kdmq COMMAND --help` (ctl has its own: the node's methods)
+  if (cmd !== 'ctl' && cmd !== undefined && (rest[0] === '--help' || rest[0] === '-h')) {
+    const u = commandUsage(cmd);
+    if (u !== null) {
+      process.stdout.write(u);
+      return 0;
+    }
+  }
   switch (cmd) {
     case 'serve':
       return serve(rest);

@@ -115,7 +115,9 @@ export class SimCluster {
       const due = this.clock.nextDue();
       if (due === undefined || due > until) break;
       this.clock.step();
-      await flush();
+      // flush() inlined (no async frame and promise per step): its 8 awaits plus the one that
+      // awaiting its promise costs, so continuations interleave exactly as with `await flush()`
+      for (let i = 0; i < FLUSH_TICKS; i++) await SETTLED;
     }
     this.clock.runUntil(until);
     await flush();
@@ -128,6 +130,9 @@ async function closeTransport(n: KdmqNode): Promise<void> {
 
 /** awaited by flush: an already-settled promise takes the same one tick as a new one, without the allocation */
 const SETTLED = Promise.resolve();
+
+/** microtask ticks `await flush()` takes: flush's own 8 awaits and the await of its promise */
+const FLUSH_TICKS = 9;
 
 export async function flush(): Promise<void> {
   for (let i = 0; i < 8; i++) await SETTLED;

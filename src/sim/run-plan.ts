@@ -23,6 +23,7 @@ export interface RunResult {
   /** a data-convergence failure explained by KF-01 (anti-entropy off, a partition); not a failure unless strict */
   known: KnownFinding | null;
   error?: string;
+  /** the trace hash (8 hex digits), '' when the run neither recorded nor asked for it (RunOptions.hash) */
   hash: string;
   datagrams: number;
   simMs: number;
@@ -31,6 +32,8 @@ export interface RunResult {
 
 export interface RunOptions {
   record?: boolean;
+  /** compute the trace hash without recording (implied by record; without either RunResult.hash is '') */
+  hash?: boolean;
   /** count KF-01 (unmerged writes across a partition) as a liveness failure */
   strict?: boolean;
   /** antientropy.interval of every node, seconds (default CHECK_AE_INTERVAL_S); 0 = off:
@@ -197,13 +200,13 @@ async function advance(w: World, ms: number): Promise<boolean> {
 export async function runPlan(plan: Plan, o: RunOptions = {}): Promise<RunResult> {
   const ae = o.antientropy ?? CHECK_AE_INTERVAL_S;
   const w = await World.create({
-    nodes: plan.nodes, seed: plan.seed, offsetsMs: plan.offsetsMs, record: o.record,
+    nodes: plan.nodes, seed: plan.seed, offsetsMs: plan.offsetsMs, record: o.record, hash: o.hash,
     config: (_, ip) => ({ ...nodeConfig(ip), antientropy: { interval: ae } }),
   });
   const base: Omit<RunResult, 'verdict' | 'violations' | 'known'> = { hash: '', datagrams: 0, simMs: 0, trace: null };
   const done = (verdict: Verdict, known: KnownFinding | null = null, error?: string): RunResult => ({
     ...base, verdict, violations: w.monitor.violations, known, error,
-    hash: w.monitor.hash.toString(16).padStart(8, '0'), datagrams: w.monitor.datagrams,
+    hash: w.monitor.hashing ? w.monitor.hash.toString(16).padStart(8, '0') : '', datagrams: w.monitor.datagrams,
     simMs: w.clock.now() - t0, trace: o.record ? w.monitor.lines : null,
   });
   const t0 = w.clock.now();

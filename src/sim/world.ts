@@ -38,6 +38,8 @@ export interface WorldOptions {
   seed: string;
   offsetsMs?: number[];
   record?: boolean;
+  /** keep the trace hash without recording the lines (Monitor's `hash` option) */
+  hash?: boolean;
   link?: Partial<LinkParams>;
   network?: SimClusterOptions['network'];
   /** node config (default nodeConfig with DNS discovery) */
@@ -65,7 +67,7 @@ export class World {
 
   private constructor(readonly o: WorldOptions) {
     let t0 = 0;
-    this.monitor = new Monitor({ record: o.record ?? false, now: () => this.cluster.clock.now() - t0 });
+    this.monitor = new Monitor({ record: o.record ?? false, hash: o.hash, now: () => this.cluster.clock.now() - t0 });
     this.cluster = new SimCluster({
       seed: o.seed,
       config: o.config ?? ((_, ip) => nodeConfig(ip)),

@@ -16,6 +16,9 @@ const EMPTY = new Uint8Array(0);
 const encoded = new Map<string, Uint8Array>();
 const MEMO_MAX_CHARS = 16_384;
 
+/** assemble's encoding buffer (grown on demand; only read back within one call) */
+let scratch = new Uint8Array(8192);
+
 function bodyBytes(body: Uint8Array | string | undefined): Uint8Array {
   if (body === undefined) return EMPTY;
   if (typeof body !== 'string') return body;
@@ -60,11 +63,13 @@ function assemble(
   }
   if (!hasLength && addLength) text += `Content-Length: ${body.length}\r\n`;
   text += '\r\n';
-  const head = utf8Enc.encode(text);
-  if (body.length === 0) return head;
-  const out = new Uint8Array(head.length + body.length);
-  out.set(head, 0);
-  out.set(body, head.length);
+  // the head is encoded into a reused scratch buffer and copied once into the message: no
+  // intermediate head array per message (UTF-8 takes at most 3 bytes per UTF-16 unit)
+  if (scratch.length < text.length * 3) scratch = new Uint8Array(text.length * 3);
+  const { written } = utf8Enc.encodeInto(text, scratch);
+  const out = new Uint8Array(written + body.length);
+  out.set(scratch.subarray(0, written), 0);
+  if (body.length > 0) out.set(body, written);
   return out;
 }
 

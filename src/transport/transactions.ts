@@ -9,6 +9,7 @@ import type { OutgoingRequest, SipRequest, SipResponse } from '../sip/types.ts';
 import type { Clock, TimerId } from '../ports/clock.ts';
 import type { Random } from '../ports/random.ts';
 import { isReliable, protoOf, type Datagram, type Endpoint } from './transport.ts';
+import { ExpiryQueue } from './expiry-queue.ts';
 import { MAGIC_COOKIE, clientKey, hostPort, replaceTopVia, responseRoute, serverKey } from './via-route.ts';
 import { checkRequestLimits, statelessResponse, type RequestLimitName, type RequestLimits } from './request-limits.ts';
 
@@ -86,7 +87,10 @@ interface ClientTx {
   interval: number;
   timerE?: TimerId;
   timerF?: TimerId;
-  timerK?: TimerId;
+  /** the clients map key */
+  key: string;
+  /** when timer K ends the completed transaction (the layer's queue terminates it then) */
+  expiresK: number;
   done: (r: ClientOutcome) => void;
 }
 
@@ -103,22 +107,26 @@ export class TransactionLayer {
   private readonly clients = new Map<string, ClientTx>();
   private readonly servers = new Map<string, ServerTransaction>();
   /**
-   * Answered server transactions in order of their timer J (the same 64·T1 + T4 for all, so expiry
-   * order is answer order): one clock timer for the queue instead of one per transaction. Expired
-   * ones are swept before every lookup, so a retransmission or a size read sees exactly what
-   * per-transaction timers would have left.
+   * Answered server transactions in order of their timer J, and completed client transactions in
+   * order of their timer K: each timer is the same for all, so expiry order is insertion order and
+   * one clock timer serves a whole queue. Expired ones are swept before every lookup, so a
+   * retransmission or a size read sees exactly what per-transaction timers would have left.
    */
-  private completed: ServerTransaction[] = [];
-  private completedHead = 0;
-  private sweepTimer: TimerId | undefined;
+  private readonly answered: ExpiryQueue<ServerTransaction>;
+  private readonly completedClients: ExpiryQueue<ClientTx>;
 
   constructor(private readonly opts: TransactionLayerOptions) {
     this.timers = { ...DEFAULT_TIMERS, ...opts.timers };
+    this.answered = new ExpiryQueue(opts.clock, (tx) => tx.expiresAt, (tx) => tx.terminate());
+    this.completedClients = new ExpiryQueue(opts.clock, (tx) => tx.expiresK, (tx) => {
+      if (tx.state === 'completed') this.endClient(tx.key, tx); // a cancelled one is already ended
+    });
   }
 
   /** live transactions, for tests and leak checks */
   get size(): { clients: number; servers: number } {
-    this.sweep();
+    this.answered.sweep();
+    this.completedClients.sweep();
     return { clients: this.clients.size, servers: this.servers.size };
   }
 
@@ -130,8 +138,9 @@ export class TransactionLayer {
     const via = `SIP/2.0/${proto.toUpperCase()} ${hostPort(from)};branch=${branch}${this.opts.rport ? ';rport' : ''}`;
     const bytes = writeRequest({ ...out, headers: [['Via', via], ...out.headers] });
     const key = clientKey(branch, out.method);
+    this.completedClients.sweep();
     if (this.clients.has(key)) throw new Error(`branch collision ${branch}`); // broken invariant
-    const tx: ClientTx = { state: 'trying', branch, bytes, from, to, interval: this.timers.t1, done };
+    const tx: ClientTx = { state: 'trying', branch, bytes, from, to, interval: this.timers.t1, key, expiresK: Infinity, done };
     this.clients.set(key, tx);
     const { clock } = this.opts;
     // timer E only on unreliable transports (§17.1.2.2); timer F applies to all
@@ -158,7 +167,9 @@ export class TransactionLayer {
 
   private endClient(key: string, tx: ClientTx): void {
     const { clock } = this.opts;
-    for (const t of [tx.timerE, tx.timerF, tx.timerK]) if (t !== undefined) clock.clearTimeout(t);
+    if (tx.timerE !== undefined) clock.clearTimeout(tx.timerE);
+    if (tx.timerF !== undefined) clock.clearTimeout(tx.timerF);
+    tx.timerE = tx.timerF = undefined;
     tx.state = 'terminated';
     if (this.clients.get(key) === tx) this.clients.delete(key);
   }
@@ -171,6 +182,7 @@ export class TransactionLayer {
       return;
     }
     const key = clientKey(top.value.branch ?? '', cseq.value.method);
+    this.completedClients.sweep();
     const tx = this.clients.get(key);
     if (!tx) {
       this.stats.strayResponses++;
@@ -186,10 +198,13 @@ export class TransactionLayer {
       return;
     }
     const { clock } = this.opts;
-    for (const t of [tx.timerE, tx.timerF]) if (t !== undefined) clock.clearTimeout(t);
+    if (tx.timerE !== undefined) clock.clearTimeout(tx.timerE);
+    if (tx.timerF !== undefined) clock.clearTimeout(tx.timerF);
+    tx.timerE = tx.timerF = undefined;
     tx.state = 'completed';
     tx.bytes = NO_BYTES; // never retransmitted again: timer K only absorbs late responses
-    tx.timerK = clock.setTimeout(() => this.endClient(key, tx), this.timers.t4);
+    tx.expiresK = clock.now() + this.timers.t4;
+    this.completedClients.push(tx);
     const done = tx.done;
     tx.done = noop;
     done({ kind: 'response', response: resp });
@@ -226,7 +241,7 @@ export class TransactionLayer {
     }
     const valid = framingError !== undefined ? { ok: false as const, error: framingError } : validateRequest(req);
     const keyed = serverKey(req);
-    this.sweep();
+    this.answered.sweep();
     const existing = keyed.ok ? this.servers.get(keyed.key) : undefined;
     if (existing) {
       existing.retransmitted();
@@ -235,7 +250,7 @@ export class TransactionLayer {
     if (this.opts.limits && keyed.ok && canAnswer(req)) {
       // only requests still waiting for their answer count: answered ones (kept for timer J, 37 s)
       // would otherwise refuse everything, DMQ pings included, above ~2 700 requests/s
-      const unanswered = this.servers.size - (this.completed.length - this.completedHead);
+      const unanswered = this.servers.size - this.answered.length;
       const refusal = checkRequestLimits(req, d, this.opts.limits, unanswered);
       const out = refusal && statelessResponse(req, d.remote, refusal);
       if (refusal && out) {
@@ -270,44 +285,13 @@ export class TransactionLayer {
   close(): void {
     for (const [key, tx] of [...this.clients]) this.endClient(key, tx);
     for (const tx of [...this.servers.values()]) tx.terminate();
-    this.completed = [];
-    this.completedHead = 0;
-    if (this.sweepTimer !== undefined) this.opts.clock.clearTimeout(this.sweepTimer);
-    this.sweepTimer = undefined;
+    this.answered.clear();
+    this.completedClients.clear();
   }
 
   /** @internal a server transaction sent its final response: timer J starts (expiresAt) */
   serverCompleted(tx: ServerTransaction): void {
-    this.completed.push(tx);
-    if (this.sweepTimer === undefined) this.armSweep();
-  }
-
-  private armSweep(): void {
-    const head = this.completed[this.completedHead];
-    if (head === undefined) return;
-    const { clock } = this.opts;
-    this.sweepTimer = clock.setTimeout(() => {
-      this.sweepTimer = undefined;
-      this.sweep();
-      this.armSweep();
-    }, Math.max(0, head.expiresAt - clock.now()));
-  }
-
-  /** terminate the answered transactions whose timer J has expired */
-  private sweep(): void {
-    const q = this.completed;
-    if (this.completedHead >= q.length) return;
-    const now = this.opts.clock.now();
-    let h = this.completedHead;
-    while (h < q.length && q[h]!.expiresAt <= now) q[h++]!.terminate();
-    if (h === q.length) {
-      this.completed = [];
-      h = 0;
-    } else if (h > 4096 && h * 2 > q.length) {
-      this.completed = q.slice(h);
-      h = 0;
-    }
-    this.completedHead = h;
+    this.answered.push(tx);
   }
 
   /** @internal */

@@ -14,7 +14,7 @@ const latin1 = new TextDecoder('latin1');
 
 function hashes(data: Uint8Array, t: number): { fast: number; lines: number; line: string } {
   const d: SimDelivery = { from: { host: '127.0.1.1', port: 5090 }, to: { host: '127.0.1.2', port: 5060 }, data, time: t };
-  const fast = new Monitor({ record: false, now: () => t });
+  const fast = new Monitor({ record: false, hash: true, now: () => t });
   const rec = new Monitor({ record: true, now: () => t });
   fast.onDatagram(d);
   rec.onDatagram(d);

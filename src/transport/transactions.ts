@@ -1,16 +1,17 @@
 // TransactionLayer: RFC 3261 §17 non-INVITE transactions over UDP, TCP and TLS. Client (§17.1.2):
 // timer E retransmits from T1 doubling to T2 (unreliable transports only), timer F (64·T1) times out, timer K (T4) absorbs late
 // responses. Server (§17.2.2): Trying/Proceeding/Completed, retransmissions answered with the last
-// response and never handed up twice, timer J (64·T1 + T4: see respond()). Matching per §17.1.3/§17.2.3. All time
+// response and never handed up twice (server-transaction.ts), timer J (64·T1 + T4: see respond()). Matching per §17.1.3/§17.2.3. All time
 // comes from the Clock port, branches from the Random port.
 
-import { parseMessage, responseTo, validateRequest, writeRequest, writeResponse } from '../sip/index.ts';
+import { parseMessage, validateRequest, writeRequest } from '../sip/index.ts';
 import type { OutgoingRequest, SipRequest, SipResponse } from '../sip/types.ts';
 import type { Clock, TimerId } from '../ports/clock.ts';
 import type { Random } from '../ports/random.ts';
-import { isReliable, protoOf, type Datagram, type Endpoint } from './transport.ts';
+import { protoOf, type Datagram, type Endpoint } from './transport.ts';
 import { ExpiryQueue } from './expiry-queue.ts';
-import { MAGIC_COOKIE, clientKey, hostPort, replaceTopVia, responseRoute, serverKey } from './via-route.ts';
+import { ServerTransaction } from './server-transaction.ts';
+import { MAGIC_COOKIE, clientKey, hostPort, serverKey } from './via-route.ts';
 import { checkRequestLimits, statelessResponse, type RequestLimitName, type RequestLimits } from './request-limits.ts';
 
 export interface TimerConfig {
@@ -297,77 +298,6 @@ export class TransactionLayer {
   /** @internal */
   serverEnded(tx: ServerTransaction): void {
     if (this.servers.get(tx.id) === tx) this.servers.delete(tx.id);
-  }
-}
-
-class ServerTransaction implements ServerTx {
-  state: TxState = 'trying';
-  private last?: { to: Endpoint; bytes: Uint8Array };
-  /** when timer J fires (set with the final response); the layer's queue terminates it then */
-  expiresAt = Infinity;
-  /**
-   * The request, until the final response: a completed transaction lives on for timer J (64 × T1
-   * = 32 s) only to answer retransmissions with `last`, so it lets go of the parsed request and its
-   * datagram (≈ 4 KB each; at 8000 REGISTER/s that was > 1 GB held for 32 s, all GC work).
-   */
-  private req: SipRequest | null;
-
-  constructor(
-    private readonly layer: TransactionLayer,
-    private readonly opts: TransactionLayerOptions,
-    readonly id: string,
-    request: SipRequest,
-    readonly source: Endpoint,
-    readonly local: Endpoint,
-  ) {
-    this.req = request;
-  }
-
-  get request(): SipRequest {
-    if (this.req === null) throw new Error(`server transaction ${this.id}: the request is released after the final response`);
-    return this.req;
-  }
-
-  respond(status: number, reason: string, opts: RespondOptions = {}): boolean {
-    if (this.state === 'completed' || this.state === 'terminated') return false;
-    const top = this.request.topVia();
-    if (!top.ok) return false; // cannot happen: the key needed it
-    const route = responseRoute(top.value, this.source);
-    const out = responseTo(this.request, status, reason, opts);
-    out.headers = replaceTopVia(out.headers, route.stampedVia);
-    const bytes = writeResponse(out);
-    // §18.2.2: over a reliable transport the response goes back on the request's connection
-    const dest = isReliable(this.source) ? this.source : route.dest;
-    this.last = { to: dest, bytes };
-    this.opts.send(this.local, dest, bytes);
-    if (status < 200) {
-      this.state = 'proceeding';
-    } else {
-      this.state = 'completed';
-      this.req = null;
-      // Timer J: RFC 3261 gives 64·T1, which equals the client's timer F. A retransmission the client
-      // sends just before its timer F can still be in flight when that runs out, so it would be handed
-      // up as a new request; we add T4 (the longest a message stays in the network) to cover it.
-      this.expiresAt = this.opts.clock.now() + 64 * this.layer.timers.t1 + this.layer.timers.t4;
-      this.layer.serverCompleted(this);
-    }
-    return true;
-  }
-
-  /** a retransmission of our request arrived: answer it with the last response, never hand it up */
-  retransmitted(): void {
-    this.layer.stats.retransmissionsAbsorbed++;
-    if (this.last && this.state !== 'terminated') {
-      this.layer.stats.retransmissionsSent++;
-      this.opts.send(this.local, this.last.to, this.last.bytes);
-    }
-  }
-
-  /** @internal (also TransactionLayer.close) */
-  terminate(): void {
-    if (this.state === 'terminated') return;
-    this.state = 'terminated';
-    this.layer.serverEnded(this);
   }
 }
 

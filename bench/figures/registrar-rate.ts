@@ -8,8 +8,7 @@
 // run (first run: SEED), steps up until a step is not held, or walks down (a fresh node per
 // lower step) when the first is not.
 // Also recorded: CPU µs per REGISTER of the node at its highest held step (from /proc/PID/stat;
-// Kamailio = main process + children). kdmq runs with limits.register_rate 0 and
-// limits.max_pending_transactions 2 000 000 (see kdmqRegistrarNode).
+// Kamailio = main process + children). kdmq runs with limits.register_rate 0 (see kdmqRegistrarNode).
 
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -55,9 +54,8 @@ export async function kdmqRegistrarNode(ip: string, extra: Record<string, unknow
     extra: {
       registrar: { default_expires: 3600, min_expires: 60, max_expires: 3600 },
       // one sipp = one source IP: the per-IP REGISTER token bucket (default 200/s) would refuse the
-      // load, and the default cap of 100 000 live server transactions (answered ones live 32 s for
-      // retransmissions) would refuse above ≈ 3100/s; Kamailio has neither, so both are lifted
-      limits: { register_rate: 0, max_pending_transactions: 2_000_000 },
+      // load; Kamailio has no such limit, so it is lifted
+      limits: { register_rate: 0 },
       dns: { servers: ['127.0.0.1:9'] },
       ...extra,
     },

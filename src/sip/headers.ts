@@ -99,33 +99,36 @@ function expectSlash(s: string, i: number): number {
   return s.charCodeAt(j) === 47 ? skipWs(s, j + 1) : -1;
 }
 
+function badVia(s: string): ParseResult<Via> {
+  return fail(`bad Via '${clip(s)}'`);
+}
+
 /** One via-parm: sent-protocol LWS sent-by *( SEMI via-params ). */
 function parseViaParm(s: string): ParseResult<Via> {
-  const bad = () => fail<Via>(`bad Via '${clip(s)}'`);
   let i = skipWs(s, 0);
   const n0 = i;
   i = readToken(s, i);
   const name = s.slice(n0, i);
-  if ((i = expectSlash(s, i)) < 0) return bad();
+  if ((i = expectSlash(s, i)) < 0) return badVia(s);
   const v0 = i;
   i = readToken(s, i);
   const version = s.slice(v0, i);
-  if ((i = expectSlash(s, i)) < 0) return bad();
+  if ((i = expectSlash(s, i)) < 0) return badVia(s);
   const t0 = i;
   i = readToken(s, i);
   const transport = s.slice(t0, i).toUpperCase();
-  if (name === '' || version === '' || transport === '') return bad();
+  if (name === '' || version === '' || transport === '') return badVia(s);
   const h0 = skipWs(s, i);
-  if (h0 === i) return bad();
+  if (h0 === i) return badVia(s);
   i = h0;
   if (s.charCodeAt(i) === 91) {
     const close = s.indexOf(']', i);
-    if (close < 0) return bad();
+    if (close < 0) return badVia(s);
     i = close + 1;
   } else {
     while (i < s.length && s.charCodeAt(i) < 128 && HOSTCHAR[s.charCodeAt(i)] === 1) i++;
   }
-  if (i === h0) return bad();
+  if (i === h0) return badVia(s);
   const host = s.slice(h0, i);
   let port: number | null = null;
   const c = skipWs(s, i);
@@ -141,14 +144,26 @@ function parseViaParm(s: string): ParseResult<Via> {
   const params = paramsOnly(s, i, 'Via');
   if (!params.ok) return params;
   const ps = params.value;
-  const ttlText = getParam(ps, 'ttl');
+  // the first value of each known parameter (as getParam gives it): undefined when absent
+  let branch: string | null | undefined;
+  let received: string | null | undefined;
+  let rportText: string | null | undefined;
+  let maddr: string | null | undefined;
+  let ttlText: string | null | undefined;
+  for (let k = 0; k < ps.length; k++) {
+    const [n, v] = ps[k];
+    if (n === 'branch' && branch === undefined) branch = v;
+    else if (n === 'rport' && rportText === undefined) rportText = v;
+    else if (n === 'received' && received === undefined) received = v;
+    else if (n === 'maddr' && maddr === undefined) maddr = v;
+    else if (n === 'ttl' && ttlText === undefined) ttlText = v;
+  }
   let ttl: number | null = null;
   if (ttlText !== undefined) {
     const r = parseIntRange(ttlText ?? '', 0, 255, 'Via ttl');
     if (!r.ok) return r;
     ttl = r.value;
   }
-  const rportText = getParam(ps, 'rport');
   let rport: number | null | undefined = rportText === undefined ? undefined : null;
   if (typeof rportText === 'string') {
     const r = parseIntRange(rportText, 0, 65535, 'Via rport');
@@ -157,8 +172,7 @@ function parseViaParm(s: string): ParseResult<Via> {
   }
   return ok({
     protocol: `${name}/${version}`, transport, host, port, params: ps,
-    branch: getParam(ps, 'branch') ?? null, received: getParam(ps, 'received') ?? null,
-    rport, maddr: getParam(ps, 'maddr') ?? null, ttl,
+    branch: branch ?? null, received: received ?? null, rport, maddr: maddr ?? null, ttl,
   });
 }
 

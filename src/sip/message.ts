@@ -12,73 +12,89 @@ import { parseUri } from './uri.ts';
 const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 
 abstract class MessageBase {
+  /** lookup key (headerKey) of each header line, made on the first lookup */
   private keys: string[] | undefined;
-  private cache: Map<string, ParseResult<unknown>> | undefined;
+  // each typed accessor's result, parsed on its first call (undefined: not parsed yet)
+  private viaList: ParseResult<Via[]> | undefined;
+  private fromAddr: ParseResult<NameAddr> | undefined;
+  private toAddr: ParseResult<NameAddr> | undefined;
+  private callIdValue: ParseResult<string> | undefined;
+  private cseqValue: ParseResult<CSeq> | undefined;
+  private contactList: ParseResult<ContactValue[]> | undefined;
+  private maxForwardsValue: ParseResult<number | null> | undefined;
+  private expiresValue: ParseResult<number | null> | undefined;
+  private text: string | undefined;
 
   constructor(
     readonly headers: readonly RawHeader[],
     readonly body: Uint8Array,
   ) {}
 
-  getAll(name: string): string[] {
-    const key = headerKey(name);
+  private headerKeys(): string[] {
     let keys = this.keys;
     if (keys === undefined) {
-      keys = this.headers.map((h) => headerKey(h.name));
+      keys = new Array<string>(this.headers.length);
+      for (let i = 0; i < keys.length; i++) keys[i] = headerKey(this.headers[i].name);
       this.keys = keys;
     }
+    return keys;
+  }
+
+  getAll(name: string): string[] {
+    const key = headerKey(name);
+    const keys = this.headerKeys();
     const out: string[] = [];
     for (let i = 0; i < keys.length; i++) if (keys[i] === key) out.push(this.headers[i].value);
     return out;
   }
 
   get(name: string): string | undefined {
-    const all = this.getAll(name);
-    return all.length > 0 ? all[0] : undefined;
+    const key = headerKey(name);
+    const keys = this.headerKeys();
+    for (let i = 0; i < keys.length; i++) if (keys[i] === key) return this.headers[i].value;
+    return undefined;
   }
 
   has(name: string): boolean {
-    return this.getAll(name).length > 0;
-  }
-
-  protected memo<T>(key: string, compute: () => ParseResult<T>): ParseResult<T> {
-    this.cache ??= new Map();
-    const hit = this.cache.get(key);
-    if (hit !== undefined) return hit as ParseResult<T>;
-    const r = compute();
-    this.cache.set(key, r);
-    return r;
+    return this.get(name) !== undefined;
   }
 
   /** The single value of a header that may appear once; error when missing or repeated. */
   private single(name: string, missingOk: boolean): ParseResult<string | undefined> {
-    const all = this.getAll(name);
-    if (all.length > 1) return fail(`several ${name} headers`);
-    if (all.length === 0 && !missingOk) return fail(`missing ${name} header`);
-    return ok(all[0]);
+    const key = headerKey(name);
+    const keys = this.headerKeys();
+    let value: string | undefined;
+    for (let i = 0; i < keys.length; i++) {
+      if (keys[i] !== key) continue;
+      if (value !== undefined) return fail(`several ${name} headers`);
+      value = this.headers[i].value;
+    }
+    if (value === undefined && !missingOk) return fail(`missing ${name} header`);
+    return ok(value);
   }
 
   private nameAddr(name: string): ParseResult<NameAddr> {
-    return this.memo(name, () => {
-      const v = this.single(name, false);
-      if (!v.ok) return v;
-      const r = parseNameAddr(v.value ?? '');
-      return r.ok ? r : fail(`bad ${name}: ${r.error}`);
-    });
+    const v = this.single(name, false);
+    if (!v.ok) return v;
+    const r = parseNameAddr(v.value ?? '');
+    return r.ok ? r : fail(`bad ${name}: ${r.error}`);
   }
 
   vias(): ParseResult<Via[]> {
-    return this.memo('Via', () => {
-      const all = this.getAll('via');
-      if (all.length === 0) return fail('missing Via header');
-      const out: Via[] = [];
-      for (const v of all) {
-        const r = parseVia(v);
-        if (!r.ok) return r;
-        for (const x of r.value) out.push(x);
-      }
-      return ok(out);
-    });
+    return (this.viaList ??= this.parseVias());
+  }
+
+  private parseVias(): ParseResult<Via[]> {
+    const all = this.getAll('via');
+    if (all.length === 0) return fail('missing Via header');
+    if (all.length === 1) return parseVia(all[0]);
+    const out: Via[] = [];
+    for (const v of all) {
+      const r = parseVia(v);
+      if (!r.ok) return r;
+      for (const x of r.value) out.push(x);
+    }
+    return ok(out);
   }
 
   topVia(): ParseResult<Via> {
@@ -87,64 +103,65 @@ abstract class MessageBase {
   }
 
   from(): ParseResult<NameAddr> {
-    return this.nameAddr('From');
+    return (this.fromAddr ??= this.nameAddr('From'));
   }
 
   to(): ParseResult<NameAddr> {
-    return this.nameAddr('To');
+    return (this.toAddr ??= this.nameAddr('To'));
   }
 
   callId(): ParseResult<string> {
-    return this.memo('Call-ID', () => {
-      const v = this.single('Call-ID', false);
-      if (!v.ok) return v;
-      const id = v.value ?? '';
-      if (id.length === 0 || /[\s]/.test(id)) return fail(`bad Call-ID '${id}'`);
-      return ok(id);
-    });
+    return (this.callIdValue ??= this.parseCallId());
+  }
+
+  private parseCallId(): ParseResult<string> {
+    const v = this.single('Call-ID', false);
+    if (!v.ok) return v;
+    const id = v.value ?? '';
+    if (id.length === 0 || /[\s]/.test(id)) return fail(`bad Call-ID '${id}'`);
+    return ok(id);
   }
 
   cseq(): ParseResult<CSeq> {
-    return this.memo('CSeq', () => {
+    if (this.cseqValue === undefined) {
       const v = this.single('CSeq', false);
-      return v.ok ? parseCSeq(v.value ?? '') : v;
-    });
+      this.cseqValue = v.ok ? parseCSeq(v.value ?? '') : v;
+    }
+    return this.cseqValue;
   }
 
   contacts(): ParseResult<ContactValue[]> {
-    return this.memo('Contact', () => {
-      const out: ContactValue[] = [];
-      for (const v of this.getAll('contact')) {
-        const r = parseContacts(v);
-        if (!r.ok) return r;
-        for (const c of r.value) out.push(c);
-      }
-      if (out.length > 1 && out.some((c) => c.star)) return fail('Contact * must stand alone');
-      return ok(out);
-    });
+    return (this.contactList ??= this.parseContactList());
+  }
+
+  private parseContactList(): ParseResult<ContactValue[]> {
+    const out: ContactValue[] = [];
+    for (const v of this.getAll('contact')) {
+      const r = parseContacts(v);
+      if (!r.ok) return r;
+      for (const c of r.value) out.push(c);
+    }
+    if (out.length > 1 && out.some((c) => c.star)) return fail('Contact * must stand alone');
+    return ok(out);
   }
 
   private optionalInt(name: string, max: number): ParseResult<number | null> {
-    return this.memo(name, () => {
-      const v = this.single(name, true);
-      if (!v.ok) return v;
-      return v.value === undefined ? ok(null) : parseIntRange(v.value, 0, max, name);
-    });
+    const v = this.single(name, true);
+    if (!v.ok) return v;
+    return v.value === undefined ? ok(null) : parseIntRange(v.value, 0, max, name);
   }
 
   maxForwards(): ParseResult<number | null> {
-    return this.optionalInt('Max-Forwards', 255);
+    return (this.maxForwardsValue ??= this.optionalInt('Max-Forwards', 255));
   }
 
   expires(): ParseResult<number | null> {
-    return this.optionalInt('Expires', 2 ** 32 - 1);
+    return (this.expiresValue ??= this.optionalInt('Expires', 2 ** 32 - 1));
   }
 
   contentType(): string | undefined {
     return this.get('content-type');
   }
-
-  private text: string | undefined;
 
   /** the body as UTF-8 text, decoded once (a KDMQ body is read by the checker and its channel) */
   bodyText(): string {
@@ -164,8 +181,10 @@ export class ParsedRequest extends MessageBase implements SipRequest {
     super(headers, body);
   }
 
+  private uri: ParseResult<SipUri> | undefined;
+
   requestUri(): ParseResult<SipUri> {
-    return this.memo('Request-URI', () => parseUri(this.requestUriText));
+    return (this.uri ??= parseUri(this.requestUriText));
   }
 }
 

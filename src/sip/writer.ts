@@ -4,17 +4,35 @@
 
 import type { OutgoingRequest, OutgoingResponse, SipMessage, SipRequest } from './types.ts';
 import { headerKey } from './headers.ts';
+import { SlabPool } from './slab.ts';
 
 const utf8Enc = new TextEncoder();
 const EMPTY = new Uint8Array(0);
 
 /**
  * Encoded text bodies, by text: one body often goes out many times (a node list to every peer each
- * round, a usrloc change to every active node). Bounded; large bodies (sync batches) bypass it.
+ * round, a usrloc change to every active node, an anti-entropy digest of 1024 buckets, ~16.4 K
+ * chars, sent again while unchanged). Emptied when it would hold more than 256 bodies or
+ * MEMO_BUDGET_CHARS; larger bodies (sync batches, each sent once) bypass it.
  * The bytes are only read (copied into the message), never handed out.
  */
 const encoded = new Map<string, Uint8Array>();
-const MEMO_MAX_CHARS = 16_384;
+const MEMO_MAX_CHARS = 32_768;
+const MEMO_BUDGET_CHARS = 1_048_576;
+/** chars of the bodies in `encoded` */
+let encodedChars = 0;
+
+/**
+ * Where message bytes come from: views into shared slabs, one pool per lifetime so a slab is not
+ * held by one long-lived message among short-lived ones. A sent request is held by its client
+ * transaction until answered (usually milliseconds); a final response is held by its server
+ * transaction for timer J (about 37 s) to answer retransmissions. A message's `.buffer` is its
+ * whole slab: read the bytes through the view (or byteOffset and byteLength), as with Node's pool.
+ */
+const requestBytes = new SlabPool();
+const responseBytes = new SlabPool();
+/** memoised bodies (`encoded`), held until the memo is cleared */
+const bodyBytesPool = new SlabPool();
 
 /** assemble's encoding buffer (grown on demand; only read back within one call) */
 let scratch = new Uint8Array(8192);
@@ -25,11 +43,26 @@ function bodyBytes(body: Uint8Array | string | undefined): Uint8Array {
   if (body.length > MEMO_MAX_CHARS) return utf8Enc.encode(body);
   let b = encoded.get(body);
   if (b === undefined) {
-    b = utf8Enc.encode(body);
-    if (encoded.size >= 256) encoded.clear();
+    b = encodeBody(body);
+    if (encoded.size >= 256 || encodedChars + body.length > MEMO_BUDGET_CHARS) {
+      encoded.clear();
+      encodedChars = 0;
+    }
     encoded.set(body, b);
+    encodedChars += body.length;
   }
   return b;
+}
+
+/**
+ * UTF-8 bytes of a memoised body. An ASCII body (kdmq's JSON, unless a value holds other chars)
+ * has one byte per char and goes into a slab of bodyBytesPool. Any other char takes 2 or more
+ * bytes for its 1 or 2 UTF-16 units, so such a body does not fit whole: it gets its own buffer.
+ */
+function encodeBody(body: string): Uint8Array {
+  const b = bodyBytesPool.alloc(body.length);
+  const { read, written } = utf8Enc.encodeInto(body, b);
+  return read === body.length && written === body.length ? b : utf8Enc.encode(body);
 }
 
 function checkLine(s: string, what: string): void {
@@ -42,10 +75,10 @@ function isContentLength(name: string): boolean {
 
 /**
  * Join start line, headers and body. Content-Length headers get the body length; one is added
- * at the end when absent (unless addLength is false and none is present).
+ * at the end when absent (unless addLength is false and none is present). The bytes come from pool.
  */
 function assemble(
-  start: string, headers: ReadonlyArray<readonly [string, string]>, body: Uint8Array, addLength: boolean,
+  start: string, headers: ReadonlyArray<readonly [string, string]>, body: Uint8Array, addLength: boolean, pool: SlabPool,
 ): Uint8Array {
   checkLine(start, 'start line');
   let text = `${start}\r\n`;
@@ -67,18 +100,18 @@ function assemble(
   // intermediate head array per message (UTF-8 takes at most 3 bytes per UTF-16 unit)
   if (scratch.length < text.length * 3) scratch = new Uint8Array(text.length * 3);
   const { written } = utf8Enc.encodeInto(text, scratch);
-  const out = new Uint8Array(written + body.length);
+  const out = pool.alloc(written + body.length);
   out.set(scratch.subarray(0, written), 0);
   if (body.length > 0) out.set(body, written);
   return out;
 }
 
 export function writeRequest(r: OutgoingRequest): Uint8Array {
-  return assemble(`${r.method} ${r.uri} SIP/2.0`, r.headers, bodyBytes(r.body), true);
+  return assemble(`${r.method} ${r.uri} SIP/2.0`, r.headers, bodyBytes(r.body), true, requestBytes);
 }
 
 export function writeResponse(r: OutgoingResponse): Uint8Array {
-  return assemble(`SIP/2.0 ${r.status} ${r.reason}`, r.headers, bodyBytes(r.body), true);
+  return assemble(`SIP/2.0 ${r.status} ${r.reason}`, r.headers, bodyBytes(r.body), true, responseBytes);
 }
 
 /**
@@ -91,7 +124,7 @@ export function writeMessage(m: SipMessage): Uint8Array {
     ? `${m.method} ${m.requestUriText} ${m.version}`
     : `${m.version} ${m.status} ${m.reason}`;
   const headers = m.headers.map((h) => [h.name, h.value] as const);
-  return assemble(start, headers, m.body, false);
+  return assemble(start, headers, m.body, false, m.kind === 'request' ? requestBytes : responseBytes);
 }
 
 function hasTag(to: string): boolean {

@@ -9,7 +9,7 @@ import type { KdmqNode } from '../actors/create-system.ts';
 import type { DataChannel, Reply } from '../actors/router.ts';
 import { nodeKey, type NodeId } from '../actors/node-list.ts';
 import { sendWindowed } from '../actors/send-window.ts';
-import type { Clock } from '../ports/clock.ts';
+import type { Clock, TimerId } from '../ports/clock.ts';
 import { silentLog, type Log } from '../ports/log.ts';
 import type { SipRequest } from '../sip/types.ts';
 import { SUB, type WireVersion } from './digest.ts';
@@ -63,7 +63,7 @@ export class AntiEntropy implements DataChannel {
     rounds: 0, digestsSent: 0, digestBytes: 0, subBytes: 0, versionBytes: 0, wantBytes: 0, recordBytes: 0,
     pushed: {}, wanted: {}, applied: {}, recordsSent: 0, recordsApplied: 0, announced: 0, bad: 0,
   };
-  private timer: number | null = null;
+  private timer: TimerId | null = null;
   private readonly log: Log;
 
   constructor(private readonly o: AntiEntropyOptions) {

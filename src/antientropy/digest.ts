@@ -43,6 +43,8 @@ export class LeafIndex {
   /** bucket hashes (sums of their leaves), kept with the leaves: a digest is asked for often */
   private readonly buckets: Uint32Array;
   private readonly groups = new Map<string, number>();
+  /** toHex of the bucket hashes, kept until a group changes (a digest is sent and compared often) */
+  private hex: string | null = null;
 
   constructor(readonly n: number, readonly m: number) {
     this.leaves = new Uint32Array(n * m);
@@ -59,6 +61,7 @@ export class LeafIndex {
     if (old === c || (old === undefined && c === 0)) return;
     const l = leafOf(group, this.n, this.m);
     const b = Math.floor(l / this.m);
+    this.hex = null;
     if (old !== undefined) {
       this.leaves[l] = (this.leaves[l] - old) >>> 0;
       this.buckets[b] = (this.buckets[b] - old) >>> 0;
@@ -74,6 +77,11 @@ export class LeafIndex {
   /** first level: one hash per bucket (the sum of its leaves mod 2^32, kept up to date by set) */
   top(): Uint32Array {
     return this.buckets.slice();
+  }
+
+  /** toHex(top()), without the copy and rebuilt only after a change */
+  topHex(): string {
+    return (this.hex ??= toHex(this.buckets));
   }
 
   /** second level: the m leaf hashes of one bucket */
@@ -115,14 +123,16 @@ export function toHex(h: Uint32Array): string {
 
 /** buckets whose hash differs; null when the hex is malformed or of another length */
 export function differing(mine: Uint32Array, hex: string): number[] | null {
-  if (typeof hex !== 'string' || hex.length !== mine.length * 8 || !/^[0-9a-f]*$/.test(hex)) return null;
+  if (typeof hex !== 'string' || hex.length !== mine.length * 8) return null;
   const out: number[] = [];
   for (let i = 0; i < mine.length; i++) {
-    // 8 lower-case hex digits (checked above), read without a substring per bucket
+    // 8 lower-case hex digits, checked and read in one pass without a substring per bucket
     let v = 0;
     for (let j = i * 8; j < i * 8 + 8; j++) {
       const c = hex.charCodeAt(j);
-      v = v * 16 + (c <= 57 ? c - 48 : c - 87);
+      if (c >= 48 && c <= 57) v = v * 16 + (c - 48);
+      else if (c >= 97 && c <= 102) v = v * 16 + (c - 87);
+      else return null;
     }
     if (v !== mine[i]) out.push(i);
   }

@@ -34,13 +34,15 @@ const shape = (n: number) => `"n":${n},"m":${SUB},`;
 /** step 1 (A → B): top-level hashes of every source */
 export function digestBody(sources: readonly AeSource[], n: number): string {
   const h: Record<string, string> = {};
-  for (const src of sources) h[src.id] = toHex(src.index(n, true).top());
+  for (const src of sources) h[src.id] = src.index(n, true).topHex();
   return JSON.stringify({ t: 'd', n, h });
 }
 
 /** step 2 (B → A): for their top-level hex, our leaf hashes of the buckets that differ */
 export function subBodies(src: AeSource, n: number, hex: string): string[] {
   const x = src.index(n, true);
+  // the same digest text (the usual case): differing() would find no bucket
+  if (hex === x.topHex()) return [];
   const diff = differing(x.top(), hex);
   if (!diff || diff.length === 0) return [];
   return pack('s', src.id, diff.map((b) => `[${b},"${toHex(x.sub(b))}"]`), shape(n));

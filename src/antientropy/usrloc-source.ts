@@ -19,6 +19,25 @@ function wire(b: Binding, live: boolean): WireVersion {
   return [keyOf(b), live ? 1 : 0, b.callId, b.cseq, b.lastModified, b.ruid];
 }
 
+/**
+ * fnv1a(`${keyOf(b)}\n${ruid}\n${callId}\n${cseq}\n${lastModified}\n${expires}`), hashed part by
+ * part (FNV-1a runs left to right, so chaining equals hashing the joined text) without building it
+ */
+export function fingerprint(b: Binding): number {
+  let h = fnv1a(b.aor);
+  h = fnv1a('\n', h);
+  if (b.instance !== '') {
+    h = fnv1a(b.instance, h);
+    h = fnv1a(';', h);
+    h = fnv1a(String(b.regId), h);
+  } else h = fnv1a(b.c, h);
+  h = fnv1a('\n', fnv1a(b.ruid, fnv1a('\n', h)));
+  h = fnv1a('\n', fnv1a(b.callId, h));
+  h = fnv1a('\n', fnv1a(String(b.cseq), h));
+  h = fnv1a('\n', fnv1a(String(b.lastModified), h));
+  return fnv1a(String(b.expires), h);
+}
+
 export function compareUl(a: WireVersion, b: WireVersion): number {
   const va = { callId: String(a[2]), cseq: Number(a[3]), lastModified: Number(a[4]), ruid: String(a[5]), expires: 0 };
   const vb = { callId: String(b[2]), cseq: Number(b[3]), lastModified: Number(b[4]), ruid: String(b[5]), expires: 0 };
@@ -52,7 +71,7 @@ export class UsrlocSource implements AeSource {
     const fps: number[] = [];
     for (const b of this.o.store.get(aor)) {
       if (b.expires !== 0 && b.expires <= now) continue;
-      fps.push(fnv1a(`${keyOf(b)}\n${b.ruid}\n${b.callId}\n${b.cseq}\n${b.lastModified}\n${b.expires}`));
+      fps.push(fingerprint(b));
     }
     return contribution(fps);
   }

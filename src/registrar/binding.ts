@@ -47,12 +47,21 @@ export function toRecord(b: Binding): UsrlocContact {
   };
 }
 
-export function fromRecord(r: UsrlocContact, replicated: boolean): Binding {
+/**
+ * `r` as a Binding. With `like` (the binding `r` updates), a string equal to like's is taken from it
+ * rather than copied again: a refresh repeats most of them.
+ */
+export function fromRecord(r: UsrlocContact, replicated: boolean, like?: Binding): Binding {
   return new Binding(
-    detach(r.aor), detach(r.ruid), detach(r.c), detach(r.received), detach(r.path), detach(r.callid),
-    intern(r.user_agent), intern(r.instance), r.expires, r.cseq, r.flags | 0, r.cflags | 0, r.q | 0,
-    r.last_modified, r.methods | 0, r.reg_id | 0, r.server_id | 0, replicated,
+    detachLike(r.aor, like?.aor), detachLike(r.ruid, like?.ruid), detachLike(r.c, like?.c), detachLike(r.received, like?.received),
+    detachLike(r.path, like?.path), detachLike(r.callid, like?.callId), intern(r.user_agent), intern(r.instance), r.expires, r.cseq,
+    r.flags | 0, r.cflags | 0, r.q | 0, r.last_modified, r.methods | 0, r.reg_id | 0, r.server_id | 0, replicated,
   );
+}
+
+/** `have` when equal to `s` (a binding's own string already), else a flat copy of `s` */
+function detachLike(s: string, have: string | undefined): string {
+  return s === have ? have : detach(s);
 }
 
 export function versionOf(r: UsrlocContact): BindingVersion {

@@ -5,6 +5,7 @@
 import { compareVersions, type BindingEvent } from '../actors/binding-machine.ts';
 import type { Clock } from '../ports/clock.ts';
 import { Binding, fromRecord, toRecord, versionOf, type UsrlocContact } from './binding.ts';
+import { ContactIndex } from './contact-index.ts';
 import { TimerWheel } from './timer-wheel.ts';
 import { ST_ACTIVE, ST_EXPIRED, ST_REMOVED, STATE_NAME, step } from './transition-table.ts';
 import { plantedBugs } from '../sim/planted-bugs.ts';
@@ -29,8 +30,11 @@ export class LocationStore {
   /** AoR → its bindings, q descending then oldest first (usrloc's order) */
   readonly aors = new Map<string, Binding[]>();
   private readonly byRuid = new Map<string, Binding>();
+  /** match() without scanning a large AoR's list (contact-index.ts) */
+  private readonly byContact = new ContactIndex();
   private readonly tombs = new Map<string, Binding>();
-  private readonly tombByContact = new Map<string, Binding>();
+  /** tombstones by AoR, then Contact URI (nested: no key string built per lookup) */
+  private readonly tombByContact = new Map<string, Map<string, Binding>>();
   private readonly wheel: TimerWheel<Binding>;
   private readonly tombstoneSeconds: number;
   private contacts = 0;
@@ -72,8 +76,7 @@ export class LocationStore {
   match(aor: string, c: string, instance: string, regId: number): Binding | undefined {
     const list = this.aors.get(aor);
     if (list === undefined) return undefined;
-    if (instance !== '') return list.find((b) => b.instance === instance && b.regId === regId);
-    return list.find((b) => b.c === c && b.instance === '');
+    return this.byContact.match(list, aor, c, instance, regId);
   }
 
   /** would the machine accept `ev` for `b`? (used to validate a REGISTER before committing) */
@@ -89,6 +92,7 @@ export class LocationStore {
     }
     place(list, b);
     this.byRuid.set(b.ruid, b);
+    this.byContact.added(b, list);
     this.contacts++;
     this.schedule(b);
     this.emit('insert', b, origin);
@@ -105,10 +109,13 @@ export class LocationStore {
       this.byRuid.set(b.ruid, b);
     }
     const rescheduled = b.expires !== next.expires;
+    const rekeyed = b.c !== next.c || b.instance !== next.instance;
+    if (rekeyed) this.byContact.unkeyed(b);
     b.c = next.c; b.received = next.received; b.path = next.path; b.callId = next.callId;
     b.userAgent = next.userAgent; b.instance = next.instance; b.expires = next.expires; b.cseq = next.cseq;
     b.flags = next.flags; b.cflags = next.cflags; b.q = next.q; b.lastModified = next.lastModified;
     b.methods = next.methods; b.regId = next.regId; b.serverId = next.serverId; b.replicated = next.replicated;
+    if (rekeyed) this.byContact.rekeyed(b);
     if (qChanged) {
       list.splice(list.indexOf(b), 1);
       place(list, b);
@@ -124,6 +131,7 @@ export class LocationStore {
     list.splice(list.indexOf(b), 1);
     if (list.length === 0) this.aors.delete(b.aor);
     this.byRuid.delete(b.ruid);
+    this.byContact.removed(b, list);
     this.contacts--;
     this.emit(kind, b, origin);
     this.entomb(b, kind === 'expire' ? ST_EXPIRED : ST_REMOVED);
@@ -152,7 +160,7 @@ export class LocationStore {
     const ev: BindingEvent = { type: 'binding.replicatedUpdate', version: v, nowSec: now };
     if (cur !== undefined) {
       if (r.expires !== 0 && r.expires <= now) return 'expired';
-      return this.update(cur, fromRecord(r, true), ev, 'replicated') ? 'updated' : 'stale';
+      return this.update(cur, fromRecord(r, true, cur), ev, 'replicated') ? 'updated' : 'stale';
     }
     const t = this.tomb(r);
     if (t !== undefined) {
@@ -212,29 +220,37 @@ export class LocationStore {
     b.state = state;
     b.until = this.nowSec() + this.tombstoneSeconds;
     this.tombs.set(b.ruid, b);
-    this.tombByContact.set(contactKey(b.aor, b.c), b);
+    let byC = this.tombByContact.get(b.aor);
+    if (byC === undefined) {
+      byC = new Map();
+      this.tombByContact.set(b.aor, byC);
+    }
+    byC.set(b.c, b);
     this.wheel.schedule(b, b.until);
   }
 
   private untomb(t: Binding): void {
     this.tombs.delete(t.ruid);
-    const k = contactKey(t.aor, t.c);
-    if (this.tombByContact.get(k) === t) this.tombByContact.delete(k);
+    const byC = this.tombByContact.get(t.aor);
+    if (byC === undefined || byC.get(t.c) !== t) return;
+    byC.delete(t.c);
+    if (byC.size === 0) this.tombByContact.delete(t.aor);
+  }
+
+  /** the tombstone a replicated record of a new binding for this contact is compared with (no ruid match) */
+  tombOfContact(aor: string, c: string): Binding | undefined {
+    return this.tombByContact.get(aor)?.get(c);
   }
 
   private tomb(r: UsrlocContact): Binding | undefined {
     const t = this.tombs.get(r.ruid);
     if (t !== undefined && t.aor === r.aor) return t;
-    return this.tombByContact.get(contactKey(r.aor, r.c));
+    return this.tombByContact.get(r.aor)?.get(r.c);
   }
 
   private emit(kind: ChangeKind, b: Binding, origin: 'local' | 'replicated'): void {
     this.opts.onChange?.({ kind, contact: toRecord(b), origin });
   }
-}
-
-function contactKey(aor: string, c: string): string {
-  return `${aor}\n${c}`;
 }
 
 /** after the last binding whose q is not lower (usrloc's q order; equal q keeps insertion order) */

@@ -83,43 +83,81 @@ export function checkDataSender(channel: string, senderKey: string, status: stri
   return null;
 }
 
-/** INV-04: `last` maps ruid|Call-ID → highest CSeq stored so far on this node */
-export function checkCseqMonotonic(last: Map<string, number>, c: BindingChange): string | null {
+/** INV-04: the highest CSeq stored so far for one ruid and Call-ID; `next`: the ruid's other Call-IDs */
+export interface CseqEntry {
+  callid: string;
+  cseq: number;
+  next: CseqEntry | null;
+}
+
+/**
+ * INV-04 state of one node: ruid → its Call-IDs' highest CSeqs, a short chain (a binding changes
+ * Call-ID rarely). Keyed by the record's own ruid (the binding's string, already hashed by the
+ * store's maps) instead of a key string built per event.
+ */
+export type CseqMemory = Map<string, CseqEntry>;
+
+/** INV-04 */
+export function checkCseqMonotonic(last: CseqMemory, c: BindingChange): string | null {
   if (c.kind !== 'insert' && c.kind !== 'update') return null;
-  const k = `${c.contact.ruid}|${c.contact.callid}`;
-  const before = last.get(k);
-  if (before === undefined || c.contact.cseq >= before) {
-    last.set(k, c.contact.cseq);
+  const r = c.contact;
+  const first = last.get(r.ruid) ?? null;
+  let e = first;
+  while (e !== null && e.callid !== r.callid) e = e.next;
+  if (e === null) {
+    last.set(r.ruid, { callid: r.callid, cseq: r.cseq, next: first });
     return null;
   }
-  return `${c.contact.aor} ${c.contact.c} (${c.contact.ruid}): CSeq ${before} → ${c.contact.cseq} by a ${c.origin} ${c.kind}`;
+  if (r.cseq >= e.cseq) {
+    e.cseq = r.cseq;
+    return null;
+  }
+  return `${r.aor} ${r.c} (${r.ruid}): CSeq ${e.cseq} → ${r.cseq} by a ${c.origin} ${c.kind}`;
 }
 
 export const versionOfRecord = (r: UsrlocContact): BindingVersion => ({
   callId: r.callid, cseq: r.cseq, lastModified: r.last_modified, ruid: r.ruid, expires: r.expires,
 });
 
-/** INV-05: `deletes` maps ruid and aor+contact → the newest delete seen on this node */
-export function checkNoResurrection(deletes: Map<string, BindingVersion>, c: BindingChange): string | null {
+/** INV-05 state of one node: the newest delete seen by ruid, and by AoR then Contact URI */
+export class DeleteMemory {
+  readonly byRuid = new Map<string, BindingVersion>();
+  readonly byContact = new Map<string, Map<string, BindingVersion>>();
+
+  ofContact(r: UsrlocContact): BindingVersion | undefined {
+    return this.byContact.get(r.aor)?.get(r.c);
+  }
+
+  setContact(r: UsrlocContact, v: BindingVersion): void {
+    let byC = this.byContact.get(r.aor);
+    if (byC === undefined) {
+      byC = new Map();
+      this.byContact.set(r.aor, byC);
+    }
+    byC.set(r.c, v);
+  }
+}
+
+/** INV-05: `deletes` remembers by ruid and by aor + contact the newest delete seen on this node */
+export function checkNoResurrection(deletes: DeleteMemory, c: BindingChange): string | null {
   if (c.kind !== 'delete' && (c.origin !== 'replicated' || (c.kind !== 'insert' && c.kind !== 'update'))) return null;
   const r = c.contact;
-  const keys = [`r:${r.ruid}`, `c:${r.aor}\n${r.c}`];
-  const v = versionOfRecord(r);
   if (c.kind === 'delete') {
-    for (const k of keys) {
-      const d = deletes.get(k);
-      if (!d || compareVersions(v, d) > 0) deletes.set(k, v);
-    }
+    const v = versionOfRecord(r);
+    const byRuid = deletes.byRuid.get(r.ruid);
+    if (!byRuid || compareVersions(v, byRuid) > 0) deletes.byRuid.set(r.ruid, v);
+    const byContact = deletes.ofContact(r);
+    if (!byContact || compareVersions(v, byContact) > 0) deletes.setContact(r, v);
     return null;
   }
-  if (c.origin !== 'replicated' || (c.kind !== 'insert' && c.kind !== 'update')) return null;
-  for (const k of keys) {
-    const d = deletes.get(k);
-    if (d && compareVersions(v, d) <= 0) {
-      return `${r.aor} ${r.c}: deleted at (${d.callId} ${d.cseq}), then a replicated ${c.kind} of older (${r.callid} ${r.cseq}) applied`;
-    }
-  }
-  return null;
+  // a replicated insert or update (its version is built only when a delete is remembered): by ruid, then by contact
+  const d = olderThan(r, deletes.byRuid.get(r.ruid)) ?? olderThan(r, deletes.ofContact(r));
+  return d ? `${r.aor} ${r.c}: deleted at (${d.callId} ${d.cseq}), then a replicated ${c.kind} of older (${r.callid} ${r.cseq}) applied` : null;
+}
+
+/** `d` when the record is not newer than that delete, else undefined */
+function olderThan(r: UsrlocContact, d: BindingVersion | undefined): BindingVersion | undefined {
+  return d !== undefined && compareVersions(versionOfRecord(r), d) <= 0 ? d : undefined;
 }
 
 /** INV-06: sizes of one datagram (body = after the first blank line) */
@@ -137,6 +175,11 @@ export function checkNodeListOnWire(text: string): string | null {
   const sep = text.indexOf('\r\n\r\n');
   const body = sep < 0 ? '' : text.slice(sep + 4);
   if (is200 && body === '') return null;
+  return checkNodeListBody(body, isNotify);
+}
+
+/** INV-07 on a body already cut out: the node list of a notification KDMQ (`isNotify`) or of a 200 */
+export function checkNodeListBody(body: string, isNotify: boolean): string | null {
   return safeBody(body) ? null : `unsafe node-list body in ${isNotify ? 'KDMQ' : '200'}: ${JSON.stringify(body.slice(-80))}`;
 }
 

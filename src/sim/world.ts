@@ -9,7 +9,7 @@ import type { KdmqNode } from '../actors/create-system.ts';
 import type { Clock } from '../ports/clock.ts';
 import { writeRequest } from '../sip/index.ts';
 import { toRecord } from '../registrar/binding.ts';
-import { parseUsrlocBody } from '../dmq/usrloc-body.ts';
+import { parseUsrlocBodyShared } from '../dmq/usrloc-body.ts';
 import type { Endpoint } from '../transport/transport.ts';
 import type { LinkParams, SimTransport } from '../transport/sim-transport.ts';
 import { SimCluster, simIp, type SimClusterOptions } from './cluster.ts';
@@ -46,9 +46,6 @@ export interface WorldOptions {
   config?: (i: number, ip: string) => Record<string, unknown>;
 }
 
-/** a usrloc body that may hold action 2 (JSON escapes in it, `\u…`, are parsed whatever this says) */
-const MAYBE_DELETE = /"action"\s*:\s*2/;
-
 export type DnsFault = 'servfail' | 'timeout' | 'nxdomain' | null;
 
 export class World {
@@ -64,6 +61,7 @@ export class World {
   private readonly uas = new Map<number, { gen: number; cseq: number }>();
   private branch = 0;
   private deadTimeouts = 0;
+  private readonly dmqKeys: string[] = [];
 
   private constructor(readonly o: WorldOptions) {
     let t0 = 0;
@@ -110,13 +108,13 @@ export class World {
       if (!ch) continue;
       const handle = ch.handle.bind(ch);
       ch.handle = (req, sender, source) => {
+        // one key for the three questions (node.list.status and isLocal would each rebuild it)
         const key = sender ? nodeKey(sender) : '(no From)';
-        this.monitor.onData(i, ch.name, key, sender ? node.list.status(sender) : undefined, sender ? node.list.isLocal(sender) : false);
+        this.monitor.onData(i, ch.name, key, sender ? node.list.statusOfKey(key) : undefined, sender ? key === node.list.localKey : false);
         if (ch === app.usrloc && current()) {
-          // only a delete (action 2) is checked here: parse just the bodies that may be one
-          const text = req.bodyText();
-          const m = MAYBE_DELETE.test(text) || text.includes('\\u') ? parseUsrlocBody(text) : null;
-          if (m?.ok && 'action' in m.value && m.value.action === 2) this.monitor.onReplicatedDelete(i, m.value.contact);
+          // only a delete (action 2) is checked here; the channel's own parse of the same text is then a memo hit
+          const m = parseUsrlocBodyShared(req.bodyText());
+          if (m.ok && 'action' in m.value && m.value.action === 2) this.monitor.onReplicatedDelete(i, m.value.contact);
         }
         return handle(req, sender, source);
       };
@@ -185,11 +183,16 @@ export class World {
     return this.deadTimeouts + this.cluster.live().reduce((s, m) => s + this.dataTimeouts(m.node), 0);
   }
 
+  /** nodeKey of node i's DMQ address (port 5090), built once: every write asks it of every live node */
+  private dmqKey(i: number, ip: string): string {
+    return (this.dmqKeys[i] ??= nodeKey({ host: ip, port: '5090', transport: null }));
+  }
+
   /** a write at node i while it does not list every live node active cannot reach them all */
   private noteWriteRisk(i: number, what: string): void {
     const n = this.node(i);
     if (!n) return;
-    const missing = this.cluster.live().filter((m) => m.index !== i && n.list.status({ host: m.ip, port: '5090', transport: null }) !== 'active');
+    const missing = this.cluster.live().filter((m) => m.index !== i && n.list.statusOfKey(this.dmqKey(m.index, m.ip)) !== 'active');
     if (missing.length > 0) this.dataRisk.push(`${what} at node ${i} while ${missing.map((m) => m.index).join(',')} not active there`);
   }
 

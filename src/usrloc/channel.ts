@@ -10,7 +10,7 @@ import type { DataChannel, Reply } from '../actors/router.ts';
 import type { NodeId, NodeView } from '../actors/node-list.ts';
 import { nodeKey } from '../actors/node-list.ts';
 import { isStreamNode, kamailioStreamBodyLimit } from '../actors/stream-budget.ts';
-import { formatUsrlocBody, parseUsrlocBody, type UsrlocContact } from '../dmq/usrloc-body.ts';
+import { formatUsrlocBody, parseUsrlocBodyShared, type UsrlocContact } from '../dmq/usrloc-body.ts';
 import type { Log } from '../ports/log.ts';
 import type { BindingChange, LocationStore } from '../registrar/store.ts';
 import type { SipRequest } from '../sip/types.ts';
@@ -76,25 +76,24 @@ export class UsrlocChannel implements DataChannel {
    * answer (503) then depends on the outcome.
    */
   handle(req: SipRequest, sender: NodeId): Reply {
-    const parsed = parseUsrlocBody(req.bodyText());
+    const parsed = parseUsrlocBodyShared(req.bodyText()); // shared result: read only
     if (!parsed.ok) {
       this.stats.badBodies++;
       return { status: 400, reason: 'Bad Request' };
     }
     const m = parsed.value;
+    // bound methods, not arrow functions: tsx (esbuild keepNames) names every arrow assigned to a
+    // variable or property with an Object.defineProperty call, per message here
     let work: () => void;
     let inserts = 1;
     if ('multi' in m) {
       this.stats.syncContactsReceived += m.multi.length;
       inserts = m.multi.length;
-      work = () => {
-        for (const c of m.multi) this.apply(c, 'update');
-      };
+      work = this.applyAll.bind(this, m.multi);
     } else if (m.action === 1 || m.action === 2) {
-      const action = m.action === 1 ? 'update' : 'delete';
-      work = () => this.apply(m.contact, action);
+      work = this.apply.bind(this, m.contact, m.action === 1 ? 'update' : 'delete');
     } else if (m.action === 3) {
-      work = () => this.answerSync(sender);
+      work = this.answerSync.bind(this, sender);
     } else {
       return { status: 200, reason: 'OK' };
     }
@@ -112,6 +111,10 @@ export class UsrlocChannel implements DataChannel {
   private mayRefuse(inserts: number): boolean {
     const max = this.o.node.limits?.config.max_bindings ?? 0;
     return max > 0 && this.o.store.contactCount() + inserts >= max;
+  }
+
+  private applyAll(contacts: readonly UsrlocContact[]): void {
+    for (const c of contacts) this.apply(c, 'update');
   }
 
   private apply(c: UsrlocContact, action: 'update' | 'delete'): void {

@@ -133,7 +133,7 @@ export async function createNode(config: KdmqConfig, ports: Ports): Promise<Kdmq
     onTimeout: (to, sentAt, sentWhile, channel) => {
       if (channel !== config.dmq.notification_channel) cycle.dataTimedOut(to, sentAt, sentWhile);
     },
-    statusOf: (id) => list.status(id),
+    statusOfKey: (key) => list.statusOfKey(key),
     sign: auth ? (out) => auth.sign(out) : undefined,
     flow: { inFlight: limits.config.peer_in_flight, queue: limits.config.peer_queue },
     notificationChannel: config.dmq.notification_channel,

@@ -12,7 +12,7 @@ import type { Endpoint } from '../transport/transport.ts';
 import type { OutgoingRequest } from '../sip/types.ts';
 import type { TransportInEvent, TransportOutEvent } from '../transport/transport-actor.ts';
 import type { DmqSender, KdmqOutcome, KdmqSend } from './dmq-sender.ts';
-import { nodeKey, type NodeId } from './node-list.ts';
+import type { NodeId } from './node-list.ts';
 import { PeerFlow, type DropBurst, type PeerFlowConfig } from './peer-flow.ts';
 
 export const USER_AGENT = 'kdmq (0.1.0)';
@@ -27,7 +27,8 @@ export interface KdmqClientDeps {
   sockets?: Endpoint[];
   send: (e: TransportInEvent) => void;
   onTimeout: (to: NodeId, sentAt: number, sentWhile: NodeStatus, channel: string) => void;
-  statusOf: (id: NodeId) => NodeStatus | undefined;
+  /** a node's status by its node key (node-list.ts nodeKey) */
+  statusOfKey: (key: string) => NodeStatus | undefined;
   /** signed KDMQ: the header to append (kdmq-auth.ts) */
   sign?: (out: OutgoingRequest) => [string, string];
   /** per-peer flow control (peer-flow.ts); absent: 64 in flight, 10 000 waiting, 16/256 for notifications */
@@ -58,14 +59,21 @@ export class KdmqClient implements DmqSender {
   private seq = 0;
   private readonly pending = new Map<string, Pending>();
   readonly stats: KdmqStats = { sent: {}, timedOut: {}, answered: {} };
-  private readonly callIdBase: string;
+  /** Call-IDs are `<callIdBase>-<n>@<dmq socket host>`: all but n fixed per client */
+  private readonly callIdPrefix: string;
+  private readonly callIdSuffix: string;
+  /** per channel, the From up to its tag value: `<sip:<channel>@<our host:port>>;tag=` */
+  private readonly fromPrefixes = new Map<string, string>();
+  /** per peer host as listed: without IPv6 brackets, and whether it is an IP literal (pure, bounded) */
+  private readonly hosts = new Map<string, { bare: string; literal: boolean }>();
 
   /** per-peer in-flight caps and bounded queues: every send() goes through it */
   readonly flow: PeerFlow;
 
   constructor(private readonly d: KdmqClientDeps) {
-    this.callIdBase = d.random.hex(8);
-    this.flow = new PeerFlow({ ...DEFAULT_FLOW, ...d.flow }, d.notificationChannel ?? 'notification_peer', (m) => this.dispatch(m), d.onDropBurst);
+    this.callIdPrefix = `${d.random.hex(8)}-`;
+    this.callIdSuffix = `@${d.socket.host}`;
+    this.flow = new PeerFlow({ ...DEFAULT_FLOW, ...d.flow }, d.notificationChannel ?? 'notification_peer', (m, key) => this.dispatch(m, key), d.onDropBurst);
   }
 
   /** queued per peer when its lane is full (peer-flow.ts); `done` is called once, also when dropped */
@@ -73,25 +81,26 @@ export class KdmqClient implements DmqSender {
     this.flow.submit(m);
   }
 
-  private dispatch(m: KdmqSend): void {
-    const host = m.to.host.replace(/^\[|\]$/g, '');
+  /** `key`: the node key of m.to (peer-flow computed it) */
+  private dispatch(m: KdmqSend, key: string): void {
+    const host = this.hostInfo(m.to.host);
     const port = Number(m.to.port || '5060');
-    if (isIpLiteralHost(m.to.host)) {
-      this.sendTo(m, { host, port });
+    if (host.literal) {
+      this.sendTo(m, { host: host.bare, port }, key);
       return;
     }
     void this.d.resolver.a(m.to.host).then((r) => {
-      if (r.ok && r.records.length > 0) this.sendTo(m, { host: r.records[0], port });
+      if (r.ok && r.records.length > 0) this.sendTo(m, { host: r.records[0], port }, key);
       else m.done?.({ code: 408, reason: `cannot resolve ${m.to.host}`, body: '' });
     });
   }
 
-  private sendTo(m: KdmqSend, to: Endpoint): void {
+  private sendTo(m: KdmqSend, to: Endpoint, key: string): void {
     const n = ++this.seq;
-    const id = `${m.channel}/${nodeKey(m.to)}/${n}`;
+    const id = `${m.channel}/${key}/${n}`;
     const uri = `sip:${m.channel}@${hostPort(m.to)}`;
-    const from = `<sip:${m.channel}@${hostPort(this.d.local)}>;tag=${this.d.random.hex(8)}`;
-    this.pending.set(id, { m, sentAt: this.d.clock.now(), sentWhile: this.d.statusOf(m.to) ?? 'pending' });
+    const from = `${this.fromPrefix(m.channel)}${this.d.random.hex(8)}`;
+    this.pending.set(id, { m, sentAt: this.d.clock.now(), sentWhile: this.d.statusOfKey(key) ?? 'pending' });
     this.stats.sent[m.channel] = (this.stats.sent[m.channel] ?? 0) + 1;
     const request: OutgoingRequest = {
       method: 'KDMQ',
@@ -100,7 +109,7 @@ export class KdmqClient implements DmqSender {
         ['To', `<${uri}>`],
         ['From', from],
         ['CSeq', '10 KDMQ'],
-        ['Call-ID', `${this.callIdBase}-${n}@${this.d.socket.host}`],
+        ['Call-ID', `${this.callIdPrefix}${n}${this.callIdSuffix}`],
         ['User-Agent', USER_AGENT],
         ['Max-Forwards', String(m.maxForwards)],
         ['Content-Type', m.contentType],
@@ -111,6 +120,25 @@ export class KdmqClient implements DmqSender {
     const proto = m.to.transport === 'tcp' || m.to.transport === 'tls' ? m.to.transport : undefined;
     const socket = proto ? this.socketFor(proto) : this.d.socket;
     this.d.send({ type: 'transport.request', id, from: socket, to: proto ? { ...to, proto } : to, request });
+  }
+
+  private hostInfo(host: string): { bare: string; literal: boolean } {
+    let h = this.hosts.get(host);
+    if (h === undefined) {
+      h = { bare: host.replace(/^\[|\]$/g, ''), literal: isIpLiteralHost(host) };
+      if (this.hosts.size >= 1024) this.hosts.clear();
+      this.hosts.set(host, h);
+    }
+    return h;
+  }
+
+  private fromPrefix(channel: string): string {
+    let p = this.fromPrefixes.get(channel);
+    if (p === undefined) {
+      p = `<sip:${channel}@${hostPort(this.d.local)}>;tag=`;
+      this.fromPrefixes.set(channel, p);
+    }
+    return p;
   }
 
   /** the socket KDMQ to a tcp/tls node leave from: the dmq socket if it has that proto, else one on its host */

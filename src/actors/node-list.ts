@@ -41,6 +41,11 @@ interface Entry {
   since: number;
   resolvedIp: string;
   kdmq: boolean;
+  /**
+   * the actor's state value, kept here as it changes (only sendKey sends to the actor): every KDMQ
+   * received asks for its sender's status, and this is one read instead of actor → snapshot → value
+   */
+  status: string;
   /** this entry's view, until its status, since or kdmq mark changes (views are rebuilt often) */
   view: NodeView | null;
 }
@@ -48,6 +53,14 @@ interface Entry {
 export function nodeKey(n: NodeId): string {
   const t = n.transport && n.transport.toLowerCase() !== 'udp' ? `;transport=${n.transport.toLowerCase()}` : '';
   return `${n.host}:${n.port}${t}`;
+}
+
+/**
+ * nodeKey(n), read from a NodeView (which carries its key) instead of rebuilding it: broadcasts
+ * and pings send to views, and a key string already hashed makes every Map lookup cheaper.
+ */
+export function keyOf(n: NodeId & { key?: string }): string {
+  return n.key ?? nodeKey(n);
 }
 
 export class NodeList {
@@ -86,13 +99,13 @@ export class NodeList {
   }
 
   status(id: NodeId): NodeStatus | undefined {
-    return this.statusOfKey(nodeKey(id));
+    return this.statusOfKey(keyOf(id));
   }
 
   statusOfKey(key: string): NodeStatus | undefined {
     if (key === this.localKey) return 'active';
     const e = this.byKey.get(key);
-    return e ? (e.actor.getSnapshot().value as NodeStatus) : undefined;
+    return e ? (e.status as NodeStatus) : undefined;
   }
 
   /**
@@ -114,8 +127,9 @@ export class NodeList {
       clock: this.clock,
       input: { key, ...id, seed: opts.seed ?? false, failRemove: this.failRemove, initial, at, failedAt },
     });
-    const entry: Entry = { id, key, actor, since: at, resolvedIp: opts.resolvedIp ?? id.host.replace(/^\[|\]$/g, ''), kdmq: opts.kdmq ?? false, view: null };
+    const entry: Entry = { id, key, actor, since: at, resolvedIp: opts.resolvedIp ?? id.host.replace(/^\[|\]$/g, ''), kdmq: opts.kdmq ?? false, status: '', view: null };
     actor.start();
+    entry.status = actor.getSnapshot().value as string;
     this.entries.unshift(entry);
     this.byKey.set(key, entry);
     this.emit({ key, from: 'removed', to: initial, event: 'node.listed', at });
@@ -130,9 +144,10 @@ export class NodeList {
   sendKey(key: string, event: NodeEvent): MemberStatus | undefined {
     const e = this.byKey.get(key);
     if (!e) return undefined;
-    const before = e.actor.getSnapshot().value as NodeStatus;
+    const before = e.status as NodeStatus;
     e.actor.send(event);
     const snap = e.actor.getSnapshot();
+    e.status = snap.value as string; // before the observers run: they may ask
     const after: MemberStatus = snap.status === 'done' ? 'removed' : (snap.value as NodeStatus);
     if (after !== before) {
       e.since = this.clock.now();

@@ -206,9 +206,12 @@ export class NotificationCycle {
     let heardKey: string | null = null;
     let allKnown = true;
     for (const p of prepared.lines) {
-      if (p.key !== list.localKey && !list.hasKey(p.key)) allKnown = false;
+      const local = p.key === list.localKey;
+      // the line's node as the list has it now (undefined: not in it), asked once per line
+      const current = local ? undefined : list.statusOfKey(p.key);
+      if (!local && current === undefined) allKnown = false;
       else if (p.key === senderKey && p.line.status === 'active') heardKey = p.key;
-      news += this.mergeLine(p, senderKey, at);
+      news += this.mergeLine(p, current, senderKey, at);
       if (p.kdmq) list.markKdmqKey(p.key);
     }
     if (memoKey !== null) {
@@ -234,13 +237,14 @@ export class NotificationCycle {
     return before !== 'active' ? 1 : 0;
   }
 
-  private mergeLine(p: PreparedLine, senderKey: string | null, at: number): number {
+  /** `current`: the node's status in the list before this line (undefined: not in it) */
+  private mergeLine(p: PreparedLine, current: NodeStatus | undefined, senderKey: string | null, at: number): number {
     const { line, id, key } = p;
     const list = this.d.list;
     if (key === list.localKey) return 0;
     const status: NodeStatus = line.status ?? 'pending';
     const fromSelf = senderKey === key;
-    if (!list.hasKey(key)) {
+    if (current === undefined) {
       if (!this.mayCreate(id, fromSelf)) return 0;
       list.ensure(id, status);
       // the node itself says it is active: direct evidence, even if we removed it after failures
@@ -251,16 +255,14 @@ export class NotificationCycle {
       return 1;
     }
     if (fromSelf && status === 'active') {
-      const before = list.statusOfKey(key);
       list.sendKey(key, { type: 'node.heard', at });
       this.verifyKey(key);
-      return before !== 'active' ? 1 : 0;
+      return current !== 'active' ? 1 : 0;
     }
     if (line.status === null) return 0;
-    const before = list.statusOfKey(key);
-    if (before === status) return 0;
+    if (current === status) return 0;
     const after = list.sendKey(key, { type: 'node.listed', status, fromSelf, at });
-    return after !== before ? 1 : 0;
+    return after !== current ? 1 : 0;
   }
 
   /**

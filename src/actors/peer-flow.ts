@@ -9,7 +9,7 @@
 // Pure: no clock, no I/O; the caller dispatches and reports each outcome.
 
 import type { KdmqOutcome, KdmqSend } from './dmq-sender.ts';
-import { nodeKey } from './node-list.ts';
+import { keyOf } from './node-list.ts';
 
 export interface PeerFlowConfig {
   /** data requests in flight per peer */
@@ -74,6 +74,40 @@ interface PeerState {
   burst: number;
 }
 
+/**
+ * A message handed to dispatch: the sender's fields, and a `done` that settles its lane slot once
+ * (a later call is ignored) and then calls the sender's own `done`. One object per message, in
+ * place of a copy of the message plus a closure.
+ */
+class Flight implements KdmqSend {
+  readonly to: KdmqSend['to'];
+  readonly channel: string;
+  readonly body: string;
+  readonly contentType: string;
+  readonly maxForwards: number;
+  private settled = false;
+
+  constructor(
+    private readonly flow: PeerFlow,
+    readonly key: string,
+    readonly peer: PeerState,
+    readonly lane: Lane,
+    readonly original: KdmqSend,
+  ) {
+    this.to = original.to;
+    this.channel = original.channel;
+    this.body = original.body;
+    this.contentType = original.contentType;
+    this.maxForwards = original.maxForwards;
+  }
+
+  done(r: KdmqOutcome): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.flow.settle(this, r);
+  }
+}
+
 /** at most this many peers keep their own drop counters; the rest are summed under peer "other" */
 const MAX_COUNTED_PEERS = 256;
 
@@ -85,13 +119,13 @@ export class PeerFlow {
   constructor(
     readonly config: PeerFlowConfig,
     private readonly notificationChannel: string,
-    /** really send `m`; its `done` must be called exactly once */
-    private readonly dispatch: (m: KdmqSend) => void,
+    /** really send `m` (to the peer whose node key is `key`); its `done` must be called exactly once */
+    private readonly dispatch: (m: KdmqSend, key: string) => void,
     private readonly onBurst?: (b: DropBurst) => void,
   ) {}
 
   submit(m: KdmqSend): void {
-    const key = nodeKey(m.to);
+    const key = keyOf(m.to);
     let p = this.peers.get(key);
     if (p === undefined) {
       p = { id: m.to, data: { inFlight: 0, queue: new Fifo() }, note: { inFlight: 0, queue: new Fifo() }, burst: 0 };
@@ -111,19 +145,17 @@ export class PeerFlow {
 
   private start(key: string, p: PeerState, lane: Lane, m: KdmqSend): void {
     lane.inFlight++;
-    let settled = false;
-    this.dispatch({
-      ...m,
-      done: (r) => {
-        if (settled) return;
-        settled = true;
-        lane.inFlight--;
-        const next = lane.queue.shift();
-        if (next !== undefined) this.start(key, p, lane, next);
-        else this.idle(key, p, lane);
-        m.done?.(r);
-      },
-    });
+    this.dispatch(new Flight(this, key, p, lane, m), key);
+  }
+
+  /** @internal a Flight's first outcome: free its slot, start the next waiting message, tell the sender */
+  settle(f: Flight, r: KdmqOutcome): void {
+    const { lane } = f;
+    lane.inFlight--;
+    const next = lane.queue.shift();
+    if (next !== undefined) this.start(f.key, f.peer, lane, next);
+    else this.idle(f.key, f.peer, lane);
+    f.original.done?.(r);
   }
 
   private idle(key: string, p: PeerState, lane: Lane): void {

@@ -12,7 +12,7 @@ import type { Endpoint } from '../transport/transport.ts';
 import type { TransportInEvent, TransportOutEvent } from '../transport/transport-actor.ts';
 import { cidrContains, parseCidr, type Cidr } from './cidr.ts';
 import type { NodeCounters } from './create-system.ts';
-import type { NodeList, NodeId } from './node-list.ts';
+import { nodeKey, type NodeList, type NodeId } from './node-list.ts';
 import type { NotificationCycle } from './notification-cycle.ts';
 import { plantedBugs } from '../sim/planted-bugs.ts';
 import type { LimitGuard } from './limits.ts';
@@ -63,8 +63,21 @@ function fnv(s: string, h = 0x811c9dc5): number {
 export function toTagFor(req: SipRequest, localKey: string): string {
   const cid = req.callId();
   const from = req.from();
-  const seed = `${cid.ok ? cid.value : ''}|${from.ok ? (from.value.params.find(([n]) => n === 'tag')?.[1] ?? '') : ''}`;
-  return `${fnv(seed).toString(16).padStart(8, '0')}${fnv(seed, 0x1234567).toString(16).padStart(8, '0')}.${localPart(localKey)}`;
+  const callId = cid.ok ? cid.value : '';
+  const tag = from.ok ? (from.value.params.find(([n]) => n === 'tag')?.[1] ?? '') : '';
+  // FNV-1a of `${callId}|${tag}`, hashed part by part (the same value, without building that string)
+  const a = fnv(tag, fnv('|', fnv(callId)));
+  const b = fnv(tag, fnv('|', fnv(callId, 0x1234567)));
+  return `${hex8(a)}${hex8(b)}.${localPart(localKey)}`;
+}
+
+/** h (an unsigned 32-bit number) as 8 lower-case hex digits, in one string allocation */
+function hex8(h: number): string {
+  return String.fromCharCode(hexDigit(h >>> 28), hexDigit((h >>> 24) & 15), hexDigit((h >>> 20) & 15), hexDigit((h >>> 16) & 15), hexDigit((h >>> 12) & 15), hexDigit((h >>> 8) & 15), hexDigit((h >>> 4) & 15), hexDigit(h & 15));
+}
+
+function hexDigit(n: number): number {
+  return n < 10 ? 48 + n : 87 + n; // '0'…'9', 'a'…'f'
 }
 
 /** the node's part of every To tag it writes: one per node, asked on every request answered (by key: several nodes may share a process) */
@@ -139,7 +152,13 @@ export class Router {
   }
 
   private kdmq(req: SipRequest, source: Endpoint): Reply {
-    const channel = req.requestUri().ok ? (req.requestUri() as { ok: true; value: { user: string | null } }).value.user ?? '' : '';
+    const uri = req.requestUri();
+    const named = uri.ok ? uri.value.user ?? '' : '';
+    // a known channel is counted under its own name string (the same text): a string fresh from
+    // the parser would have to be looked up in V8's string table to be a property key
+    const notification = named === this.d.config.dmq.notification_channel;
+    const ch = notification ? undefined : this.channels.get(named);
+    const channel = notification ? this.d.config.dmq.notification_channel : ch !== undefined ? ch.name : named;
     this.stats.received[channel] = (this.stats.received[channel] ?? 0) + 1;
     if (this.allow && !this.allow.some((c) => cidrContains(c, source.host))) return this.reject(req, source, 'outside dmq.allow');
     if (this.d.auth) {
@@ -151,17 +170,18 @@ export class Router {
       }
     }
     const sender = senderOf(req);
-    if (channel === this.d.config.dmq.notification_channel) {
+    if (notification) {
       const mf = req.maxForwards();
       const body = this.cycle.handleRequest(req.bodyText(), sender, mf.ok && mf.value !== null ? mf.value : 1);
       return { status: 200, reason: 'OK', headers: [['Content-Type', 'text/plain']], body };
     }
-    const ch = this.channels.get(channel);
     if (!ch) {
       this.d.counters.unknownChannel++;
       return { status: 404, reason: 'User Not Found' };
     }
-    if (!sender || (!plantedBugs.has('accept-unknown-senders') && (this.d.list.status(sender) !== 'active' || this.d.list.isLocal(sender)))) { // test-only switch, see src/sim/planted-bugs.ts
+    // one key for both questions (status, local); statusOfKey answers 'active' for the local key
+    const senderKey = sender ? nodeKey(sender) : '';
+    if (!sender || (!plantedBugs.has('accept-unknown-senders') && (this.d.list.statusOfKey(senderKey) !== 'active' || senderKey === this.d.list.localKey))) { // test-only switch, see src/sim/planted-bugs.ts
       return this.reject(req, source, 'data from a node that is not active in the node list');
     }
     if (this.d.limits && isSyncRequest(channel, req) && !this.d.limits.syncAllowed(`${sender.host}:${sender.port}`)) {

@@ -2,7 +2,8 @@
 // exactly what xstate v5 accepts as `createActor(machine, { clock })`, so every machine of a node
 // runs on the same clock: the system clock live, a VirtualClock in the simulator and in replay.
 
-export type TimerId = number;
+/** opaque: a number for SystemClock, the timer's own entry for VirtualClock */
+export type TimerId = number | object;
 
 export interface Clock {
   /** milliseconds since the Unix epoch (virtual in simulation) */

@@ -32,6 +32,9 @@ function splitmix32(a: number): () => number {
   };
 }
 
+/** '00' … 'ff': hex() runs for every branch and tag, so no number formatting per byte */
+const HEX_BYTE: readonly string[] = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
+
 export class SeededRandom implements Random {
   private s0: number;
   private s1: number;
@@ -68,7 +71,7 @@ export class SeededRandom implements Random {
 
   hex(bytes: number): string {
     let out = '';
-    for (let i = 0; i < bytes; i++) out += (this.u32() & 0xff).toString(16).padStart(2, '0');
+    for (let i = 0; i < bytes; i++) out += HEX_BYTE[this.u32() & 0xff];
     return out;
   }
 

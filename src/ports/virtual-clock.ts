@@ -2,16 +2,16 @@
 // insertion order. Time moves only when the owner calls advance()/runUntil(); used by the
 // simulator, replay and timer tests. xstate's own SimulatedClock does not scale past ~1k timers.
 // Each entry knows its heap slot, so clearTimeout removes it at once (O(log n)): a cancelled
-// timer holds neither a slot nor its closure (transactions cancel most of theirs).
+// timer holds neither a slot nor its closure (transactions cancel most of theirs). The entry is
+// itself the TimerId, so no id-to-entry map is kept.
 
 import type { Clock, TimerId } from './clock.ts';
 
 interface Entry {
   due: number;
   seq: number;
-  id: TimerId;
   fn: () => void;
-  /** index in the heap */
+  /** index in the heap, -1 once fired or cleared */
   i: number;
 }
 
@@ -22,9 +22,7 @@ function less(a: Entry, b: Entry): boolean {
 export class VirtualClock implements Clock {
   private t: number;
   private seq = 0;
-  private nextId = 1;
   private readonly heap: Entry[] = [];
-  private readonly live = new Map<TimerId, Entry>();
 
   constructor(startMs = 1_700_000_000_000) {
     this.t = startMs;
@@ -35,23 +33,22 @@ export class VirtualClock implements Clock {
   }
 
   setTimeout(fn: () => void, ms: number): TimerId {
-    const id = this.nextId++;
-    const e: Entry = { due: this.t + Math.max(0, ms), seq: this.seq++, id, fn, i: this.heap.length };
+    const e: Entry = { due: this.t + Math.max(0, ms), seq: this.seq++, fn, i: this.heap.length };
     this.heap.push(e);
     this.up(e.i);
-    this.live.set(id, e);
-    return id;
+    return e;
   }
 
   clearTimeout(id: TimerId): void {
-    const e = this.live.get(id);
-    if (e === undefined) return;
-    this.live.delete(id);
+    if (typeof id !== 'object' || id === null) return; // not one of ours
+    const e = id as Entry;
+    if (e.i < 0 || this.heap[e.i] !== e) return; // fired, cleared, or another clock's
     this.removeAt(e.i);
+    e.i = -1;
   }
 
   pending(): number {
-    return this.live.size;
+    return this.heap.length;
   }
 
   /** due time of the next live timer, or undefined */
@@ -64,7 +61,7 @@ export class VirtualClock implements Clock {
     const top = this.heap[0];
     if (!top) return false;
     this.removeAt(0);
-    this.live.delete(top.id);
+    top.i = -1;
     if (top.due > this.t) this.t = top.due;
     top.fn();
     return true;

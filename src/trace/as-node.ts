@@ -111,7 +111,7 @@ export class ResponseMapper {
   private readonly pending: Req[] = [];
   private readonly mapped = new Map<string, Req>();
   private held: Array<{ i: ReplayInput; key: string; branch: string; deliver: (d: Uint8Array) => void }> = [];
-  private clock!: { setTimeout(fn: () => void, ms: number): number };
+  private clock!: { setTimeout(fn: () => void, ms: number): unknown };
   mappedCount = 0;
 
   constructor(recordedOut: Dgram[]) {
@@ -123,7 +123,7 @@ export class ResponseMapper {
     }
   }
 
-  attach(t: { onSend: (s: Sent) => void }, clock: { setTimeout(fn: () => void, ms: number): number }): void {
+  attach(t: { onSend: (s: Sent) => void }, clock: { setTimeout(fn: () => void, ms: number): unknown }): void {
     this.clock = clock;
     t.onSend = (s) => {
       const text = Buffer.from(s.data).toString('latin1');

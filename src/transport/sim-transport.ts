@@ -53,7 +53,7 @@ export class SimNetwork {
   private defaults: LinkParams;
   private readonly links = new Map<string, Partial<LinkParams>>();
   private readonly blocked = new Set<string>();
-  private readonly bound = new Map<string, SimTransport>();
+  private readonly bound = new EndpointMap<SimTransport>();
   private readonly nextPort = new Map<string, number>();
   private readonly taps: Array<(d: SimDelivery) => void> = [];
 
@@ -107,18 +107,16 @@ export class SimNetwork {
     let port = local.port;
     if (port === 0) port = this.freePort(local.host);
     const ep = { host: local.host, port };
-    const key = endpointKey(ep);
-    if (this.bound.has(key)) {
-      throw Object.assign(new Error(`bind ${key} failed: EADDRINUSE`), { code: 'EADDRINUSE' });
+    if (this.bound.get(ep) !== undefined) {
+      throw Object.assign(new Error(`bind ${endpointKey(ep)} failed: EADDRINUSE`), { code: 'EADDRINUSE' });
     }
-    this.bound.set(key, t);
+    this.bound.set(ep, t);
     return ep;
   }
 
   /** @internal */
   detach(t: SimTransport, local: Endpoint): void {
-    const key = endpointKey(local);
-    if (this.bound.get(key) === t) this.bound.delete(key);
+    if (this.bound.get(local) === t) this.bound.delete(local);
   }
 
   /** @internal: schedule the copies of one datagram; the caller has checked size and socket */
@@ -153,7 +151,7 @@ export class SimNetwork {
 
   /** @internal hand one datagram to its socket now (the exhaustive explorer calls this directly) */
   deliver(from: Endpoint, to: Endpoint, data: Uint8Array): void {
-    const target = this.bound.get(endpointKey(to));
+    const target = this.bound.get(to);
     if (!target) {
       this.stats.dropped++; // nobody listens (or closed while in flight): ICMP unreachable, ignored
       return;
@@ -168,7 +166,7 @@ export class SimNetwork {
     let p = this.nextPort.get(host) ?? FIRST_EPHEMERAL;
     for (let tries = 0; tries < 65_536; tries++) {
       if (p > 65_535) p = FIRST_EPHEMERAL;
-      if (!this.bound.has(endpointKey({ host, port: p }))) {
+      if (this.bound.get({ host, port: p }) === undefined) {
         this.nextPort.set(host, p + 1);
         return p;
       }
@@ -178,13 +176,41 @@ export class SimNetwork {
   }
 }
 
+/**
+ * A map keyed by endpoint (host, port): the same identity as endpointKey(e), looked up by port and
+ * then by the host string, so a delivery or a send builds no key string (endpoint hosts are
+ * shared strings whose hash V8 keeps; a fresh `host:port` string is hashed anew every time).
+ */
+class EndpointMap<T> {
+  private readonly byPort = new Map<number, Map<string, T>>();
+
+  get(e: Endpoint): T | undefined {
+    return this.byPort.get(e.port)?.get(e.host);
+  }
+
+  set(e: Endpoint, v: T): void {
+    let hosts = this.byPort.get(e.port);
+    if (hosts === undefined) this.byPort.set(e.port, (hosts = new Map()));
+    hosts.set(e.host, v);
+  }
+
+  delete(e: Endpoint): void {
+    const hosts = this.byPort.get(e.port);
+    if (hosts === undefined) return;
+    hosts.delete(e.host);
+    if (hosts.size === 0) this.byPort.delete(e.port);
+  }
+}
+
 function linkKey(fromHost: string, toHost: string): string {
   return `${fromHost}>${toHost}`;
 }
 
 export class SimTransport implements Transport {
   readonly stats: TransportStats = { sent: 0, received: 0, sendErrors: 0 };
-  private readonly locals = new Map<string, Endpoint>();
+  /** bound endpoints in bind order, and the same by endpoint for send */
+  private readonly locals: Endpoint[] = [];
+  private readonly localBy = new EndpointMap<Endpoint>();
   private handler: (d: Datagram) => void = () => {};
   private closed = false;
 
@@ -195,7 +221,8 @@ export class SimTransport implements Transport {
     if (this.closed) return Promise.reject(new Error(`bind ${endpointKey(local)} failed: transport closed`));
     try {
       const ep = this.net.attach(this, { host, port: local.port });
-      this.locals.set(endpointKey(ep), ep);
+      this.locals.push(ep);
+      this.localBy.set(ep, ep);
       return Promise.resolve({ ...ep });
     } catch (err) {
       return Promise.reject(err);
@@ -203,7 +230,7 @@ export class SimTransport implements Transport {
   }
 
   send(from: Endpoint, to: Endpoint, data: Uint8Array): void {
-    const local = this.locals.get(endpointKey(from));
+    const local = this.localBy.get(from);
     const max = from.host.includes(':') ? MAX_UDP6_PAYLOAD : MAX_UDP4_PAYLOAD;
     if (!local || data.byteLength > max || to.port <= 0 || to.port > 65_535) {
       this.stats.sendErrors++;
@@ -218,13 +245,16 @@ export class SimTransport implements Transport {
   }
 
   endpoints(): Endpoint[] {
-    return [...this.locals.values()].map((e) => ({ ...e }));
+    return this.locals.map((e) => ({ ...e }));
   }
 
   close(): Promise<void> {
     this.closed = true;
-    for (const ep of this.locals.values()) this.net.detach(this, ep);
-    this.locals.clear();
+    for (const ep of this.locals) {
+      this.net.detach(this, ep);
+      this.localBy.delete(ep);
+    }
+    this.locals.length = 0;
     return Promise.resolve();
   }
 

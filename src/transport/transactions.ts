@@ -1,17 +1,18 @@
 // TransactionLayer: RFC 3261 §17 non-INVITE transactions over UDP, TCP and TLS. Client (§17.1.2):
 // timer E retransmits from T1 doubling to T2 (unreliable transports only), timer F (64·T1) times out, timer K (T4) absorbs late
-// responses. Server (§17.2.2): Trying/Proceeding/Completed, retransmissions answered with the last
+// responses (client-transaction.ts). Server (§17.2.2): Trying/Proceeding/Completed, retransmissions answered with the last
 // response and never handed up twice (server-transaction.ts), timer J (64·T1 + T4: see respond()). Matching per §17.1.3/§17.2.3. All time
 // comes from the Clock port, branches from the Random port.
 
 import { parseMessage, validateRequest, writeRequest } from '../sip/index.ts';
 import type { OutgoingRequest, SipRequest, SipResponse } from '../sip/types.ts';
-import type { Clock, TimerId } from '../ports/clock.ts';
+import type { Clock } from '../ports/clock.ts';
 import type { Random } from '../ports/random.ts';
 import { protoOf, type Datagram, type Endpoint } from './transport.ts';
 import { ExpiryQueue } from './expiry-queue.ts';
+import { ClientTransaction } from './client-transaction.ts';
 import { ServerTransaction } from './server-transaction.ts';
-import { MAGIC_COOKIE, clientKey, hostPort, serverKey } from './via-route.ts';
+import { MAGIC_COOKIE, hostPort, serverKey } from './via-route.ts';
 import { checkRequestLimits, statelessResponse, type RequestLimitName, type RequestLimits } from './request-limits.ts';
 
 export interface TimerConfig {
@@ -79,25 +80,7 @@ export interface TransactionLayerOptions {
   onRefused?(limit: RequestLimitName): void;
 }
 
-interface ClientTx {
-  state: TxState;
-  branch: string;
-  bytes: Uint8Array;
-  from: Endpoint;
-  to: Endpoint;
-  interval: number;
-  timerE?: TimerId;
-  timerF?: TimerId;
-  /** the clients map key */
-  key: string;
-  /** when timer K ends the completed transaction (the layer's queue terminates it then) */
-  expiresK: number;
-  done: (r: ClientOutcome) => void;
-}
-
 const BAD_REQUEST_REASON_MAX = 100;
-const NO_BYTES = new Uint8Array(0);
-const noop = (): void => {};
 
 export class TransactionLayer {
   readonly stats: TransactionStats = {
@@ -105,7 +88,8 @@ export class TransactionLayer {
     retransmissionsSent: 0, timeouts: 0, strayResponses: 0,
   };
   readonly timers: TimerConfig;
-  private readonly clients = new Map<string, ClientTx>();
+  /** by branch (ours, unique); a response must also carry the transaction's method */
+  private readonly clients = new Map<string, ClientTransaction>();
   private readonly servers = new Map<string, ServerTransaction>();
   /**
    * Answered server transactions in order of their timer J, and completed client transactions in
@@ -114,13 +98,13 @@ export class TransactionLayer {
    * retransmission or a size read sees exactly what per-transaction timers would have left.
    */
   private readonly answered: ExpiryQueue<ServerTransaction>;
-  private readonly completedClients: ExpiryQueue<ClientTx>;
+  private readonly completedClients: ExpiryQueue<ClientTransaction>;
 
   constructor(private readonly opts: TransactionLayerOptions) {
     this.timers = { ...DEFAULT_TIMERS, ...opts.timers };
     this.answered = new ExpiryQueue(opts.clock, (tx) => tx.expiresAt, (tx) => tx.terminate());
     this.completedClients = new ExpiryQueue(opts.clock, (tx) => tx.expiresK, (tx) => {
-      if (tx.state === 'completed') this.endClient(tx.key, tx); // a cancelled one is already ended
+      if (tx.state === 'completed') tx.end(); // a cancelled one is already ended
     });
   }
 
@@ -138,41 +122,14 @@ export class TransactionLayer {
     const proto = protoOf(to.proto ? to : from);
     const via = `SIP/2.0/${proto.toUpperCase()} ${hostPort(from)};branch=${branch}${this.opts.rport ? ';rport' : ''}`;
     const bytes = writeRequest({ ...out, headers: [['Via', via], ...out.headers] });
-    const key = clientKey(branch, out.method);
+    // keyed by branch alone (no `branch|METHOD` string per request): our branches are unique, and
+    // the method is compared on match (§17.1.3)
     this.completedClients.sweep();
-    if (this.clients.has(key)) throw new Error(`branch collision ${branch}`); // broken invariant
-    const tx: ClientTx = { state: 'trying', branch, bytes, from, to, interval: this.timers.t1, key, expiresK: Infinity, done };
-    this.clients.set(key, tx);
-    const { clock } = this.opts;
-    // timer E only on unreliable transports (§17.1.2.2); timer F applies to all
-    if (proto === 'udp') tx.timerE = clock.setTimeout(() => this.onTimerE(tx), tx.interval);
-    tx.timerF = clock.setTimeout(() => this.onTimerF(key, tx), this.timers.timeoutF ?? 64 * this.timers.t1);
-    this.opts.send(from, to, bytes);
-    return { branch, cancel: () => this.endClient(key, tx) };
-  }
-
-  private onTimerE(tx: ClientTx): void {
-    if (tx.state !== 'trying' && tx.state !== 'proceeding') return;
-    this.stats.retransmissionsSent++;
-    this.opts.send(tx.from, tx.to, tx.bytes);
-    tx.interval = tx.state === 'proceeding' ? this.timers.t2 : Math.min(2 * tx.interval, this.timers.t2);
-    tx.timerE = this.opts.clock.setTimeout(() => this.onTimerE(tx), tx.interval);
-  }
-
-  private onTimerF(key: string, tx: ClientTx): void {
-    if (tx.state !== 'trying' && tx.state !== 'proceeding') return;
-    this.stats.timeouts++;
-    this.endClient(key, tx);
-    tx.done({ kind: 'timeout' });
-  }
-
-  private endClient(key: string, tx: ClientTx): void {
-    const { clock } = this.opts;
-    if (tx.timerE !== undefined) clock.clearTimeout(tx.timerE);
-    if (tx.timerF !== undefined) clock.clearTimeout(tx.timerF);
-    tx.timerE = tx.timerF = undefined;
-    tx.state = 'terminated';
-    if (this.clients.get(key) === tx) this.clients.delete(key);
+    if (this.clients.has(branch)) throw new Error(`branch collision ${branch}`); // broken invariant
+    const tx = new ClientTransaction(this, this.opts, branch, bytes, from, to, out.method.toUpperCase(), done);
+    this.clients.set(branch, tx);
+    tx.start(proto === 'udp'); // timer E only on unreliable transports (§17.1.2.2); timer F applies to all
+    return tx;
   }
 
   private onResponse(resp: SipResponse, d: Datagram): void {
@@ -182,33 +139,15 @@ export class TransactionLayer {
       this.stats.parseErrors++;
       return;
     }
-    const key = clientKey(top.value.branch ?? '', cseq.value.method);
     this.completedClients.sweep();
-    const tx = this.clients.get(key);
+    const found = this.clients.get(top.value.branch ?? '');
+    const tx = found !== undefined && found.method === cseq.value.method.toUpperCase() ? found : undefined;
     if (!tx) {
       this.stats.strayResponses++;
       this.opts.onStray?.(resp, d);
       return;
     }
-    if (tx.state === 'completed') {
-      this.stats.retransmissionsAbsorbed++;
-      return;
-    }
-    if (resp.status < 200) {
-      tx.state = 'proceeding';
-      return;
-    }
-    const { clock } = this.opts;
-    if (tx.timerE !== undefined) clock.clearTimeout(tx.timerE);
-    if (tx.timerF !== undefined) clock.clearTimeout(tx.timerF);
-    tx.timerE = tx.timerF = undefined;
-    tx.state = 'completed';
-    tx.bytes = NO_BYTES; // never retransmitted again: timer K only absorbs late responses
-    tx.expiresK = clock.now() + this.timers.t4;
-    this.completedClients.push(tx);
-    const done = tx.done;
-    tx.done = noop;
-    done({ kind: 'response', response: resp });
+    tx.response(resp);
   }
 
   // ---- inbound ----
@@ -284,10 +223,32 @@ export class TransactionLayer {
 
   /** end every transaction and clear its timers (stop: nothing may keep the process alive) */
   close(): void {
-    for (const [key, tx] of [...this.clients]) this.endClient(key, tx);
+    for (const tx of [...this.clients.values()]) tx.end();
     for (const tx of [...this.servers.values()]) tx.terminate();
     this.answered.clear();
     this.completedClients.clear();
+  }
+
+  /** a live server transaction by its id (a completed one only answers retransmissions) */
+  server(id: string): ServerTx | undefined {
+    return this.servers.get(id);
+  }
+
+  /** ids of the server transactions still waiting for their final response, oldest first */
+  unanswered(): string[] {
+    const out: string[] = [];
+    for (const tx of this.servers.values()) if (tx.state === 'trying' || tx.state === 'proceeding') out.push(tx.id);
+    return out;
+  }
+
+  /** @internal a client transaction got its final response: timer K starts (expiresK) */
+  clientCompleted(tx: ClientTransaction): void {
+    this.completedClients.push(tx);
+  }
+
+  /** @internal */
+  clientEnded(tx: ClientTransaction): void {
+    if (this.clients.get(tx.branch) === tx) this.clients.delete(tx.branch);
   }
 
   /** @internal a server transaction sent its final response: timer J starts (expiresAt) */

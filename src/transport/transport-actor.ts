@@ -23,7 +23,7 @@ import type { Clock } from '../ports/clock.ts';
 import type { Random } from '../ports/random.ts';
 import type { Endpoint, Transport } from './transport.ts';
 import { TransactionLayer } from './transactions.ts';
-import type { ClientHandle, ServerTx, TimerConfig, TransactionStats } from './transactions.ts';
+import type { ClientHandle, TimerConfig, TransactionStats } from './transactions.ts';
 import type { RequestLimitName, RequestLimits } from './request-limits.ts';
 
 export type TransportInEvent =
@@ -77,7 +77,6 @@ export function createTransportHandle(
   emit: (event: TransportOutEvent) => void,
 ): TransportHandle {
   const { transport } = input;
-  const servers = new Map<string, ServerTx>();
   const clients = new Map<string, ClientHandle>();
   let stopped = false;
 
@@ -90,7 +89,6 @@ export function createTransportHandle(
     onRefused: input.onRefused,
     send: (from, to, data) => transport.send(from, to, data),
     onRequest: (request, tx) => {
-      servers.set(tx.id, tx);
       emit({ type: 'transport.received', request, txId: tx.id, source: tx.source, local: tx.local });
     },
   });
@@ -109,11 +107,11 @@ export function createTransportHandle(
   };
 
   const respond = (e: Extract<TransportInEvent, { type: 'transport.respond' }>): void => {
-    const tx = servers.get(e.txId);
+    // the layer's own transaction: one that already sent its final response (kept for timer J)
+    // ignores a second one, as an unknown or ended txId is ignored
+    const tx = layer.server(e.txId);
     if (!tx) return;
-    const opts = { toTag: e.toTag, headers: e.headers, body: e.body };
-    tx.respond(e.status, e.reason, opts);
-    if (e.status >= 200) servers.delete(e.txId); // the layer keeps it for retransmissions (timer J)
+    tx.respond(e.status, e.reason, e); // e carries toTag, headers and body
   };
 
   return {
@@ -134,14 +132,13 @@ export function createTransportHandle(
           break;
       }
     },
-    pendingServerTx: () => [...servers.keys()],
+    pendingServerTx: () => layer.unanswered(),
     pendingClientTx: () => [...clients.keys()],
     async stop() {
       if (stopped) return;
       stopped = true;
       for (const h of clients.values()) h.cancel();
       clients.clear();
-      servers.clear();
       layer.close(); // timers J/K of finished transactions would keep the process alive
       transport.onDatagram(() => {});
       if (input.closeOnStop !== false) await transport.close();

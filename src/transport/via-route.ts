@@ -1,7 +1,8 @@
 // Via-driven addressing for the transaction layer: where a server sends its responses
 // (RFC 3261 §18.2.1 received, §18.2.2 sent-by/default 5060, RFC 3581 §4 rport), how the top Via
-// of a response is stamped with received/rport, and the transaction keys of RFC 3261 §17.1.3
-// (client: branch + method) and §17.2.3 (server: branch + sent-by + method, else RFC 2543 keys).
+// of a response is stamped with received/rport, and the server transaction key of RFC 3261
+// §17.2.3 (branch + sent-by + method, else RFC 2543 keys; client transactions are matched in
+// transactions.ts on their branch and method, §17.1.3).
 
 import type { Params, SipRequest, Via } from '../sip/types.ts';
 import type { Endpoint } from './transport.ts';
@@ -52,8 +53,9 @@ export function responseRoute(via: Via, source: Endpoint): ResponseRoute {
 
 function formatVia(via: Via, params: Params): string {
   const port = via.port === null ? '' : `:${via.port}`;
-  const ps = params.map(([n, v]) => (v === null ? `;${n}` : `;${n}=${v}`)).join('');
-  return `${via.protocol}/${via.transport} ${via.host}${port}${ps}`;
+  let out = `${via.protocol}/${via.transport} ${via.host}${port}`;
+  for (const [n, v] of params) out += v === null ? `;${n}` : `;${n}=${v}`;
+  return out;
 }
 
 /** split a header value at top-level commas (outside quoted strings and <>) */
@@ -81,17 +83,20 @@ function splitTopLevel(value: string): string[] {
 
 /** replace the first Via value of a header list (keeping any further values of that line) */
 export function replaceTopVia(headers: Array<[string, string]>, stamped: string): Array<[string, string]> {
-  const i = headers.findIndex(([n]) => n.toLowerCase() === 'via' || n.toLowerCase() === 'v');
+  const i = headers.findIndex(([n]) => n === 'Via' || n.toLowerCase() === 'via' || n.toLowerCase() === 'v');
   if (i < 0) return headers;
-  const parts = splitTopLevel(headers[i][1]);
-  parts[0] = stamped;
+  const value = headers[i][1];
+  let line: string;
+  if (!value.includes(',')) {
+    line = stamped; // one Via value on the line (the usual case): nothing to split or keep
+  } else {
+    const parts = splitTopLevel(value);
+    parts[0] = stamped;
+    line = parts.map((p, k) => (k === 0 ? p : p.trim())).join(', ');
+  }
   const copy = headers.slice();
-  copy[i] = [headers[i][0], parts.map((p, k) => (k === 0 ? p : p.trim())).join(', ')];
+  copy[i] = [headers[i][0], line];
   return copy;
-}
-
-export function clientKey(branch: string, method: string): string {
-  return `${branch}|${method.toUpperCase()}`;
 }
 
 function tagOf(params: Params): string {

@@ -163,7 +163,8 @@ export class Registrar {
     const regId = c.regId ?? 0;
     const cur = this.store.match(ctx.aor, c.uriText, instance, regId);
     const nowSec = Math.floor(this.opts.clock.now() / 1000);
-    const version = { callId: ctx.callId, cseq: ctx.cseq, lastModified: nowSec, ruid: cur?.ruid ?? '', expires: nowSec + expires };
+    const lastModified = writeTime(nowSec, ctx.callId, cur ?? this.store.tombOfContact(ctx.aor, c.uriText));
+    const version = { callId: ctx.callId, cseq: ctx.cseq, lastModified, ruid: cur?.ruid ?? '', expires: nowSec + expires };
     if (expires === 0) {
       if (cur === undefined) return null;
       const ev: BindingEvent = { type: 'binding.remove', origin: 'local', version, nowSec };
@@ -172,7 +173,7 @@ export class Registrar {
     const b = new Binding(
       ctx.aor, cur?.ruid ?? '', detach(c.uriText), this.opts.save_received === false ? '' : receivedOf(c, ctx.source), ctx.path, ctx.callId,
       intern(ctx.req.get('user-agent') ?? 'n/a'), intern(instance), nowSec + expires, ctx.cseq, 0, 0,
-      c.q === null ? -1 : Math.round(c.q * 1000), nowSec, methodsMask(ctx.req.getAll('allow')), regId,
+      c.q === null ? -1 : Math.round(c.q * 1000), lastModified, methodsMask(ctx.req.getAll('allow')), regId,
       this.opts.server_id ?? 0, false,
     );
     if (cur === undefined) return { op: 'insert', b };
@@ -201,6 +202,20 @@ export class Registrar {
       this.store.insert(p.b, 'local');
     }
   }
+}
+
+/**
+ * last_modified of a local write (specs/registrar.md, "Conflict order"): the node's clock, but
+ * never at or below the version the write supersedes when the Call-ID differs (then replicas order
+ * the two by last_modified alone). `prev` is the binding being updated, or the tombstone of a
+ * deleted one for this contact. Without this, a node whose clock is behind the node that deleted
+ * the contact would store the new REGISTER while every replica refused it as older than the
+ * tombstone (found by kdmq check: test/sim/regressions.test.ts). Like a hybrid logical clock, the
+ * value runs ahead of the node's clock by at most the clock skew plus one second.
+ */
+export function writeTime(nowSec: number, callId: string, prev: { callId: string; lastModified: number } | undefined): number {
+  if (prev === undefined) return nowSec;
+  return Math.max(nowSec, prev.callId === callId ? prev.lastModified : prev.lastModified + 1);
 }
 
 /** `sip:ip:port` of the source when it differs from the Contact's host:port, else '' */

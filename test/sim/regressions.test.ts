@@ -1,7 +1,7 @@
 // Regression plans: every failing plan the checker found stays here as a permanent test (design
-// house rule 7). The 200-seed acceptance run (kdmq check --nodes 5 --seeds 200 --seed 1) found no
-// failure in src; the plans below are the shrunk counterexamples of planted bugs, kept so a
-// regression of those exact mechanisms is caught: each passes as shipped and fails with its bug.
+// house rule 7). First, the shrunk counterexamples of planted bugs, kept so a regression of those
+// exact mechanisms is caught: each passes as shipped and fails with its bug. Then the real failures
+// the checker found in src, each failing before its fix.
 
 import { afterEach, describe, expect, it } from 'vitest';
 import { runPlan } from '../../src/sim/run-plan.ts';
@@ -52,6 +52,31 @@ describe('regression plans', () => {
       const bad = await runPlan(r.plan, { antientropy: 0 });
       expect(bad.verdict).toBe('safety');
       expect(bad.violations[0].inv).toBe(r.inv);
+    }, 30_000);
+  }
+});
+
+// Found by the 200-seed acceptance run (kdmq check --nodes 5 --seeds 200 --seed 713917017, run 26,
+// shrunk to 2 steps): node 0 registers and unregisters a contact (its tombstone carries node 0's
+// last_modified); 300 ms later node 1, whose clock is 2.3 s behind, registers the same contact with a
+// new Call-ID. Node 1 stored it; node 0 compared it with the tombstone by last_modified (other
+// Call-ID), found it older and refused it, and anti-entropy could not repair that: the nodes
+// disagreed until the binding expired. A local write now takes a last_modified above the version it
+// supersedes (specs/registrar.md, "Conflict order").
+describe('real failures found by the checker', () => {
+  const skewPlan: Plan = {
+    seed: 's0', nodes: 5, initial: 2, faultMs: 20_000, quietMs: 15_000, offsetsMs: [0, -2294, 0, 0, 0],
+    link: { loss: 0, duplicate: 0, jitterMs: 0 },
+    steps: [
+      { at: 0, op: 'burst', node: 0, node2: 0, ua: 3, gapMs: 5, then: 'unregister' },
+      { at: 305, op: 'register', node: 1, ua: 3, expires: 43, newCall: true },
+    ],
+  };
+  for (const antientropy of [3, 0]) {
+    it(`a re-REGISTER with a new Call-ID on a node whose clock is behind the tombstone's converges (anti-entropy ${antientropy ? 'on' : 'off'})`, async () => {
+      const r = await runPlan(skewPlan, { antientropy });
+      expect(r.violations).toEqual([]);
+      expect(r.verdict).toBe('pass');
     }, 30_000);
   }
 });

@@ -1,10 +1,10 @@
 // Node-list text as the notification cycle reads and writes it (protocol reference §2.2), each
 // distinct line worked out once: a node's list body changes with every membership change (and
 // each node's differs), but it is made of the same few lines, parsed and formatted here by text
-// or by view. Pure caches, bounded; what they hand out is shared and never mutated.
+// or by node. Pure caches, bounded; what they hand out is shared and never mutated.
 
 import { formatNodeLine, parseNodeLine, type NodeLine, type NodeStatus } from '../dmq/node-list.ts';
-import { nodeKey, type NodeId, type NodeView } from './node-list.ts';
+import { nodeKey, type NodeId } from './node-list.ts';
 
 /** the node-list parameter by which kdmq nodes recognise each other (specs/anti-entropy.md A1) */
 export const KDMQ_MARK: [string, string] = ['kdmq', '1'];
@@ -24,62 +24,104 @@ export interface PreparedBody {
   bad: number;
 }
 
+/** the lines formatted for one node (its identity as given then), by status (null: refused by the writer) */
+interface WrittenLines {
+  host: string;
+  port: string;
+  transport: string | null;
+  byStatus: Partial<Record<NodeStatus, string | null>>;
+}
+
+/**
+ * Parsed bodies and lines, shared by every NodeListText of the process (pure functions of the
+ * text): in a simulated cluster a node's list reaches all its peers, each of which would
+ * otherwise parse the same body again. Bounded by count and by characters held.
+ */
+const MAX_BODIES = 256;
+const MAX_BODY_CHARS = 4_000_000;
+const MAX_LINES = 4096;
+const parsedBodies = new Map<string, PreparedBody>();
+let parsedChars = 0;
+const preparedLines = new Map<string, PreparedLine | null>();
+
+/** what parseNodeList(body) says, with each line's identity (lines from the shared line cache, the body parsed anew) */
+export function prepareBody(body: string): PreparedBody {
+  const p: PreparedBody = { bad: 0, lines: [] };
+  const raws = typeof body === 'string' && body.length > 0 ? body.split('\n') : [];
+  if (raws[raws.length - 1] === '') raws.pop();
+  for (const raw of raws) {
+    const l = prepareLine(raw.endsWith('\r') ? raw.slice(0, -1) : raw);
+    if (l === null) p.bad++;
+    else p.lines.push(l);
+  }
+  return p;
+}
+
+function prepareLine(text: string): PreparedLine | null {
+  let l = preparedLines.get(text);
+  if (l === undefined) {
+    const r = parseNodeLine(text);
+    if (r.ok) {
+      const line = r.value;
+      const id: NodeId = { host: line.host, port: line.port, transport: line.transport };
+      const kdmq = line.params.some(([n, v]) => n === KDMQ_MARK[0] && v === KDMQ_MARK[1]);
+      l = { line, id, key: nodeKey(id), kdmq };
+    } else l = null;
+    if (preparedLines.size >= MAX_LINES) preparedLines.clear(); // bounded whatever the peers send
+    preparedLines.set(text, l);
+  }
+  return l;
+}
+
+/** formatNodeLine of a node's line (the local node's carries KDMQ_MARK) */
+export function formatLine(id: NodeId, status: NodeStatus, local: boolean): string | null {
+  const r = formatNodeLine({
+    host: id.host, port: id.port, transport: id.transport ?? undefined, status,
+    // kdmq nodes mark their own line (specs/anti-entropy.md A1); Kamailio parses and ignores it (§2.2)
+    ...(local ? { extraParams: [KDMQ_MARK] } : {}),
+  });
+  return r.ok ? r.value : null;
+}
+
 export class NodeListText {
-  /** recently parsed bodies: every peer sends the same list each round */
-  private readonly parsed = new Map<string, PreparedBody>();
-  /** prepared lines by text (null: a bad line) */
-  private readonly prepared = new Map<string, PreparedLine | null>();
-  /** formatted lines (null: refused by the writer) by view: a view changes with its node's status */
-  private readonly written = new WeakMap<NodeView, string | null>();
+  /** formatted lines of peers by node key (checked against the identity: a key may come back spelt otherwise) */
+  private readonly written = new Map<string, WrittenLines>();
   private readonly localWritten = new Map<NodeStatus, string | null>();
 
-  /** what parseNodeList(body) says, with each line's identity */
+  /** what parseNodeList(body) says, with each line's identity (shared: do not mutate) */
   parse(body: string): PreparedBody {
-    let p = this.parsed.get(body);
+    let p = parsedBodies.get(body);
     if (p === undefined) {
-      p = { bad: 0, lines: [] };
-      const raws = typeof body === 'string' && body.length > 0 ? body.split('\n') : [];
-      if (raws[raws.length - 1] === '') raws.pop();
-      for (const raw of raws) {
-        const l = this.prepare(raw.endsWith('\r') ? raw.slice(0, -1) : raw);
-        if (l === null) p.bad++;
-        else p.lines.push(l);
+      p = prepareBody(body);
+      const chars = typeof body === 'string' ? body.length : 0;
+      while (parsedBodies.size > 0 && (parsedBodies.size >= MAX_BODIES || parsedChars + chars > MAX_BODY_CHARS)) {
+        const oldest = parsedBodies.keys().next().value as string;
+        parsedChars -= typeof oldest === 'string' ? oldest.length : 0;
+        parsedBodies.delete(oldest);
       }
-      if (this.parsed.size >= 64) this.parsed.delete(this.parsed.keys().next().value as string);
-      this.parsed.set(body, p);
+      if (chars <= MAX_BODY_CHARS) {
+        parsedBodies.set(body, p);
+        parsedChars += chars;
+      }
     }
     return p;
   }
 
-  private prepare(text: string): PreparedLine | null {
-    let l = this.prepared.get(text);
-    if (l === undefined) {
-      const r = parseNodeLine(text);
-      if (r.ok) {
-        const line = r.value;
-        const id: NodeId = { host: line.host, port: line.port, transport: line.transport };
-        const kdmq = line.params.some(([n, v]) => n === KDMQ_MARK[0] && v === KDMQ_MARK[1]);
-        l = { line, id, key: nodeKey(id), kdmq };
-      } else l = null;
-      if (this.prepared.size >= 4096) this.prepared.clear(); // bounded whatever the peers send
-      this.prepared.set(text, l);
+  /** formatLine(id, status, local) for the node whose key is `key` */
+  lineOf(id: NodeId, key: string, status: NodeStatus, local: boolean): string | null {
+    if (local) {
+      let line = this.localWritten.get(status);
+      if (line === undefined) this.localWritten.set(status, (line = formatLine(id, status, true)));
+      return line;
     }
-    return l;
-  }
-
-  /** formatNodeLine of a view with this status (the local node's line carries KDMQ_MARK) */
-  lineOf(v: NodeView, status: NodeStatus): string | null {
-    let line = v.local ? this.localWritten.get(status) : this.written.get(v);
-    if (line === undefined) {
-      const r = formatNodeLine({
-        host: v.host, port: v.port, transport: v.transport ?? undefined, status,
-        // kdmq nodes mark their own line (specs/anti-entropy.md A1); Kamailio parses and ignores it (§2.2)
-        ...(v.local ? { extraParams: [KDMQ_MARK] } : {}),
-      });
-      line = r.ok ? r.value : null;
-      if (v.local) this.localWritten.set(status, line);
-      else this.written.set(v, line);
+    let w = this.written.get(key);
+    if (w === undefined || w.host !== id.host || w.port !== id.port || w.transport !== id.transport) {
+      if (this.written.size >= MAX_LINES) this.written.clear();
+      w = { host: id.host, port: id.port, transport: id.transport, byStatus: {} };
+      this.written.set(key, w);
     }
+    let line = w.byStatus[status];
+    if (line === undefined) w.byStatus[status] = line = formatLine(id, status, false);
     return line;
   }
 }

@@ -67,6 +67,15 @@ export function isAliveSignal(event: NodeEvent): event is Extract<NodeEvent, { t
   return event.type === 'node.heard' || event.type === 'node.replied';
 }
 
+/**
+ * A view, written field by field: `{ ...id, key, … }` gave every view a map (hidden class) of its
+ * own, so every read of a view's field anywhere (its key per send, its status, host, port) was a
+ * megamorphic lookup. One literal, one shape for all views.
+ */
+function viewObject(id: NodeId, key: string, status: NodeStatus, local: boolean, seed: boolean, kdmq: boolean, since: number, resolvedIp: string): NodeView {
+  return { host: id.host, port: id.port, transport: id.transport, key, status, local, seed, kdmq, since, resolvedIp };
+}
+
 export function nodeKey(n: NodeId): string {
   const t = n.transport && n.transport.toLowerCase() !== 'udp' ? `;transport=${n.transport.toLowerCase()}` : '';
   return `${n.host}:${n.port}${t}`;
@@ -245,7 +254,7 @@ export class NodeList {
       const e = this.entries[i];
       out[i] = e.view ??= this.viewOf(e);
     }
-    out[this.entries.length] = this.localView ??= { ...this.local, key: this.localKey, status: 'active', local: true, seed: false, kdmq: true, since: 0, resolvedIp: this.local.host.replace(/^\[|\]$/g, '') };
+    out[this.entries.length] = this.localView ??= viewObject(this.local, this.localKey, 'active', true, false, true, 0, this.local.host.replace(/^\[|\]$/g, ''));
     return out;
   }
 
@@ -253,7 +262,17 @@ export class NodeList {
 
   private viewOf(e: Entry): NodeView {
     const s = e.actor.getSnapshot();
-    return { ...e.id, key: e.key, status: s.value as NodeStatus, local: false, seed: s.context.seed, kdmq: e.kdmq, since: e.since, resolvedIp: e.resolvedIp };
+    return viewObject(e.id, e.key, s.value as NodeStatus, false, s.context.seed, e.kdmq, e.since, e.resolvedIp);
+  }
+
+  /**
+   * every node in views() order (newest first, local last) with its identity, key and status,
+   * without building views: a list body is rebuilt after each change, and a change (a status, a
+   * kdmq mark) would otherwise rebuild every view array first
+   */
+  forEachNode(fn: (id: NodeId, key: string, status: NodeStatus, local: boolean) => void): void {
+    for (const e of this.entries) fn(e.id, e.key, e.status as NodeStatus, false);
+    fn(this.local, this.localKey, 'active', true);
   }
 
   /** non-local nodes, any status (ping targets) */

@@ -7,7 +7,7 @@ import type { Clock } from '../ports/clock.ts';
 import type { Resolver } from '../ports/resolver.ts';
 import { isIpLiteralHost, joinNodeLines, type NodeStatus } from '../dmq/node-list.ts';
 import { expandNotificationAddress } from '../ports/multi-notify.ts';
-import { NodeList, nodeKey, type NodeId } from './node-list.ts';
+import { NodeList, keyOf, nodeKey, type NodeId } from './node-list.ts';
 import { NodeListText, type PreparedLine } from './node-list-text.ts';
 import type { DmqSender, KdmqOutcome } from './dmq-sender.ts';
 
@@ -54,8 +54,8 @@ export class NotificationCycle {
   private cachedBody: string | null = null;
   /** node-list text read and written, each distinct line worked out once */
   private readonly text = new NodeListText();
-  /** per node and direction ('s' request from it, 'r' reply from it): see merge */
-  private readonly lastMerged = new Map<string, MergeMemo>();
+  /** by node key, per direction ([0] a request from it, [1] a reply from it): see merge */
+  private readonly lastMerged: [Map<string, MergeMemo>, Map<string, MergeMemo>] = [new Map(), new Map()];
 
   /**
    * nodes with direct evidence of life: a 200 to our request, or their own notification listing
@@ -88,11 +88,11 @@ export class NotificationCycle {
 
   private buildBody(localStatus: NodeStatus): string {
     const written: string[] = [];
-    for (const v of this.d.list.views()) {
-      if (!v.local && !(v.status === 'active' && this.verified.has(v.key))) continue;
-      const line = this.text.lineOf(v, v.local ? localStatus : v.status);
+    this.d.list.forEachNode((id, key, status, local) => {
+      if (!local && !(status === 'active' && this.verified.has(key))) return;
+      const line = this.text.lineOf(id, key, local ? localStatus : status, local);
       if (line !== null) written.push(line);
-    }
+    });
     return joinNodeLines(written);
   }
 
@@ -177,8 +177,9 @@ export class NotificationCycle {
   private onOutcome(to: NodeId, r: KdmqOutcome, sentAt: number, sentWhile: NodeStatus): void {
     const at = this.d.clock.now();
     if (r.code === 200) {
-      this.d.list.send(to, { type: 'node.replied', at });
-      this.verifyKey(nodeKey(to));
+      const key = keyOf(to); // `to` is mostly a view, which carries its key
+      this.d.list.sendKey(key, { type: 'node.replied', at });
+      this.verifyKey(key);
       this.merge(r.body, null, to);
       this.initOnce();
     } else if (r.code === 408) {
@@ -194,9 +195,10 @@ export class NotificationCycle {
   /** §2.4 step 2: merge lines, return how many were new or changed */
   merge(body: string, sender: NodeId | null, from: NodeId | null = sender): number {
     const list = this.d.list;
-    const senderKey = sender === null ? null : nodeKey(sender);
-    const memoKey = from === null ? null : `${sender === null ? 'r' : 's'} ${nodeKey(from)}`;
-    const memo = memoKey === null ? undefined : this.lastMerged.get(memoKey);
+    const senderKey = sender === null ? null : keyOf(sender);
+    const memos = this.lastMerged[sender === null ? 1 : 0];
+    const memoKey = from === null ? null : from === sender ? senderKey : keyOf(from);
+    const memo = memoKey === null ? undefined : memos.get(memoKey);
     if (memo !== undefined && memo.body === body && memo.version === list.version) return this.remerge(memo);
     const prepared = this.text.parse(body);
     this.d.counters.badNodeLines += prepared.bad;
@@ -218,9 +220,9 @@ export class NotificationCycle {
       // a body that changed nothing (every line known, no status changed), from a list that has
       // not changed since, changes nothing again (node.listed without a transition has no effect,
       // and a refused line is never memoised): only the sender's node.heard remains
-      if (this.lastMerged.size >= 1024) this.lastMerged.clear(); // bounded whatever the senders
-      if (allKnown && list.version === versionBefore) this.lastMerged.set(memoKey, { body, version: list.version, heardKey, bad: prepared.bad });
-      else this.lastMerged.delete(memoKey);
+      if (memos.size >= 1024) memos.clear(); // bounded whatever the senders
+      if (allKnown && list.version === versionBefore) memos.set(memoKey, { body, version: list.version, heardKey, bad: prepared.bad });
+      else memos.delete(memoKey);
     }
     return news;
   }
@@ -233,7 +235,7 @@ export class NotificationCycle {
     const before = list.statusOfKey(m.heardKey);
     list.sendKey(m.heardKey, { type: 'node.heard', at: this.d.clock.now() });
     this.verifyKey(m.heardKey);
-    if (list.version !== m.version) this.lastMerged.clear();
+    if (list.version !== m.version) for (const memos of this.lastMerged) memos.clear();
     return before !== 'active' ? 1 : 0;
   }
 

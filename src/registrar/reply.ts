@@ -59,8 +59,13 @@ function formatQ(q: number): string {
 export function ok(bindings: readonly Binding[], nowMs: number, path: string): RegisterResult {
   const nowSec = Math.floor(nowMs / 1000);
   const headers: Array<[string, string]> = [];
-  const live = bindings.filter((b) => b.expires === 0 || b.expires > nowSec);
-  if (live.length > 0) headers.push(['Contact', live.map((b) => contactLine(b, nowSec)).join(', ')]);
+  // the live bindings' lines joined by ', ' in one string (no filtered array, no array of lines)
+  let contact = '';
+  for (const b of bindings) {
+    if (b.expires !== 0 && b.expires <= nowSec) continue;
+    contact = contact === '' ? contactLine(b, nowSec) : `${contact}, ${contactLine(b, nowSec)}`;
+  }
+  if (contact !== '') headers.push(['Contact', contact]);
   if (path !== '') headers.push(['Path', path]);
   headers.push(['Date', httpDate(nowMs)]);
   return { status: 200, reason: 'OK', headers };

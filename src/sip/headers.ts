@@ -21,8 +21,34 @@ const CANONICAL: Record<string, string> = {
   'rack': 'RAck', 'rseq': 'RSeq', 'sip-etag': 'SIP-ETag', 'sip-if-match': 'SIP-If-Match',
 };
 
+/**
+ * Header names as kdmq, Kamailio and most UAs spell them. The parser gives a name read in exactly
+ * this spelling as the literal itself (commonName), not a fresh slice, and headerKey answers these
+ * from KNOWN_KEYS: no lower-case copy per header line, and lookups compare the same strings.
+ */
+export const COMMON_HEADER_NAMES: readonly string[] = [
+  'Via', 'From', 'To', 'Call-ID', 'CSeq', 'Contact', 'Max-Forwards', 'User-Agent', 'Content-Type',
+  'Content-Length', 'Expires', 'Date', 'Allow', 'Supported', 'Path', 'Route', 'Record-Route',
+];
+const KNOWN_KEYS = new Map<string, string>(COMMON_HEADER_NAMES.map((n) => [n, n.toLowerCase()]));
+/** COMMON_HEADER_NAMES by length */
+const COMMON_BY_LENGTH: string[][] = [];
+for (const n of COMMON_HEADER_NAMES) (COMMON_BY_LENGTH[n.length] ??= []).push(n);
+
+/** head.slice(start, end) as a header name: the literal of COMMON_HEADER_NAMES when it is one */
+export function commonName(head: string, start: number, end: number): string {
+  const same = end - start < COMMON_BY_LENGTH.length ? COMMON_BY_LENGTH[end - start] : undefined;
+  if (same !== undefined) {
+    const c0 = head.charCodeAt(start);
+    for (const n of same) if (n.charCodeAt(0) === c0 && head.startsWith(n, start)) return n;
+  }
+  return head.slice(start, end);
+}
+
 /** Lower-case full name used for lookups: compact forms are expanded. */
 export function headerKey(name: string): string {
+  const known = KNOWN_KEYS.get(name);
+  if (known !== undefined) return known;
   const lower = name.toLowerCase();
   return lower.length === 1 ? COMPACT[lower] ?? lower : lower;
 }

@@ -165,7 +165,8 @@ abstract class MessageBase {
 
   /** the body as UTF-8 text, decoded once (a KDMQ body is read by the checker and its channel) */
   bodyText(): string {
-    return (this.text ??= utf8.decode(this.body));
+    // an empty body (every reply on a data channel) needs no decoder call
+    return (this.text ??= this.body.length === 0 ? '' : utf8.decode(this.body));
   }
 }
 

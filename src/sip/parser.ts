@@ -6,7 +6,7 @@
 
 import type { ParseResult, RawHeader, SipMessage, SipRequest } from './types.ts';
 import { ParsedRequest, ParsedResponse } from './message.ts';
-import { headerKey } from './headers.ts';
+import { commonName, headerKey } from './headers.ts';
 import { clip, fail, isToken, ok, parseIntRange, TOKEN, trimWs } from './scan.ts';
 
 const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
@@ -52,7 +52,12 @@ function splitHeaders(head: string, pos: number, lenient = false): ParseResult<R
         pos = e + 1;
         continue;
       }
-      headers.push({ name: head.slice(pos, nameEnd), value: trimWs(head.slice(colon + 1, lineEnd)) });
+      // the value without its surrounding SP/HT (as trimWs gives it), sliced once
+      let v0 = colon + 1;
+      let v1 = lineEnd;
+      while (v0 < v1 && (head.charCodeAt(v0) === 32 || head.charCodeAt(v0) === 9)) v0++;
+      while (v1 > v0 && (head.charCodeAt(v1 - 1) === 32 || head.charCodeAt(v1 - 1) === 9)) v1--;
+      headers.push({ name: commonName(head, pos, nameEnd), value: head.slice(v0, v1) });
     }
     pos = e + 1;
   }
@@ -150,8 +155,17 @@ export function parseMessage(data: Uint8Array | string): MessageParseResult {
 /** The checks of RFC 3261 §8.2 a server needs before handling a request. */
 export function validateRequest(m: SipRequest): ParseResult<true> {
   if (m.version.toUpperCase() !== 'SIP/2.0') return fail(`unsupported SIP version ${m.version}`);
-  const checks: Array<ParseResult<unknown>> = [m.to(), m.from(), m.callId(), m.vias(), m.maxForwards()];
-  for (const c of checks) if (!c.ok) return c;
+  // in this order (the first failure is the error): To, From, Call-ID, Via, Max-Forwards, CSeq
+  const to = m.to();
+  if (!to.ok) return to;
+  const from = m.from();
+  if (!from.ok) return from;
+  const callId = m.callId();
+  if (!callId.ok) return callId;
+  const vias = m.vias();
+  if (!vias.ok) return vias;
+  const mf = m.maxForwards();
+  if (!mf.ok) return mf;
   const cseq = m.cseq();
   if (!cseq.ok) return cseq;
   if (cseq.value.method !== m.method) return fail(`CSeq method ${cseq.value.method} does not match ${m.method}`);

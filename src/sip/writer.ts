@@ -75,13 +75,20 @@ function isContentLength(name: string): boolean {
 
 /**
  * Join start line, headers and body. Content-Length headers get the body length; one is added
- * at the end when absent (unless addLength is false and none is present). The bytes come from pool.
+ * at the end when absent (unless addLength is false and none is present). `via`, when given, is
+ * written first as a Via header (the transaction layer's own, without copying the header list).
+ * The bytes come from pool.
  */
 function assemble(
   start: string, headers: ReadonlyArray<readonly [string, string]>, body: Uint8Array, addLength: boolean, pool: SlabPool,
+  via?: string,
 ): Uint8Array {
   checkLine(start, 'start line');
   let text = `${start}\r\n`;
+  if (via !== undefined) {
+    checkLine(via, 'header value');
+    text += `Via: ${via}\r\n`;
+  }
   let hasLength = false;
   for (const [name, value] of headers) {
     checkLine(name, 'header name');
@@ -96,8 +103,15 @@ function assemble(
   }
   if (!hasLength && addLength) text += `Content-Length: ${body.length}\r\n`;
   text += '\r\n';
-  // the head is encoded into a reused scratch buffer and copied once into the message: no
-  // intermediate head array per message (UTF-8 takes at most 3 bytes per UTF-16 unit)
+  // an ASCII head (the usual case) has one byte per char: it is encoded straight into the message
+  const direct = pool.alloc(text.length + body.length);
+  const enc = utf8Enc.encodeInto(text, direct);
+  if (enc.read === text.length && enc.written === text.length) {
+    if (body.length > 0) direct.set(body, text.length);
+    return direct;
+  }
+  // any other char takes 2 or 3 bytes: the head is encoded into a reused scratch buffer and copied
+  // once into a message of the right size (that first view is left unused)
   if (scratch.length < text.length * 3) scratch = new Uint8Array(text.length * 3);
   const { written } = utf8Enc.encodeInto(text, scratch);
   const out = pool.alloc(written + body.length);
@@ -106,8 +120,9 @@ function assemble(
   return out;
 }
 
-export function writeRequest(r: OutgoingRequest): Uint8Array {
-  return assemble(`${r.method} ${r.uri} SIP/2.0`, r.headers, bodyBytes(r.body), true, requestBytes);
+/** `via`: a Via header value written before r.headers (the client transaction's own top Via) */
+export function writeRequest(r: OutgoingRequest, via?: string): Uint8Array {
+  return assemble(`${r.method} ${r.uri} SIP/2.0`, r.headers, bodyBytes(r.body), true, requestBytes, via);
 }
 
 export function writeResponse(r: OutgoingResponse): Uint8Array {

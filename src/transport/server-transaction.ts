@@ -5,7 +5,7 @@
 import { responseTo, writeResponse } from '../sip/index.ts';
 import type { SipRequest } from '../sip/types.ts';
 import { isReliable, type Endpoint } from './transport.ts';
-import { replaceTopVia, responseRoute } from './via-route.ts';
+import { responseRoute, stampTopVia } from './via-route.ts';
 import type { RespondOptions, ServerTx, TimerConfig, TransactionLayerOptions, TransactionStats, TxState } from './transactions.ts';
 
 /** what a server transaction needs of its layer */
@@ -20,7 +20,9 @@ export interface ServerTxOwner {
 
 export class ServerTransaction implements ServerTx {
   state: TxState = 'trying';
-  private last?: { to: Endpoint; bytes: Uint8Array };
+  /** the last response sent and where to (kept for retransmitted requests): two fields, no object */
+  private lastTo: Endpoint | null = null;
+  private lastBytes: Uint8Array | null = null;
   /** when timer J fires (set with the final response); the layer's queue terminates it then */
   expiresAt = Infinity;
   /**
@@ -52,11 +54,12 @@ export class ServerTransaction implements ServerTx {
     if (!top.ok) return false; // cannot happen: the key needed it
     const route = responseRoute(top.value, this.source);
     const out = responseTo(this.request, status, reason, opts);
-    out.headers = replaceTopVia(out.headers, route.stampedVia);
+    stampTopVia(out.headers, route.stampedVia); // responseTo built the list for us alone
     const bytes = writeResponse(out);
     // §18.2.2: over a reliable transport the response goes back on the request's connection
     const dest = isReliable(this.source) ? this.source : route.dest;
-    this.last = { to: dest, bytes };
+    this.lastTo = dest;
+    this.lastBytes = bytes;
     this.opts.send(this.local, dest, bytes);
     if (status < 200) {
       this.state = 'proceeding';
@@ -75,9 +78,9 @@ export class ServerTransaction implements ServerTx {
   /** a retransmission of our request arrived: answer it with the last response, never hand it up */
   retransmitted(): void {
     this.layer.stats.retransmissionsAbsorbed++;
-    if (this.last && this.state !== 'terminated') {
+    if (this.lastTo !== null && this.lastBytes !== null && this.state !== 'terminated') {
       this.layer.stats.retransmissionsSent++;
-      this.opts.send(this.local, this.last.to, this.last.bytes);
+      this.opts.send(this.local, this.lastTo, this.lastBytes);
     }
   }
 

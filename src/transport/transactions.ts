@@ -99,6 +99,8 @@ export class TransactionLayer {
    */
   private readonly answered: ExpiryQueue<ServerTransaction>;
   private readonly completedClients: ExpiryQueue<ClientTransaction>;
+  /** viaPrefix's last answer and what it was made from */
+  private lastVia: { proto: string; host: string; port: number; prefix: string } | null = null;
 
   constructor(private readonly opts: TransactionLayerOptions) {
     this.timers = { ...DEFAULT_TIMERS, ...opts.timers };
@@ -120,8 +122,8 @@ export class TransactionLayer {
   request(out: OutgoingRequest, from: Endpoint, to: Endpoint, done: (r: ClientOutcome) => void): ClientHandle {
     const branch = MAGIC_COOKIE + this.opts.random.hex(8);
     const proto = protoOf(to.proto ? to : from);
-    const via = `SIP/2.0/${proto.toUpperCase()} ${hostPort(from)};branch=${branch}${this.opts.rport ? ';rport' : ''}`;
-    const bytes = writeRequest({ ...out, headers: [['Via', via], ...out.headers] });
+    const via = `${this.viaPrefix(proto, from)}${branch}${this.opts.rport ? ';rport' : ''}`;
+    const bytes = writeRequest(out, via); // our Via first, then the caller's headers
     // keyed by branch alone (no `branch|METHOD` string per request): our branches are unique, and
     // the method is compared on match (§17.1.3)
     this.completedClients.sweep();
@@ -130,6 +132,18 @@ export class TransactionLayer {
     this.clients.set(branch, tx);
     tx.start(proto === 'udp'); // timer E only on unreliable transports (§17.1.2.2); timer F applies to all
     return tx;
+  }
+
+  /**
+   * `SIP/2.0/<PROTO> <host:port>;branch=` for a request from `from`: a node sends from one socket,
+   * so the last one is kept (by the values it was made from) rather than formatted per request.
+   */
+  private viaPrefix(proto: string, from: Endpoint): string {
+    const m = this.lastVia;
+    if (m !== null && m.proto === proto && m.host === from.host && m.port === from.port) return m.prefix;
+    const prefix = `SIP/2.0/${proto.toUpperCase()} ${hostPort(from)};branch=`;
+    this.lastVia = { proto, host: from.host, port: from.port, prefix };
+    return prefix;
   }
 
   private onResponse(resp: SipResponse, d: Datagram): void {

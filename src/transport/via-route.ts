@@ -45,16 +45,21 @@ export function responseRoute(via: Via, source: Endpoint): ResponseRoute {
   } else {
     dest = { host: bareHost(received ?? via.host), port: via.port ?? DEFAULT_SIP_PORT };
   }
-  const params: Params = via.params.filter(([n]) => n !== 'received' && n !== 'rport');
-  if (received !== null) params.push(['received', received]);
-  if (rport !== undefined) params.push(['rport', String(rport)]);
-  return { dest, stampedVia: formatVia(via, params) };
+  // the request's own received/rport are dropped, ours go last (no copy of the params for that)
+  let out = formatVia(via, via.params, true);
+  if (received !== null) out += `;received=${received}`;
+  if (rport !== undefined) out += `;rport=${rport}`;
+  return { dest, stampedVia: out };
 }
 
-function formatVia(via: Via, params: Params): string {
+/** the Via as text; `dropStamps`: without its received and rport params */
+function formatVia(via: Via, params: Params, dropStamps = false): string {
   const port = via.port === null ? '' : `:${via.port}`;
   let out = `${via.protocol}/${via.transport} ${via.host}${port}`;
-  for (const [n, v] of params) out += v === null ? `;${n}` : `;${n}=${v}`;
+  for (const [n, v] of params) {
+    if (dropStamps && (n === 'received' || n === 'rport')) continue;
+    out += v === null ? `;${n}` : `;${n}=${v}`;
+  }
   return out;
 }
 
@@ -83,8 +88,15 @@ function splitTopLevel(value: string): string[] {
 
 /** replace the first Via value of a header list (keeping any further values of that line) */
 export function replaceTopVia(headers: Array<[string, string]>, stamped: string): Array<[string, string]> {
+  const copy = headers.slice();
+  stampTopVia(copy, stamped);
+  return copy;
+}
+
+/** replaceTopVia in place, for a header list of our own (a response being built): no copy */
+export function stampTopVia(headers: Array<[string, string]>, stamped: string): void {
   const i = headers.findIndex(([n]) => n === 'Via' || n.toLowerCase() === 'via' || n.toLowerCase() === 'v');
-  if (i < 0) return headers;
+  if (i < 0) return;
   const value = headers[i][1];
   let line: string;
   if (!value.includes(',')) {
@@ -94,9 +106,7 @@ export function replaceTopVia(headers: Array<[string, string]>, stamped: string)
     parts[0] = stamped;
     line = parts.map((p, k) => (k === 0 ? p : p.trim())).join(', ');
   }
-  const copy = headers.slice();
-  copy[i] = [headers[i][0], line];
-  return copy;
+  headers[i] = [headers[i][0], line];
 }
 
 function tagOf(params: Params): string {

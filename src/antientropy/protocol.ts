@@ -33,9 +33,37 @@ const shape = (n: number) => `"n":${n},"m":${SUB},`;
 
 /** step 1 (A → B): top-level hashes of every source */
 export function digestBody(sources: readonly AeSource[], n: number): string {
+  return digestText(sources, n, sources.map((src) => src.index(n, true).topHex()));
+}
+
+function digestText(sources: readonly AeSource[], n: number, hexes: readonly string[]): string {
   const h: Record<string, string> = {};
-  for (const src of sources) h[src.id] = src.index(n, true).topHex();
+  sources.forEach((src, i) => (h[src.id] = hexes[i]));
   return JSON.stringify({ t: 'd', n, h });
+}
+
+/**
+ * digestBody of one node's sources, the text kept while every source's top-level hex is unchanged
+ * (LeafIndex.topHex keeps its string until a group changes): a node sends the same text to each
+ * peer in a round, and a receiver compares the digests it gets with its own (channel.ts).
+ */
+export class DigestMemo {
+  private n = -1;
+  private hexes: readonly string[] = [];
+  private text = '';
+
+  constructor(private readonly sources: readonly AeSource[]) {}
+
+  /** digestBody(sources, n), with the same index(n, true) calls */
+  get(n: number): string {
+    const hexes = this.sources.map((src) => src.index(n, true).topHex());
+    if (n !== this.n || hexes.some((h, i) => h !== this.hexes[i])) {
+      this.n = n;
+      this.hexes = hexes;
+      this.text = digestText(this.sources, n, hexes);
+    }
+    return this.text;
+  }
 }
 
 /** step 2 (B → A): for their top-level hex, our leaf hashes of the buckets that differ */

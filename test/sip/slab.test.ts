@@ -1,5 +1,5 @@
 // SlabPool (src/sip/slab.ts): every alloc is a zero-filled view of the asked size that no other
-// alloc shares, whether it comes from a slab, a fresh slab, or its own buffer (large sizes).
+// alloc shares, whether it comes from a slab, a large slab, a fresh one, or its own buffer.
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -7,8 +7,8 @@ import { SlabPool } from '../../src/sip/slab.ts';
 
 describe('SlabPool', () => {
   it('hands out zeroed views that never overlap, like new Uint8Array(n)', () => {
-    fc.assert(fc.property(fc.array(fc.nat({ max: 300 }), { maxLength: 60 }), (sizes) => {
-      const pool = new SlabPool(512, 200);
+    fc.assert(fc.property(fc.array(fc.nat({ max: 1200 }), { maxLength: 60 }), (sizes) => {
+      const pool = new SlabPool(512, 200, 2048, 1000); // small, large and own-buffer sizes
       const got = sizes.map((n) => pool.alloc(n));
       got.forEach((v, i) => {
         expect(v.length).toBe(sizes[i]);
@@ -19,9 +19,16 @@ describe('SlabPool', () => {
     }));
   });
 
-  it('gives a large request a buffer of its own', () => {
-    const v = new SlabPool(512, 200).alloc(201);
-    expect(v.byteOffset).toBe(0);
-    expect(v.buffer.byteLength).toBe(201);
+  it('carves a request above maxPooled from a large slab, and one above maxLarge gets its own buffer', () => {
+    const pool = new SlabPool(512, 200, 2048, 1000);
+    const a = pool.alloc(201);
+    const b = pool.alloc(1000);
+    expect(a.buffer.byteLength).toBe(2048);
+    expect(b.buffer).toBe(a.buffer);
+    expect(b.byteOffset).toBe(201);
+    expect(pool.alloc(900).buffer).not.toBe(a.buffer); // 2101 > 2048: a new large slab
+    const own = pool.alloc(1001);
+    expect(own.byteOffset).toBe(0);
+    expect(own.buffer.byteLength).toBe(1001);
   });
 });

@@ -64,7 +64,7 @@ function formatVia(via: Via, params: Params, dropStamps = false): string {
 }
 
 /** split a header value at top-level commas (outside quoted strings and <>) */
-function splitTopLevel(value: string): string[] {
+export function splitTopLevel(value: string): string[] {
   const out: string[] = [];
   let depth = 0;
   let quoted = false;

@@ -1,31 +1,9 @@
 // replaceTopVia (src/transport/via-route.ts) skips work in the usual case (one Via value on the
-// line, name written `Via`): the same output as the general path, kept here as the reference,
-// for any header list.
+// line, name written `Via`): the same output as the general path (split at top-level commas,
+// replace the first value, join), kept here as the reference, for any header list.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { replaceTopVia } from '../../src/transport/via-route.ts';
-
-function splitTopLevel(value: string): string[] {
-  const out: string[] = [];
-  let depth = 0;
-  let quoted = false;
-  let start = 0;
-  for (let i = 0; i < value.length; i++) {
-    const c = value[i];
-    if (quoted) {
-      if (c === '\\') i++;
-      else if (c === '"') quoted = false;
-    } else if (c === '"') quoted = true;
-    else if (c === '<') depth++;
-    else if (c === '>') depth--;
-    else if (c === ',' && depth === 0) {
-      out.push(value.slice(start, i));
-      start = i + 1;
-    }
-  }
-  out.push(value.slice(start));
-  return out;
-}
+import { replaceTopVia, splitTopLevel } from '../../src/transport/via-route.ts';
 
 function reference(headers: Array<[string, string]>, stamped: string): Array<[string, string]> {
   const i = headers.findIndex(([n]) => n.toLowerCase() === 'via' || n.toLowerCase() === 'v');

@@ -8,6 +8,7 @@ import { SeededRandom } from '../../src/ports/random.ts';
 import { simIp } from '../../src/sim/cluster.ts';
 import { World, nodeConfig } from '../../src/sim/world.ts';
 import type { Figure, Samples } from '../lib.ts';
+import { simInChild } from '../support/sim-child.ts';
 
 /** node-seconds simulated per wall second for an n-node cluster under REGISTER load */
 export async function simSpeedRegister(n: number, budgetMs: number, seed: string): Promise<{ rate: number; simSeconds: number; registers: number }> {
@@ -50,9 +51,10 @@ export const simSpeedRegisterFigure: Figure = {
   ],
   async run(ctx): Promise<Samples> {
     const budget = ctx.quick ? 3000 : 10_000;
-    const a = await simSpeedRegister(5, budget, `bench-reg-5-${ctx.run}`);
+    type R = Awaited<ReturnType<typeof simSpeedRegister>>;
+    const a = await simInChild<R>('register', 5, budget, `bench-reg-5-${ctx.run}`);
     ctx.log(`5 nodes: ${a.simSeconds.toFixed(1)} virtual s, ${a.registers} REGISTERs`);
-    const b = await simSpeedRegister(50, budget, `bench-reg-50-${ctx.run}`);
+    const b = await simInChild<R>('register', 50, budget, `bench-reg-50-${ctx.run}`);
     ctx.log(`50 nodes: ${b.simSeconds.toFixed(1)} virtual s, ${b.registers} REGISTERs`);
     return { n5: a.rate, n50: b.rate };
   },

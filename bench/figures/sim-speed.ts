@@ -5,6 +5,7 @@
 
 import { SimCluster, simIp } from '../../src/sim/cluster.ts';
 import type { Figure, Samples } from '../lib.ts';
+import { simInChild } from '../support/sim-child.ts';
 
 const config = (i: number, ip: string) => ({
   listen: [`udp:${ip}:5090`],
@@ -57,9 +58,10 @@ export const simSpeedFigure: Figure = {
   ],
   async run(ctx): Promise<Samples> {
     const budget = ctx.quick ? 3000 : 10_000;
-    const a = await simSpeed(5, budget, `bench-5-${ctx.run}`);
+    type R = Awaited<ReturnType<typeof simSpeed>>;
+    const a = await simInChild<R>('membership', 5, budget, `bench-5-${ctx.run}`);
     ctx.log(`5 nodes: ${a.simSeconds} virtual s, formed after ${a.formMs} ms`);
-    const b = await simSpeed(50, budget, `bench-50-${ctx.run}`);
+    const b = await simInChild<R>('membership', 50, budget, `bench-50-${ctx.run}`);
     ctx.log(`50 nodes: ${b.simSeconds} virtual s, formed after ${b.formMs} ms`);
     return { n5: a.rate, n50: b.rate };
   },

@@ -31,7 +31,8 @@ export class TraceFileWriter implements TraceSink {
 
   write(r: TraceRecord): void {
     const line = encodeLine(r);
-    if (this.o.maxBytes > 0 && this.size + Buffer.byteLength(line) > this.o.maxBytes && this.size > 0) this.rotate();
+    // a UTF-16 unit is at most 3 UTF-8 bytes: the exact length is needed only near the limit
+    if (this.o.maxBytes > 0 && this.size > 0 && this.size + 3 * line.length > this.o.maxBytes && this.size + Buffer.byteLength(line) > this.o.maxBytes) this.rotate();
     this.put(line);
   }
 
@@ -44,9 +45,8 @@ export class TraceFileWriter implements TraceSink {
 
   private put(line: string): void {
     if (this.fd < 0) return;
-    const buf = Buffer.from(line);
-    writeSync(this.fd, buf);
-    this.size += buf.byteLength;
+    // the string straight to the file (encoded once, natively; no Buffer per record)
+    this.size += writeSync(this.fd, line);
   }
 
   private rotate(): void {

@@ -20,6 +20,7 @@ import { KdmqClient } from './kdmq-client.ts';
 import { Router, type DataChannel, type RequestHandler } from './router.ts';
 import { LimitGuard } from './limits.ts';
 import { KdmqAuth, keysFromConfig, type CryptoPort } from './kdmq-auth.ts';
+import { Replication } from './replication.ts';
 
 export interface Ports {
   clock: Clock;
@@ -51,6 +52,8 @@ export interface KdmqNode {
   readonly limits: LimitGuard;
   /** signed KDMQ, when dmq.secret or dmq.keyring is set */
   readonly auth: KdmqAuth | null;
+  /** what each node is owed of the local changes (the outbox), and admission control on it */
+  readonly replication: Replication;
   readonly startedAt: number;
   readonly endpoints: Endpoint[];
   readonly transport: Transport;
@@ -138,19 +141,17 @@ export async function createNode(config: KdmqConfig, ports: Ports): Promise<Kdmq
     flow: { inFlight: limits.config.peer_in_flight, queue: limits.config.peer_queue },
     notificationChannel: config.dmq.notification_channel,
     onDropBurst: (b) => {
-      // a dropped replication message means the peer misses data (specs/hostile-networks.md)
-      const kdmqPeer = list.views().find((v) => v.key === b.key)?.kdmq ?? false;
-      const repair = kdmqPeer
-        ? (config.antientropy?.interval ?? 0) > 0 ? 'anti-entropy repairs it' : 'antientropy.interval is 0: repaired only by a sync at its next (re)join'
-        : 'Kamailio peer: each binding is corrected at its next re-registration (as between Kamailio nodes)';
-      if (b.phase === 'start') log.log(kdmqPeer && repair.startsWith('anti') ? 'info' : 'warn', 'peer queue full: dropping the oldest replication messages', { node: b.key, channel: b.channel, limit: limits.config.peer_queue, repair });
-      else log.log('info', 'peer queue drained', { node: b.key, dropped: b.dropped, repair });
+      // only droppable messages (anti-entropy digests) are ever dropped: the next round repeats them
+      if (b.phase === 'start') log.log('info', 'peer queue full: dropping the oldest anti-entropy digests', { node: b.key, channel: b.channel, limit: limits.config.peer_queue });
+      else log.log('info', 'peer queue drained', { node: b.key, dropped: b.dropped });
     },
   });
-  // what waits for a node that left the list is dropped (counted) rather than kept
+  // what waits for a node that left the list is dropped (counted) rather than kept; replicated
+  // changes it was owed are dropped with it and replaced by a full sync if it comes back
   list.onChange((c) => {
     if (c.to === 'removed') kdmq.flow.forget(c.key);
   });
+  const replication = new Replication({ clock: ports.clock, list, kdmq, limits, log });
   const router = new Router({ config, list, counters, log, limits, auth, reply: (e) => toTransport(e) });
   const cycle = new NotificationCycle({
     list,
@@ -252,6 +253,7 @@ export async function createNode(config: KdmqConfig, ports: Ports): Promise<Kdmq
     counters,
     limits,
     auth,
+    replication,
     startedAt,
     endpoints,
     transport: ports.transport,
@@ -267,6 +269,7 @@ export async function createNode(config: KdmqConfig, ports: Ports): Promise<Kdmq
       await Promise.resolve();
       root.stop();
       list.stopAll();
+      replication.stop();
     },
   };
 }

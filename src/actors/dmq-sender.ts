@@ -19,6 +19,11 @@ export interface KdmqSend {
   body: string;
   contentType: string;
   maxForwards: number;
+  /**
+   * may be dropped when the peer's queue is over limits.peer_queue (anti-entropy digests: the next
+   * round repeats them). Replicated changes never are: they go through the outbox.
+   */
+  droppable?: boolean;
   /** called once with the final response, or with code 408 on time-out */
   done?: (r: KdmqOutcome) => void;
 }

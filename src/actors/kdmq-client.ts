@@ -43,6 +43,7 @@ export const DEFAULT_FLOW: PeerFlowConfig = { inFlight: 64, queue: 10_000, notif
 
 interface Pending {
   m: KdmqSend;
+  key: string;
   sentAt: number;
   sentWhile: NodeStatus;
 }
@@ -100,7 +101,7 @@ export class KdmqClient implements DmqSender {
     const id = `${m.channel}/${key}/${n}`;
     const uri = `sip:${m.channel}@${hostPort(m.to)}`;
     const from = `${this.fromPrefix(m.channel)}${this.d.random.hex(8)}`;
-    this.pending.set(id, { m, sentAt: this.d.clock.now(), sentWhile: this.d.statusOfKey(key) ?? 'pending' });
+    this.pending.set(id, { m, key, sentAt: this.d.clock.now(), sentWhile: this.d.statusOfKey(key) ?? 'pending' });
     this.stats.sent[m.channel] = (this.stats.sent[m.channel] ?? 0) + 1;
     const request: OutgoingRequest = {
       method: 'KDMQ',
@@ -162,9 +163,17 @@ export class KdmqClient implements DmqSender {
       this.d.onTimeout(p.m.to, p.sentAt, p.sentWhile, ch);
     } else {
       this.stats.answered[ch] = (this.stats.answered[ch] ?? 0) + 1;
+      for (const fn of this.answerObservers) fn(p.key);
       out = { code: e.response.status, reason: e.response.reason, body: e.response.bodyText() };
     }
     p.m.done?.(out);
+  }
+
+  private readonly answerObservers: Array<(key: string) => void> = [];
+
+  /** `fn(nodeKey)` on every answer (any code) to one of our requests: the node is alive */
+  onAnswer(fn: (key: string) => void): void {
+    this.answerObservers.push(fn);
   }
 
   inFlight(): number {

@@ -9,12 +9,17 @@ import type { Clock } from '../ports/clock.ts';
 
 export type LimitName =
   | 'bindings' | 'contacts_per_aor' | 'htable_items' | 'datagram' | 'body' | 'headers'
-  | 'pending_transactions' | 'sync_requests' | 'register_rate' | 'signature';
+  | 'pending_transactions' | 'sync_requests' | 'register_rate' | 'signature'
+  | 'replication_lag' | 'replication_backlog';
 
 export const LIMIT_NAMES: readonly LimitName[] = [
   'bindings', 'contacts_per_aor', 'htable_items', 'datagram', 'body', 'headers',
   'pending_transactions', 'sync_requests', 'register_rate', 'signature',
+  'replication_lag', 'replication_backlog',
 ];
+
+/** the replication outbox's slowest live active node (replication-outbox.ts `worst`) */
+export type ReplicationProbe = () => { key: string; lagMs: number; backlog: number } | null;
 
 export const DEFAULT_LIMITS: LimitsConfig = Object.fromEntries(
   Object.entries((schema.limits.type as { kind: 'object'; fields: Record<string, { default?: unknown }> }).fields).map(([k, f]) => [k, f.default]),
@@ -57,6 +62,27 @@ export class LimitGuard {
   refuse(limit: LimitName, retryAfter?: number): LimitReply {
     this.refusals[limit]++;
     return limitReply(limit, retryAfter);
+  }
+
+  private probe: ReplicationProbe | null = null;
+
+  /** the node's outbox reports how far behind its slowest live active node is */
+  setReplicationProbe(p: ReplicationProbe): void {
+    this.probe = p;
+  }
+
+  /**
+   * Admission control before a change is made (specs/replication.md R1): null = go ahead, else the
+   * 503 to answer (counted). A change answered 200 is then owed to every active node and never
+   * dropped, so the node refuses when the slowest live one is too far behind.
+   */
+  admitChange(): LimitReply | null {
+    const w = this.probe?.() ?? null;
+    if (w === null) return null;
+    const { replication_max_lag: lag, replication_max_backlog: backlog } = this.config;
+    if (lag > 0 && w.lagMs > lag) return this.refuse('replication_lag', Math.max(1, Math.ceil(w.lagMs / 1000)));
+    if (backlog > 0 && w.backlog > backlog) return this.refuse('replication_backlog', 2);
+    return null;
   }
 
   /** token bucket of limits.register_rate per source IP; false = refuse (the caller counts it with refuse()) */

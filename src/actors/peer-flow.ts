@@ -1,11 +1,13 @@
 // Per-peer flow control for outgoing KDMQ (specs/hostile-networks.md "Outgoing flow control").
 // Two lanes per peer: the notification channel (pings, node lists) and data (usrloc, htable,
 // kdmq-ae, sync answers). A lane sends at most `inFlight` requests to one peer at a time; the
-// rest wait in that lane's FIFO of at most `queue` messages; beyond that the oldest waiting
-// message is dropped, its `done` called (asynchronously) with a local 503 marked `dropped`, and
-// counted per peer and channel. So a peer that answers slowly or not at all sets the pace (a
-// Kamailio 5.6.3 receiver queues every KDMQ in shared memory with no bound, §1.2) and memory
-// stays bounded; notification traffic never waits behind data, so membership keeps working.
+// rest wait in that lane's FIFO. Replicated changes do not wait here: they are owed in the
+// replication outbox (replication-outbox.ts), which this lane pulls from whenever it has a free
+// slot (alternating with its FIFO), so nothing acknowledged is ever dropped to make room. Only
+// messages marked `droppable` (anti-entropy digests, which the next round repeats) and
+// notification-lane messages are dropped when their FIFO is over its bound, oldest first, their
+// `done` called (asynchronously) with a local 503 marked `dropped`, counted per peer and channel.
+// A slow peer sets the pace; notification traffic never waits behind data.
 // Pure: no clock, no I/O; the caller dispatches and reports each outcome.
 
 import type { KdmqOutcome, KdmqSend } from './dmq-sender.ts';
@@ -53,6 +55,16 @@ class Fifo<T> {
     }
     return x;
   }
+  /** remove and return the first item that matches (O(n); only when a lane is over its bound) */
+  removeFirst(match: (x: T) => boolean): T | undefined {
+    for (let i = this.head; i < this.items.length; i++) {
+      const x = this.items[i];
+      if (!match(x)) continue;
+      this.items.splice(i, 1);
+      return x;
+    }
+    return undefined;
+  }
   drain(): T[] {
     const out = this.items.slice(this.head);
     this.items = [];
@@ -72,6 +84,13 @@ interface PeerState {
   note: Lane;
   /** drops in the current burst (0 = no burst) */
   burst: number;
+  /** the next free data slot goes to the outbox first (alternates with the FIFO) */
+  owedFirst: boolean;
+}
+
+/** what PeerFlow pulls replicated changes from (replication-outbox.ts) */
+export interface OwedSource {
+  pull(key: string): KdmqSend | undefined;
 }
 
 /**
@@ -85,6 +104,7 @@ class Flight implements KdmqSend {
   readonly body: string;
   readonly contentType: string;
   readonly maxForwards: number;
+  readonly droppable: boolean | undefined;
   private settled = false;
 
   constructor(
@@ -99,6 +119,7 @@ class Flight implements KdmqSend {
     this.body = original.body;
     this.contentType = original.contentType;
     this.maxForwards = original.maxForwards;
+    this.droppable = original.droppable;
   }
 
   done(r: KdmqOutcome): void {
@@ -113,6 +134,7 @@ const MAX_COUNTED_PEERS = 256;
 
 export class PeerFlow {
   private readonly peers = new Map<string, PeerState>();
+  private source: OwedSource | null = null;
   /** dropped messages by peer key, then channel (kdmq_peer_queue_dropped_total) */
   readonly dropped = new Map<string, Record<string, number>>();
 
@@ -124,13 +146,36 @@ export class PeerFlow {
     private readonly onBurst?: (b: DropBurst) => void,
   ) {}
 
-  submit(m: KdmqSend): void {
-    const key = keyOf(m.to);
+  /** replicated changes are pulled from `s` whenever a data slot is free */
+  attach(s: OwedSource): void {
+    this.source = s;
+  }
+
+  private state(key: string, id: KdmqSend['to']): PeerState {
     let p = this.peers.get(key);
     if (p === undefined) {
-      p = { id: m.to, data: { inFlight: 0, queue: new Fifo() }, note: { inFlight: 0, queue: new Fifo() }, burst: 0 };
+      p = { id, data: { inFlight: 0, queue: new Fifo() }, note: { inFlight: 0, queue: new Fifo() }, burst: 0, owedFirst: true };
       this.peers.set(key, p);
     }
+    return p;
+  }
+
+  /** something is owed to `key`: pull while its data lane has room */
+  kick(to: KdmqSend['to'], key: string): void {
+    if (this.source === null) return;
+    const p = this.state(key, to);
+    const maxIn = Math.max(1, this.config.inFlight);
+    while (p.data.inFlight < maxIn) {
+      const m = this.source.pull(key);
+      if (m === undefined) break;
+      this.start(key, p, p.data, m);
+    }
+    if (p.data.queue.length === 0) this.idle(key, p, p.data);
+  }
+
+  submit(m: KdmqSend): void {
+    const key = keyOf(m.to);
+    const p = this.state(key, m.to);
     const note = m.channel === this.notificationChannel;
     const lane = note ? p.note : p.data;
     const maxIn = Math.max(1, note ? this.config.notifyInFlight : this.config.inFlight);
@@ -140,7 +185,17 @@ export class PeerFlow {
     }
     lane.queue.push(m);
     const maxQ = note ? this.config.notifyQueue : this.config.queue;
-    while (lane.queue.length > maxQ) this.drop(key, p, lane === p.data, lane.queue.shift()!);
+    if (lane.queue.length > maxQ) this.shed(key, p, lane, note);
+  }
+
+  /** over the bound: drop the oldest droppable message (every one on the notification lane) */
+  private shed(key: string, p: PeerState, lane: Lane, note: boolean): void {
+    if (note) {
+      this.drop(key, p, false, lane.queue.shift()!);
+      return;
+    }
+    const victim = lane.queue.removeFirst((x) => x.droppable === true);
+    if (victim !== undefined) this.drop(key, p, true, victim);
   }
 
   private start(key: string, p: PeerState, lane: Lane, m: KdmqSend): void {
@@ -150,12 +205,20 @@ export class PeerFlow {
 
   /** @internal a Flight's first outcome: free its slot, start the next waiting message, tell the sender */
   settle(f: Flight, r: KdmqOutcome): void {
-    const { lane } = f;
+    const { lane, peer: p } = f;
     lane.inFlight--;
-    const next = lane.queue.shift();
-    if (next !== undefined) this.start(f.key, f.peer, lane, next);
-    else this.idle(f.key, f.peer, lane);
+    const next = this.next(f.key, p, lane);
+    if (next !== undefined) this.start(f.key, p, lane, next);
+    else this.idle(f.key, p, lane);
     f.original.done?.(r);
+  }
+
+  /** the data lane alternates between its FIFO and what the outbox owes the peer */
+  private next(key: string, p: PeerState, lane: Lane): KdmqSend | undefined {
+    if (lane !== p.data || this.source === null) return lane.queue.shift();
+    p.owedFirst = !p.owedFirst;
+    if (!p.owedFirst) return this.source.pull(key) ?? lane.queue.shift();
+    return lane.queue.shift() ?? this.source.pull(key);
   }
 
   private idle(key: string, p: PeerState, lane: Lane): void {

@@ -202,7 +202,7 @@ export class AntiEntropy implements DataChannel {
   }
 
   private send(to: NodeId, body: string, done?: (code: number) => void): void {
-    this.o.node.kdmq.send({ to, channel: AE_CHANNEL, body, contentType: 'application/json', maxForwards: 1, done: (r) => done?.(r.code) });
+    this.o.node.kdmq.send({ to, channel: AE_CHANNEL, body, contentType: 'application/json', maxForwards: 1, droppable: true, done: (r) => done?.(r.code) });
   }
 }
 

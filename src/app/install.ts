@@ -84,7 +84,8 @@ export function installApp(node: KdmqNode, o: InstallOptions): App {
 }
 
 export function registerAppMethods(reg: RpcRegistry, node: KdmqNode, app: App): void {
-  registerUlMethods(reg, app.registrar);
-  registerHtableMethods(reg, app.htable.store);
+  const admit = () => node.limits.admitChange();
+  registerUlMethods(reg, app.registrar, admit);
+  registerHtableMethods(reg, app.htable.store, admit);
   registerStatsMethods(reg, node, app);
 }

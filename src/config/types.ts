@@ -81,6 +81,11 @@ export interface LimitsConfig {
   /** outgoing flow control per peer (peer-flow.ts) */
   peer_in_flight: number;
   peer_queue: number;
+  /** the replication outbox and its admission control (replication-outbox.ts) */
+  replication_max_lag: number;
+  replication_max_backlog: number;
+  replication_batch: number;
+  replication_retry: number;
   /** node-list entries gossip may create (notification-cycle.ts) */
   max_nodes: number;
 }

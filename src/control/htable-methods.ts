@@ -42,7 +42,15 @@ function needTable(store: HtableStore, t: string, message = 'No such htable'): v
 
 const SET_OK = 'Ok. Key set to new value.';
 
-export function registerHtableMethods(reg: RpcRegistry, store: HtableStore): void {
+/** admission control (LimitGuard.admitChange): a write the node could not replicate is refused first */
+export type Admit = () => { status: number; reason: string } | null;
+
+function admitted(admit: Admit | undefined): void {
+  const r = admit?.();
+  if (r) throw new RpcError(r.status, r.reason);
+}
+
+export function registerHtableMethods(reg: RpcRegistry, store: HtableStore, admit?: Admit): void {
   register(reg, 'htable.dump', 'Dump the contents of hash table.', (p) => {
     const t = str(p[0]);
     if (t === undefined) throw fail('No htable name given');
@@ -70,6 +78,7 @@ export function registerHtableMethods(reg: RpcRegistry, store: HtableStore): voi
       const [t, k, v] = [str(p[0]), str(p[1]), read(p[2])];
       if (t === undefined || k === undefined || v === undefined) throw fail('Not enough parameters (htable name, key name and value)');
       needTable(store, t);
+      admitted(admit);
       const r = store.set(t, k, v);
       if (!r.ok) throw fail(r.message);
       return SET_OK;
@@ -81,6 +90,7 @@ export function registerHtableMethods(reg: RpcRegistry, store: HtableStore): voi
     const [t, k, e] = [str(p[0]), str(p[1]), int(p[2])];
     if (t === undefined || k === undefined || e === undefined) throw fail('Not enough parameters (htable name, item name and expire)');
     needTable(store, t);
+    admitted(admit);
     store.setex(t, k, e);
     return 'Ok';
   });
@@ -92,6 +102,7 @@ export function registerHtableMethods(reg: RpcRegistry, store: HtableStore): voi
         throw fail('Not enough parameters (htable name, key name, value and expire)');
       }
       needTable(store, t, 'Failed to set the item');
+      admitted(admit);
       const r = store.setx(t, k, v, e);
       if (!r.ok) throw fail(r.message);
       return SET_OK;
@@ -103,6 +114,7 @@ export function registerHtableMethods(reg: RpcRegistry, store: HtableStore): voi
     const [t, k] = [str(p[0]), str(p[1])];
     if (t === undefined || k === undefined) throw fail('Not enough parameters (htable name & key name'); // sic
     needTable(store, t);
+    admitted(admit);
     const r = store.delete(t, k);
     if (r.ok && !r.value) throw fail('Key not found in htable.', 404);
     return 'Ok. Key deleted.';

@@ -16,7 +16,11 @@ function table(p: unknown[], what: string): void {
   if (p[0] !== 'location') throw new RpcError(500, 'Table not found');
 }
 
-export function registerUlMethods(reg: RpcRegistry, registrar: Registrar): void {
+export function registerUlMethods(reg: RpcRegistry, registrar: Registrar, admit?: () => { status: number; reason: string } | null): void {
+  const admitted = (): void => {
+    const r = admit?.();
+    if (r) throw new RpcError(r.status, r.reason);
+  };
   const store = registrar.store;
   const socket = registrar.socket;
   register(reg, 'ul.dump', 'Dump user location tables', (p) => ulDump(store, { brief: p[0] === 'brief', socket }));
@@ -26,11 +30,13 @@ export function registerUlMethods(reg: RpcRegistry, registrar: Registrar): void 
   });
   register(reg, 'ul.rm', 'Delete a address of record including its contacts', (p) => {
     table(p, 'delete');
+    admitted();
     return unwrap(ulRm(store, String(p[1])));
   });
   register(reg, 'ul.rm_contact', 'Delete a contact from an AOR record', (p) => {
     if (p.length < 3) throw new RpcError(500, 'Not enough parameters (table, AOR and contact)');
     table(p, 'delete');
+    admitted();
     return unwrap(ulRmContact(store, String(p[1]), String(p[2])));
   });
 }

@@ -31,7 +31,7 @@ export type UsrlocMessage =
   | { action: 0 }
   | { action: 3 }
   | { action: 1 | 2; contact: UsrlocContact }
-  | { multi: UsrlocContact[] };
+  | { multi: UsrlocContact[]; deletes?: number[] };
 
 /** Kamailio's emission order (§5.3); `sock` sits between `received` and `path` when present. */
 const STRINGS_BEFORE_SOCK = ['aor', 'ruid', 'c', 'received'] as const;
@@ -93,16 +93,17 @@ export function parseUsrlocBody(text: string): ParseResult<UsrlocMessage> {
   const multi = obj.multi;
   if (!isObject(multi)) return { ok: false, error: '"multi" is not an object' };
   const contacts: UsrlocContact[] = [];
+  let deletes: number[] | undefined;
   for (const [key, entry] of Object.entries(multi)) {
     if (!isObject(entry)) return { ok: false, error: `multi entry "${key}" is not an object` };
     const r = parseAction(entry);
     if (!r.ok) return { ok: false, error: `multi entry "${key}": ${r.error}` };
-    if (!('contact' in r.value) || r.value.action !== 1) {
-      return { ok: false, error: `multi entry "${key}" is not an update (action 1)` };
-    }
+    // Kamailio runs each entry as its own action (usrloc_dmq_execute_action): updates and deletes
+    if (!('contact' in r.value)) return { ok: false, error: `multi entry "${key}" is not an update or delete (action 1 or 2)` };
+    if (r.value.action === 2) (deletes ??= []).push(contacts.length);
     contacts.push(r.value.contact);
   }
-  return { ok: true, value: { multi: contacts } };
+  return { ok: true, value: deletes === undefined ? { multi: contacts } : { multi: contacts, deletes } };
 }
 
 /**
@@ -148,7 +149,8 @@ export function formatUsrlocContact(action: 1 | 2, c: UsrlocContact): string {
 export function formatUsrlocBody(m: UsrlocMessage): string {
   if ('multi' in m) {
     if (m.multi.length === 0) return '{"action":0}';
-    return `{"multi":{${m.multi.map((c, i) => `"${i + 1}":${formatUsrlocContact(1, c)}`).join(',')}}}`;
+    const del = m.deletes === undefined ? null : new Set(m.deletes);
+    return `{"multi":{${m.multi.map((c, i) => `"${i + 1}":${formatUsrlocContact(del?.has(i) ? 2 : 1, c)}`).join(',')}}}`;
   }
   if ('contact' in m) return formatUsrlocContact(m.action, m.contact);
   if (m.action === 0 || m.action === 3) return `{"action":${m.action}}`;

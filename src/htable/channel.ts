@@ -5,6 +5,7 @@
 
 import type { DataChannel, Reply } from '../actors/router.ts';
 import type { DmqSender } from '../actors/dmq-sender.ts';
+import type { Change } from '../actors/replication-outbox.ts';
 import type { NodeId } from '../actors/node-list.ts';
 import { batchHtableCells, formatHtableBody, parseHtableBody, MAX_CELLS_BYTES, type HtableMessage } from '../dmq/htable-body.ts';
 import type { Clock } from '../ports/clock.ts';
@@ -31,6 +32,11 @@ export interface HtableChannelDeps {
   /** a lower limit for one node (a Kamailio node over TCP/TLS: stream-budget.ts) */
   maxBytesFor?: (to: NodeId) => number | undefined;
   log?: Log;
+  /**
+   * the node's replication (replication.ts): local changes are owed to every active node through
+   * its outbox and never dropped; absent (unit tests of the channel alone): sent directly
+   */
+  replication?: { owe(c: Change): void; owedTo(): readonly unknown[] };
 }
 
 export interface HtableChannelStats {
@@ -108,8 +114,8 @@ export class HtableChannel implements DataChannel {
     return OK;
   }
 
-  /** §6.4: snapshot now, then one `cells` datagram every paceMs to the requester only */
-  private answerSync(to: NodeId): void {
+  /** §6.4: snapshot now, then one `cells` datagram every paceMs to the requester only (also pushed to a node back after its removal) */
+  answerSync(to: NodeId): void {
     const limit = Math.min(this.d.maxBytes ?? MAX_CELLS_BYTES, this.d.maxBytesFor?.(to) ?? MAX_CELLS_BYTES, MAX_CELLS_BYTES);
     const { bodies, tooLarge } = batchHtableCells(this.d.store.replicatedCells(), limit);
     for (const c of tooLarge) this.log.log('warn', 'htable cell too large for one sync datagram, not sent', { htname: c.htname, cname: c.cname });
@@ -125,9 +131,16 @@ export class HtableChannel implements DataChannel {
 
   /** a local change: to every active node, MF 1; failures are only logged (§6.3) */
   private broadcast(c: HtableChange): void {
+    const rep = this.d.replication;
+    if (rep !== undefined) {
+      if (rep.owedTo().length > 0) rep.owe(new HtableOwed(c, this.d.clock.now(), ++this.seq));
+      return;
+    }
     const body = formatHtableBody(c);
     for (const to of this.d.peers()) this.send(to, body);
   }
+
+  private seq = 0;
 
   private send(to: NodeId, body: string): void {
     this.d.sender.send({
@@ -146,5 +159,26 @@ export class HtableChannel implements DataChannel {
     this.stats.rejected++;
     this.log.log('warn', 'htable KDMQ rejected', { why, status: reply.status });
     return reply;
+  }
+}
+
+/**
+ * One htable change owed to the nodes, keyed so that only what a newer change makes moot is
+ * replaced: set and delete of a cell replace each other (the value), setex has its own key (the
+ * expiry), a regex or prefix delete never coalesces (it is ordered against every other change).
+ */
+class HtableOwed implements Change {
+  readonly channel = HTABLE_CHANNEL;
+  readonly key: string;
+  private text: string | null = null;
+
+  constructor(private readonly c: HtableChange, readonly at: number, seq: number) {
+    if (c.action === 2 || c.action === 4) this.key = `v\0${c.htname}\0${c.cname}`;
+    else if (c.action === 3) this.key = `x\0${c.htname}\0${c.cname}`;
+    else this.key = `p\0${seq}`;
+  }
+
+  body(): string {
+    return (this.text ??= formatHtableBody(this.c));
   }
 }

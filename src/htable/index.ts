@@ -9,6 +9,7 @@ import { HtableChannel } from './channel.ts';
 import { HtableStore, type StoreOptions } from './store.ts';
 import { isStreamNode, kamailioStreamBodyLimit } from '../actors/stream-budget.ts';
 import { nodeKey } from '../actors/node-list.ts';
+import { MAX_CELLS_BYTES } from '../dmq/htable-body.ts';
 
 export { HtableStore } from './store.ts';
 export { HtableChannel, HTABLE_CHANNEL } from './channel.ts';
@@ -35,9 +36,12 @@ export function installHtable(node: KdmqNode, clock: Clock, opts: InstallHtableO
     initSync: cfg.dmq_init_sync,
     paceMs: opts.paceMs,
     log: opts.log,
+    replication: node.replication,
     maxBytesFor: (to) =>
       isStreamNode(to) && !node.list.views().some((v) => v.key === nodeKey(to) && v.kdmq) ? kamailioStreamBodyLimit(node.config) : undefined,
   });
+  node.replication.outbox.register(channel.name, { maxChanges: () => 1, maxBytes: () => MAX_CELLS_BYTES, join: (b) => b[0], overhead: () => 0 });
+  node.replication.onResync((to) => channel.answerSync(to));
   node.addChannel(channel);
   return { store, channel };
 }

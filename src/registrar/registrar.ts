@@ -150,6 +150,12 @@ export class Registrar {
       const r = this.opts.limits!.refuse('bindings', 60);
       return { status: r.status, reason: r.reason, headers: [...r.headers, ['P-Registrar-Error', 'Too many contacts on this node (limits.max_bindings)']] };
     }
+    if (plans.length > 0) {
+      // admission control: a change answered 200 is owed to every active node, so refuse first
+      // when the slowest live one is too far behind (specs/replication.md R1)
+      const r = this.opts.limits?.admitChange();
+      if (r) return { status: r.status, reason: r.reason, headers: r.headers };
+    }
     for (const p of plans) this.commit(p);
     return ok(this.store.get(aor), this.opts.clock.now(), path);
   }
@@ -186,8 +192,12 @@ export class Registrar {
   private star(aor: string, callId: string, cseq: number): RegisterResult {
     const nowSec = Math.floor(this.opts.clock.now() / 1000);
     const all = [...this.store.get(aor)];
+    if (all.length > 0) {
+      const r = this.opts.limits?.admitChange();
+      if (r) return { status: r.status, reason: r.reason, headers: r.headers };
+    }
     for (const cur of all) {
-      const version = { callId, cseq, lastModified: nowSec, ruid: cur.ruid, expires: nowSec };
+      const version = { callId, cseq, lastModified: writeTime(nowSec, callId, cur), ruid: cur.ruid, expires: nowSec };
       if (!this.store.accepts(cur, { type: 'binding.remove', origin: 'local', version, nowSec })) return fail(400, EI.INV_CSEQ);
     }
     for (const cur of all) this.store.remove(cur, 'local');

@@ -13,7 +13,11 @@ export type PlantedBug =
   /** src/actors/node-machine.ts: disabled + listed:active → active (not a row of membership.md) */
   | 'gossip-revives-disabled'
   /** src/dmq/node-list.ts formatNodeList(): the last line has no CRLF (freezes Kamailio 5.6.3) */
-  | 'node-list-no-crlf';
+  | 'node-list-no-crlf'
+  /** src/actors/binding-machine.ts compareVersions(): the cyclic order before issue #14 (CSeq within a Call-ID, last_modified across) */
+  | 'cyclic-order'
+  /** src/usrloc/channel.ts onChange(): changes bypass the outbox, one KDMQ each through a queue that drops the oldest when full (before issue #14) */
+  | 'drop-on-full';
 
 export const PLANTED_BUGS: readonly PlantedBug[] = [
   'forget-tombstones',
@@ -21,6 +25,8 @@ export const PLANTED_BUGS: readonly PlantedBug[] = [
   'no-cseq-guard',
   'gossip-revives-disabled',
   'node-list-no-crlf',
+  'cyclic-order',
+  'drop-on-full',
 ];
 
 /** the bugs planted right now; empty in production */

@@ -10,7 +10,9 @@ import type { DataChannel, Reply } from '../actors/router.ts';
 import type { NodeId, NodeView } from '../actors/node-list.ts';
 import { nodeKey } from '../actors/node-list.ts';
 import { isStreamNode, kamailioStreamBodyLimit } from '../actors/stream-budget.ts';
-import { formatUsrlocBody, parseUsrlocBodyShared, type UsrlocContact } from '../dmq/usrloc-body.ts';
+import { formatUsrlocBody, formatUsrlocContact, parseUsrlocBodyShared, type UsrlocContact } from '../dmq/usrloc-body.ts';
+import type { Change } from '../actors/replication-outbox.ts';
+import { plantedBugs } from '../sim/planted-bugs.ts';
 import type { Log } from '../ports/log.ts';
 import type { BindingChange, LocationStore } from '../registrar/store.ts';
 import type { SipRequest } from '../sip/types.ts';
@@ -43,28 +45,50 @@ export class UsrlocChannel implements DataChannel {
     syncContactsSent: 0, syncDatagramsSent: 0, syncContactsReceived: 0,
   };
 
-  constructor(private readonly o: UsrlocChannelOptions) {}
+  constructor(private readonly o: UsrlocChannelOptions) {
+    const rep = o.node.replication;
+    rep.outbox.register(this.name, {
+      maxChanges: (to) => Math.min(o.node.limits.config.replication_batch, this.batchLimits(to).caps?.contacts ?? 1000),
+      maxBytes: (to) => this.batchLimits(to).maxBytes,
+      join: (bodies) => {
+        let s = '{"multi":{';
+        for (let i = 0; i < bodies.length; i++) s += `${i === 0 ? '' : ','}"${i + 1}":${bodies[i]}`;
+        return `${s}}}`;
+      },
+      overhead: () => 12,
+    });
+    rep.onResync((to) => {
+      if (this.cfg.enable) this.answerSync(to);
+    });
+  }
 
   private get cfg() {
     return this.o.node.config.dmq_usrloc;
   }
 
-  /** store change → KDMQ (local origin only; expiries stay local as in 5.6.3) */
+  /**
+   * store change → owed to every active node (local origin only; expiries stay local as in
+   * 5.6.3). The outbox sends it at once when the node's data lane has room, else it waits there,
+   * coalesced with later versions of the same binding, and leaves in a `multi` batch.
+   */
   onChange(c: BindingChange): void {
     if (!this.cfg.enable || c.origin !== 'local') return;
     if (c.kind === 'expire') return;
     if (c.kind === 'delete' && !this.cfg.usrloc_delete) return;
-    // peers first: with none (a lone node) the JSON body is not built at all (REGISTER hot path)
-    const peers = this.o.node.list.activePeers();
-    if (peers.length === 0) return;
     const action = c.kind === 'delete' ? 2 : 1;
-    this.broadcast(formatUsrlocBody({ action, contact: c.contact }), peers);
+    if (plantedBugs.has('drop-on-full')) return this.broadcastDroppable(action, c.contact); // test-only switch, see src/sim/planted-bugs.ts
+    const n = this.o.node.replication.owedTo().length;
+    if (n === 0) return; // a lone node: the body is not built at all (REGISTER hot path)
+    this.stats.broadcasts += n;
+    this.o.node.replication.owe(new UsrlocChange(action, c.contact, this.clockNow()));
   }
 
-  private broadcast(body: string, peers = this.o.node.list.activePeers()): void {
-    for (const p of peers) {
+  /** the planted bug 'drop-on-full': the old path, one KDMQ per change per node through a queue that drops the oldest */
+  private broadcastDroppable(action: 1 | 2, contact: UsrlocContact): void {
+    const body = formatUsrlocBody({ action, contact });
+    for (const p of this.o.node.list.activePeers()) {
       this.stats.broadcasts++;
-      this.o.node.kdmq.send({ to: p, channel: this.name, body, contentType: 'application/json', maxForwards: 1 });
+      this.o.node.kdmq.send({ to: p, channel: this.name, body, contentType: 'application/json', maxForwards: 1, droppable: true });
     }
   }
 
@@ -89,7 +113,7 @@ export class UsrlocChannel implements DataChannel {
     if ('multi' in m) {
       this.stats.syncContactsReceived += m.multi.length;
       inserts = m.multi.length;
-      work = this.applyAll.bind(this, m.multi);
+      work = this.applyAll.bind(this, m.multi, m.deletes);
     } else if (m.action === 1 || m.action === 2) {
       work = this.apply.bind(this, m.contact, m.action === 1 ? 'update' : 'delete');
     } else if (m.action === 3) {
@@ -113,8 +137,14 @@ export class UsrlocChannel implements DataChannel {
     return max > 0 && this.o.store.contactCount() + inserts >= max;
   }
 
-  private applyAll(contacts: readonly UsrlocContact[]): void {
-    for (const c of contacts) this.apply(c, 'update');
+  /** a `multi` body: sync answers (all action 1) or a batch of changes (action 2 at the `deletes` indices) */
+  private applyAll(contacts: readonly UsrlocContact[], deletes: readonly number[] | undefined): void {
+    if (deletes === undefined || deletes.length === 0) {
+      for (const c of contacts) this.apply(c, 'update');
+      return;
+    }
+    const del = new Set(deletes);
+    for (let i = 0; i < contacts.length; i++) this.apply(contacts[i], del.has(i) ? 'delete' : 'update');
   }
 
   private apply(c: UsrlocContact, action: 'update' | 'delete'): void {
@@ -176,5 +206,20 @@ export class UsrlocChannel implements DataChannel {
       this.stats.syncRequestsSent++;
       this.o.node.kdmq.send({ to: p, channel: this.name, body, contentType: 'application/json', maxForwards: 1 });
     }
+  }
+}
+
+/** one version of one binding, owed to the nodes (replication-outbox.ts): keyed by ruid */
+class UsrlocChange implements Change {
+  readonly channel = 'usrloc';
+  readonly key: string;
+  private text: string | null = null;
+
+  constructor(private readonly action: 1 | 2, private readonly contact: UsrlocContact, readonly at: number) {
+    this.key = contact.ruid;
+  }
+
+  body(): string {
+    return (this.text ??= formatUsrlocContact(this.action, this.contact));
   }
 }

@@ -1,5 +1,6 @@
 // Per-peer flow control of outgoing KDMQ (src/actors/peer-flow.ts): in-flight caps per lane,
-// bounded FIFO queues, drop-oldest with counts, drop bursts, notifications never behind data,
+// bounded FIFO queues, drop-oldest of droppable messages only (anti-entropy digests) with counts,
+// drop bursts, messages not marked droppable never dropped, notifications never behind data,
 // and a property: whatever the order of sends and answers, the caps hold and every `done` is
 // called exactly once (answered or dropped).
 import { describe, expect, it } from 'vitest';
@@ -15,8 +16,8 @@ function rig(cfg = { inFlight: 4, queue: 10, notifyInFlight: 2, notifyQueue: 3 }
   const bursts: DropBurst[] = [];
   const flow = new PeerFlow(cfg, NOTE, (m) => sent.push(m), (b) => bursts.push(b));
   const outcomes: Array<[string, KdmqOutcome]> = [];
-  const send = (to: number, channel: string, body: string) =>
-    flow.submit({ to: peer(to), channel, body, contentType: 'application/json', maxForwards: 1, done: (r) => outcomes.push([body, r]) });
+  const send = (to: number, channel: string, body: string, droppable = true) =>
+    flow.submit({ to: peer(to), channel, body, contentType: 'application/json', maxForwards: 1, droppable, done: (r) => outcomes.push([body, r]) });
   const answer = (m: KdmqSend) => m.done!({ code: 200, reason: 'OK', body: '' });
   return { flow, sent, bursts, outcomes, send, answer };
 }
@@ -60,6 +61,29 @@ describe('PeerFlow', () => {
     expect(r.outcomes.filter(([, o]) => o.code === 200).map(([b]) => b)).toEqual(['d0', 'd1', 'd2', 'd3', ...Array.from({ length: 10 }, (_, i) => `d${i + 10}`)]);
     expect(r.bursts.map((b) => [b.phase, b.dropped])).toEqual([['start', 1], ['end', 6]]);
     expect(r.flow.view()).toEqual([]);
+  });
+
+  it('data not marked droppable (sync answers, replicated changes) is never dropped: it waits past the bound', () => {
+    const r = rig();
+    for (let i = 0; i < 100; i++) r.send(1, 'usrloc', `d${i}`, false);
+    expect(r.flow.queued()).toBe(96);
+    expect(r.flow.dropped.size).toBe(0);
+    while (r.sent.length > 0) r.answer(r.sent.shift()!);
+    expect(r.outcomes.map(([b, o]) => [b, o.code])).toEqual(Array.from({ length: 100 }, (_, i) => [`d${i}`, 200]));
+    expect(r.bursts).toEqual([]);
+  });
+
+  it('a free data slot alternates between the FIFO and the attached outbox; kick() pulls while there is room', () => {
+    const r = rig({ inFlight: 2, queue: 10, notifyInFlight: 1, notifyQueue: 1 });
+    const owed = ['o0', 'o1', 'o2', 'o3'];
+    r.flow.attach({ pull: () => { const b = owed.shift(); return b === undefined ? undefined : { to: peer(1), channel: 'usrloc', body: b, contentType: 'application/json', maxForwards: 1 }; } });
+    r.flow.kick(peer(1), '127.0.9.1:5090');
+    expect(r.sent.map((m) => m.body)).toEqual(['o0', 'o1']);
+    r.send(1, 'kdmq-ae', 'f0');
+    r.send(1, 'kdmq-ae', 'f1');
+    while (r.sent.length > 0) r.answer(r.sent.shift()!);
+    expect(owed).toEqual([]);
+    expect(r.flow.queued()).toBe(0);
   });
 
   it('peers are independent; forget() drops what waits for a removed peer', () => {

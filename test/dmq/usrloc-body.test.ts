@@ -27,6 +27,9 @@ const messageArb: fc.Arbitrary<UsrlocMessage> = fc.oneof(
   fc.constant({ action: 3 as const }),
   fc.record({ action: fc.constantFrom(1 as const, 2 as const), contact: contactArb }),
   fc.record({ multi: fc.array(contactArb, { minLength: 1, maxLength: 4 }) }),
+  // a batch of changes (replication outbox): deletes at some indices, as Kamailio runs each entry as its own action
+  fc.array(contactArb, { minLength: 2, maxLength: 4 }).chain((multi) =>
+    fc.uniqueArray(fc.integer({ min: 0, max: multi.length - 1 }), { minLength: 1 }).map((d) => ({ multi, deletes: [...d].sort((a, b) => a - b) }))),
 );
 
 const alice: UsrlocContact = {
@@ -96,6 +99,12 @@ describe('usrloc body reader', () => {
     expect(r.ok && 'contact' in r.value && r.value.contact.cseq).toBe(7);
   });
 
+  it('a multi entry may be a delete (action 2): its index is in `deletes`', () => {
+    const text = `{"multi":{"1":${ALICE_TEXT},"2":${ALICE_TEXT.replace('"action":1', '"action":2')}}}`;
+    expect(parseUsrlocBody(text)).toEqual({ ok: true, value: { multi: [alice, alice], deletes: [1] } });
+    expect(formatUsrlocBody({ multi: [alice, alice], deletes: [1] })).toBe(text);
+  });
+
   it.each([
     ['empty', ''],
     ['not JSON', '{"action":'],
@@ -113,7 +122,7 @@ describe('usrloc body reader', () => {
     ['sock not a string', ALICE_TEXT.replace('"path"', '"sock":1,"path"')],
     ['multi not an object', '{"multi":[1]}'],
     ['multi entry not an object', '{"multi":{"1":5}}'],
-    ['multi entry is a delete', `{"multi":{"1":${ALICE_TEXT.replace('"action":1', '"action":2')}}}`],
+    ['multi entry is a sync request', '{"multi":{"1":{"action":3}}}'],
     ['multi entry incomplete', '{"multi":{"1":{"action":1}}}'],
   ])('refuses %s', (_n, text) => {
     const r = parseUsrlocBody(text);

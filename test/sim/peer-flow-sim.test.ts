@@ -1,8 +1,10 @@
 // Outgoing flow control and the node-list cap on the simulator (specs/hostile-networks.md
-// "Outgoing flow control", "Node lists"): a kdmq node with the registrar and a scripted peer that
-// answers pings but never answers data (an overloaded Kamailio). A REGISTER flood: at most
-// limits.peer_in_flight data requests reach the peer, at most limits.peer_queue wait, the rest
-// are dropped and counted in /metrics, and the pings keep flowing so the peer stays active.
+// "Outgoing flow control", "Node lists", specs/replication.md R1): a kdmq node with the registrar
+// and a scripted peer that answers pings but not data (an overloaded Kamailio). A REGISTER flood:
+// at most limits.peer_in_flight data requests reach the peer, the rest are owed in the outbox
+// (nothing dropped), pings keep flowing so the peer stays active, and once the oldest owed change
+// is older than limits.replication_max_lag new REGISTERs get 503 + Retry-After before anything is
+// stored. When the peer answers again, it receives every acknowledged binding, in `multi` batches.
 // Then node lists naming many nodes: the list stops at limits.max_nodes; host names from a third
 // party never create entries.
 
@@ -29,7 +31,7 @@ const cfg = (_: number, ip: string) => ({
 /** a DMQ peer that answers the notification channel (with its own line active) and never answers anything else */
 async function scriptedPeer(t: Transport) {
   const ep: Endpoint = await t.bind({ host: PEER, port: 5090 });
-  const got = { pings: 0, data: 0, dataLive: new Set<string>(), maxDataLive: 0 };
+  const got = { pings: 0, data: 0, dataLive: new Set<string>(), maxDataLive: 0, answerData: false, aors: new Set<string>(), bodies: 0 };
   t.onDatagram((d) => {
     const m = parseMessage(d.data);
     if (!m.ok || m.value.kind !== 'request') return;
@@ -40,11 +42,17 @@ async function scriptedPeer(t: Transport) {
       got.pings++;
       const body = `sip:${PEER}:5090;status=active\r\n`;
       t.send(ep, d.remote, writeResponse(responseTo(req, 200, 'OK', { toTag: 'p', headers: [['Content-Type', 'text/plain']], body })));
-    } else {
+    } else if (!got.answerData) {
       const cid = req.get('call-id') ?? '';
       if (!got.dataLive.has(cid)) got.data++; // retransmissions are the same Call-ID
       got.dataLive.add(cid);
       got.maxDataLive = Math.max(got.maxDataLive, got.dataLive.size);
+    } else {
+      if (channel === 'usrloc') {
+        got.bodies++;
+        for (const m of req.bodyText().matchAll(/"aor":"([^"]+)"/g)) got.aors.add(m[1]);
+      }
+      t.send(ep, d.remote, writeResponse(responseTo(req, 200, 'OK', { toTag: 'p' })));
     }
   });
   return { ep, got };
@@ -60,6 +68,23 @@ async function setup(seed: string) {
   const uaEp = await ua.bind({ host: '127.0.1.200', port: 5070 });
   const send = (to: Endpoint, text: Uint8Array) => ua.send(uaEp, to, text);
   return { c, apps, node, peer, send };
+}
+
+/** a UA socket that records each REGISTER's final answer by Call-ID */
+async function uaAnswers(c: SimCluster) {
+  const ua = c.net.transport();
+  const ep = await ua.bind({ host: '127.0.1.201', port: 5070 });
+  const codes = new Map<string, number>();
+  const retryAfter = new Map<string, string>();
+  ua.onDatagram((d) => {
+    const m = parseMessage(d.data);
+    if (!m.ok || m.value.kind !== 'response') return;
+    const cid = m.value.get('call-id') ?? '';
+    codes.set(cid, m.value.status);
+    const ra = m.value.get('retry-after');
+    if (ra !== undefined) retryAfter.set(cid, ra);
+  });
+  return { codes, retryAfter, send: (text: Uint8Array) => ua.send(ep, { host: simIp(0), port: 5060 }, text) };
 }
 
 const register = (i: number) => writeRequest({
@@ -92,35 +117,49 @@ const nodeList = (lines: string[], i: number) => writeRequest({
 });
 
 describe('outgoing flow control (simulated)', () => {
-  it('a peer that never answers data: in flight ≤ peer_in_flight, queue ≤ peer_queue, drops counted, pings still flow', async () => {
+  it('a peer that does not answer data: nothing dropped, in flight ≤ peer_in_flight, 503 past replication_max_lag, all delivered when it answers', async () => {
     const { c, apps, node, peer, send } = await setup('flow-stuck');
     expect(node.list.activePeers().map((p) => p.key)).toEqual([`${PEER}:5090`]);
     const metrics = createMetrics({ defaultMetrics: false });
     metrics.attach(node, apps[0], () => c.clock.now());
+    const answers = await uaAnswers(c);
     const pingsBefore = peer.got.pings;
     for (let i = 0; i < 1000; i++) {
-      send({ host: simIp(0), port: 5060 }, register(i));
+      answers.send(register(i));
       if (i % 50 === 49) await c.run(5);
     }
     await c.run(10_000);
     expect(apps[0].registrar.store.contactCount()).toBe(1000);
+    expect([...answers.codes.values()].filter((x) => x === 200)).toHaveLength(1000);
     // the peer saw exactly peer_in_flight distinct data requests, never more at once
     expect(peer.got.data).toBe(8);
     expect(peer.got.maxDataLive).toBe(8);
     expect(node.kdmq.inFlight()).toBeLessThanOrEqual(8 + 1);
-    expect(node.kdmq.queued()).toBe(100);
-    const dropped = node.kdmq.flow.dropped.get(`${PEER}:5090`);
-    // 1 000 broadcasts + the join-time usrloc sync request; the htable sync request took one slot
-    const u = apps[0].usrloc.stats;
-    expect(u.broadcasts + u.syncRequestsSent).toBe(1001);
-    expect(node.kdmq.stats.sent).toMatchObject({ usrloc: 7, htable: 1 });
-    expect(dropped).toEqual({ usrloc: 1001 - 7 - 100 });
+    // nothing dropped: every acknowledged binding is owed to the peer (the sync request and the
+    // htable sync request took one data slot each)
+    expect(node.kdmq.flow.dropped.size).toBe(0);
+    expect(node.replication.outbox.backlog(`${PEER}:5090`)).toBe(1000);
     // membership kept working: about one ping a second, the peer is still active
     expect(peer.got.pings - pingsBefore).toBeGreaterThanOrEqual(9);
     expect(node.list.activePeers().map((p) => p.key)).toEqual([`${PEER}:5090`]);
+    // admission control: the oldest owed change waits > 2 s, so a new REGISTER is refused first
+    answers.send(register(5000));
+    await c.run(50);
+    expect(answers.codes.get('call-5000')).toBe(503);
+    expect(answers.retryAfter.get('call-5000')).toMatch(/^\d+$/);
+    expect(apps[0].registrar.store.get('user5000')).toHaveLength(0);
+    expect(node.limits.refusals.replication_lag).toBe(1);
     const text = await metrics.text();
-    expect(text).toContain(`kdmq_peer_queue_dropped_total{peer="${PEER}:5090",channel="usrloc"} 894`);
-    expect(text).toMatch(/kdmq_kdmq_queued 100\n/);
+    expect(text).toContain('kdmq_limit_refusals_total{limit="replication_lag"} 1');
+    // the peer answers again: it gets every acknowledged binding, in multi batches
+    peer.got.answerData = true;
+    await c.run(5000);
+    expect(peer.got.aors).toEqual(new Set(Array.from({ length: 1000 }, (_, i) => `user${i}`)));
+    expect(peer.got.bodies).toBeLessThan(100);
+    expect(node.replication.outbox.backlog(`${PEER}:5090`)).toBe(0);
+    answers.send(register(5001));
+    await c.run(50);
+    expect(answers.codes.get('call-5001')).toBe(200);
     metrics.stop();
   });
 

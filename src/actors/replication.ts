@@ -1,0 +1,86 @@
+// Wires the replication outbox into a node (specs/replication.md R1): which nodes a change is owed
+// to (every active node, and those that were active and are now disabled or timed out, so they get
+// what they missed on their return), admission control for the LimitGuard, and a full sync pushed
+// to a node that was removed and comes back (what it was owed was dropped with it).
+
+import type { Clock } from '../ports/clock.ts';
+import type { Log } from '../ports/log.ts';
+import type { KdmqClient } from './kdmq-client.ts';
+import type { LimitGuard } from './limits.ts';
+import type { NodeId, NodeList, NodeView } from './node-list.ts';
+import { ReplicationOutbox, type Change } from './replication-outbox.ts';
+
+/** at most this many removed nodes are remembered for a sync on their return */
+const MAX_REMEMBERED = 256;
+
+export class Replication {
+  readonly outbox: ReplicationOutbox;
+  private readonly everActive = new Set<string>();
+  /** removed nodes that are owed a full sync when they are active again */
+  private readonly owedSync = new Set<string>();
+  private owed: NodeView[] | null = null;
+  private readonly resyncers: Array<(to: NodeId) => void> = [];
+
+  constructor(
+    private readonly d: { clock: Clock; list: NodeList; kdmq: KdmqClient; limits: LimitGuard; log: Log },
+  ) {
+    const cfg = d.limits.config;
+    this.outbox = new ReplicationOutbox({
+      clock: d.clock,
+      config: { retryMs: cfg.replication_retry, liveMs: Math.max(5000, 2 * cfg.replication_max_lag) },
+      kick: (to, key) => d.kdmq.flow.kick(to, key),
+      isActive: (key) => d.list.statusOfKey(key) === 'active',
+      onRejected: (to, channel, n, code) =>
+        d.log.log('warn', 'replicated change refused by the node, not sent again', { node: `${to.host}:${to.port}`, channel, changes: n, code }),
+    });
+    d.kdmq.flow.attach(this.outbox);
+    d.kdmq.onAnswer((key) => this.outbox.heard(key));
+    d.limits.setReplicationProbe(() => this.outbox.worst(d.list.activePeers()));
+    d.list.onChange((c) => {
+      this.owed = null;
+      if (c.to === 'active') {
+        this.everActive.add(c.key);
+        const view = d.list.activePeers().find((v) => v.key === c.key);
+        if (view !== undefined) {
+          if (this.owedSync.delete(c.key)) this.resync(view);
+          d.kdmq.flow.kick(view, c.key);
+        }
+      } else if (c.to === 'removed') {
+        this.everActive.delete(c.key);
+        this.outbox.forget(c.key);
+        this.owedSync.add(c.key);
+        if (this.owedSync.size > MAX_REMEMBERED) this.owedSync.delete(this.owedSync.values().next().value!);
+      }
+    });
+  }
+
+  /** a channel pushes everything it holds to `to` (its sync answer) */
+  onResync(fn: (to: NodeId) => void): void {
+    this.resyncers.push(fn);
+  }
+
+  private resync(to: NodeView): void {
+    this.d.log.log('info', 'node back after its removal: sending it everything (sync answer)', { node: to.key });
+    for (const fn of this.resyncers) fn(to);
+  }
+
+  /** the nodes a change made now is owed to */
+  owedTo(): NodeView[] {
+    if (this.owed === null) {
+      const out: NodeView[] = [];
+      for (const v of this.d.list.peers()) if (v.status === 'active' || this.everActive.has(v.key)) out.push(v);
+      this.owed = out;
+    }
+    return this.owed;
+  }
+
+  /** a local change, answered 200 after this call: owed to every node in owedTo() */
+  owe(change: Change): void {
+    const to = this.owedTo();
+    if (to.length > 0) this.outbox.enqueue(change, to);
+  }
+
+  stop(): void {
+    this.outbox.stop();
+  }
+}

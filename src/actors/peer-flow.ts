@@ -190,12 +190,10 @@ export class PeerFlow {
 
   /** over the bound: drop the oldest droppable message (every one on the notification lane) */
   private shed(key: string, p: PeerState, lane: Lane, note: boolean): void {
-    if (note) {
-      this.drop(key, p, false, lane.queue.shift()!);
-      return;
-    }
-    const victim = lane.queue.removeFirst((x) => x.droppable === true);
-    if (victim !== undefined) this.drop(key, p, true, victim);
+    const victim = note ? lane.queue.shift()! : lane.queue.removeFirst((x) => x.droppable === true);
+    if (victim === undefined) return;
+    for (const fn of this.dropObservers) fn(victim, key);
+    this.drop(key, p, !note, victim);
   }
 
   private start(key: string, p: PeerState, lane: Lane, m: KdmqSend): void {
@@ -228,6 +226,13 @@ export class PeerFlow {
       this.onBurst?.({ peer: p.id, key, phase: 'end', dropped: n, channel: '' });
     }
     if (p.data.inFlight === 0 && p.note.inFlight === 0 && p.data.queue.length === 0 && p.note.queue.length === 0 && this.peers.get(key) === p) this.peers.delete(key);
+  }
+
+  private readonly dropObservers: Array<(m: KdmqSend, key: string) => void> = [];
+
+  /** `fn` for every message dropped because its lane was over its bound (not for forget()) */
+  onDropped(fn: (m: KdmqSend, key: string) => void): void {
+    this.dropObservers.push(fn);
   }
 
   private drop(key: string, p: PeerState, data: boolean, m: KdmqSend): void {

@@ -32,6 +32,7 @@ export const INVARIANTS: Record<string, { kind: InvariantKind; title: string }> 
   'INV-08': { kind: 'liveness', title: 'after the quiet period every live node lists every other live node active' },
   'INV-09': { kind: 'liveness', title: 'after the quiet period all live nodes hold the same bindings' },
   'INV-10': { kind: 'liveness', title: 'after the quiet period all live nodes hold the same htable items' },
+  'INV-11': { kind: 'safety', title: 'no replicated change (usrloc, htable) is dropped unsent to make room: acknowledged means replicated' },
 };
 
 export interface MembershipRow {

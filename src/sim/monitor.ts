@@ -192,6 +192,12 @@ export class Monitor {
     inv.checkNoResurrection(this.deletes.get(node) ?? new inv.DeleteMemory(), { kind: 'delete', contact, origin: 'replicated' });
   }
 
+  /** node's outgoing queue to `to` dropped a message to make room (INV-11 for replicated changes) */
+  onDropped(node: number, channel: string, to: string): void {
+    if (channel !== 'usrloc' && channel !== 'htable') return;
+    this.violate('INV-11', `a ${channel} KDMQ to ${to} was dropped unsent (queue full)`, node);
+  }
+
   onBinding(node: number, c: BindingChange): void {
     const a = inv.checkCseqMonotonic(this.cseqs.get(node) ?? new Map(), c);
     if (a) this.violate('INV-04', a, node);

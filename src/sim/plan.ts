@@ -5,7 +5,7 @@
 
 import fc from 'fast-check';
 
-export const FAULT_KINDS = ['loss', 'dup', 'reorder', 'spike', 'partition', 'oneway', 'swizzle', 'crash', 'churn', 'clock', 'dns'] as const;
+export const FAULT_KINDS = ['loss', 'dup', 'reorder', 'spike', 'partition', 'oneway', 'swizzle', 'crash', 'churn', 'clock', 'dns', 'overload'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 export type Step =
@@ -20,7 +20,9 @@ export type Step =
   | { at: number; op: 'oneway'; from: number; to: number; ms: number }
   | { at: number; op: 'spike'; from: number; to: number; delayMs: number; ms: number }
   | { at: number; op: 'swizzle'; node: number; order: number[]; stepMs: number }
-  | { at: number; op: 'dns'; fault: 'servfail' | 'timeout' | 'nxdomain'; ms: number };
+  | { at: number; op: 'dns'; fault: 'servfail' | 'timeout' | 'nxdomain'; ms: number }
+  /** overload: `count` REGISTERs of fresh UAs (new Call-IDs) at `node` within spanMs, far more than its flow-control windows hold */
+  | { at: number; op: 'flood'; node: number; count: number; spanMs: number };
 
 export interface Plan {
   seed: string;
@@ -86,6 +88,9 @@ function stepArb(s: PlanShape): fc.Arbitrary<Step> {
   if (has('dns')) {
     const fault = fc.constantFrom('servfail' as const, 'timeout' as const, 'nxdomain' as const);
     faults.push({ weight: 1, arbitrary: fc.record({ at, op: fc.constant('dns' as const), fault, ms: span }) });
+  }
+  if (has('overload')) {
+    faults.push({ weight: 1, arbitrary: fc.record({ at, op: fc.constant('flood' as const), node, count: fc.integer({ min: 20, max: 300 }), spanMs: fc.integer({ min: 1, max: 400 }) }) });
   }
   return fc.oneof(...work, ...faults);
 }

@@ -111,7 +111,12 @@ interface StepState {
   uaLast: Map<number, number>;
   htSet: Map<number, number>;
   n: number;
+  /** floods scheduled so far (each uses its own UA numbers) */
+  floods?: number;
 }
+
+/** UAs of flood steps are numbered from here (the workload's own UAs are 0 … uas-1) */
+const FLOOD_UA = 1000;
 
 function scheduleStep(st: Step, w: World, f: Faults, at: (t: number, fn: Timed['fn']) => void, s: StepState): void {
   switch (st.op) {
@@ -176,6 +181,12 @@ function scheduleStep(st: Step, w: World, f: Faults, at: (t: number, fn: Timed['
     case 'dns':
       at(st.at, () => f.dnsFault(st.fault));
       return at(st.at + st.ms, () => f.dnsFault(null));
+    case 'flood': {
+      const base = FLOOD_UA + 1000 * (s.floods = (s.floods ?? 0) + 1);
+      const count = Math.min(st.count, 999);
+      for (let j = 0; j < count; j++) at(st.at + Math.floor((j * st.spanMs) / count), () => w.register(st.node, base + j, 60, true));
+      return;
+    }
   }
 }
 

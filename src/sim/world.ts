@@ -30,6 +30,8 @@ export function nodeConfig(ip: string, seeds: string[] = [`sip:${CLUSTER_NAME}:5
     rpc: { listen: '' },
     registrar: { default_expires: 120, min_expires: 5 },
     htable: { tables: { [HT_TABLE]: { size: 4, dmqreplicate: true } } },
+    // small flow-control windows, so the overload fault (a flood of REGISTERs) fills them
+    limits: { peer_in_flight: 4, peer_queue: 32 },
   };
 }
 
@@ -119,6 +121,7 @@ export class World {
         return handle(req, sender, source);
       };
     }
+    node.kdmq.flow.onDropped((m, key) => current() && this.monitor.onDropped(i, m.channel, key));
     const onChange = app.usrloc.onChange.bind(app.usrloc);
     app.usrloc.onChange = (c) => {
       if (current()) this.monitor.onBinding(i, c);

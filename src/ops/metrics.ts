@@ -94,8 +94,18 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): NodeMetr
   readCounter('kdmq_bad_node_lines_total', 'Node-list lines that did not parse', [], () => one(node?.counters.badNodeLines));
   readCounter('kdmq_node_list_refused_total', 'Node-list lines that would have created an entry and did not: the list is at limits.max_nodes, or a host name listed by a third party', ['why'], () =>
     Object.entries(node?.counters.nodeListRefused ?? {}).map(([why, v]) => [{ why }, v]));
-  readCounter('kdmq_peer_queue_dropped_total', 'Outgoing KDMQ dropped unsent because the peer\'s queue was full (limits.peer_queue) or the peer left the list, per peer and channel', ['peer', 'channel'], () =>
+  readCounter('kdmq_peer_queue_dropped_total', 'Outgoing KDMQ dropped unsent, per peer and channel: an anti-entropy digest over limits.peer_queue (the next round repeats it), a notification over its queue, or what waited for a node that left the list. Replicated changes are never dropped to make room', ['peer', 'channel'], () =>
     node ? [...node.kdmq.flow.dropped].flatMap(([peer, byCh]) => Object.entries(byCh).map(([channel, v]): [Record<string, string>, number] => [{ peer, channel }, v])) : []);
+  const owed = () => node?.replication.outbox;
+  readGauge('kdmq_replication_backlog', 'Replicated changes owed to a node and not yet answered by it (waiting, to retry or in flight; each binding or htable cell once), per node', ['peer'], () =>
+    owed()?.view().map((v): [Record<string, string>, number] => [{ peer: v.key }, v.backlog]) ?? []);
+  readGauge('kdmq_replication_lag_seconds', 'Age of the oldest change owed to a node and not yet sent, per node (admission control: limits.replication_max_lag)', ['peer'], () =>
+    owed()?.view().map((v): [Record<string, string>, number] => [{ peer: v.key }, v.lagMs / 1000]) ?? []);
+  readCounter('kdmq_replication_changes_total', 'Replicated changes through the outbox, by what happened: enqueued (once per node owed), coalesced (replaced by a newer version before it was sent), sent, retried (put back after a failed KDMQ), rejected (a node refused one change with 4xx: logged, not sent again)', ['what'], () => {
+    const s = owed()?.stats;
+    return s ? [[{ what: 'enqueued' }, s.enqueued], [{ what: 'coalesced' }, s.coalesced], [{ what: 'sent' }, s.changesSent], [{ what: 'retried' }, s.retried], [{ what: 'rejected' }, s.rejected]] : [];
+  });
+  readCounter('kdmq_replication_batches_total', 'KDMQ requests sent by the replication outbox (one or more changes each)', [], () => one(owed()?.stats.batches));
   readCounter('kdmq_usrloc_applied_total', 'Replicated usrloc changes applied', [], () => one(app?.usrloc.stats.applied));
   readCounter('kdmq_usrloc_stale_total', 'Replicated usrloc changes not applied (older, tombstoned or expired)', [], () => one(app?.usrloc.stats.stale));
   readCounter('kdmq_htable_applied_total', 'Replicated htable actions applied (plus sync cells)', [], () => one(app?.htable.channel ? app.htable.channel.stats.applied + app.htable.channel.stats.cellsApplied : undefined));

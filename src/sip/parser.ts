@@ -2,12 +2,14 @@
 // (RFC 3261 §7.1, §7.2, §7.3.1, §7.4.1, §7.5, §18.3, §20.14) and the request checks of §8.2.
 // parseMessage never throws; headers themselves are parsed lazily by ./message.ts. A framing error
 // in a request whose start line, Via, From, To, Call-ID and CSeq are readable returns the request
-// as far as it was read (`partial`), so the transaction layer can answer 400 (§21.4.1).
+// as far as it was read (`partial`), so the transaction layer can answer 400 (§21.4.1). A control
+// character in the header section (C0 but HT, DEL; CR and LF only as line ends) is such an error.
 
 import type { ParseResult, RawHeader, SipMessage, SipRequest } from './types.ts';
 import { ParsedRequest, ParsedResponse } from './message.ts';
 import { commonName, headerKey } from './headers.ts';
 import { clip, fail, isToken, ok, parseIntRange, TOKEN, trimWs } from './scan.ts';
+import { controlError, findControl, withoutControls } from './control.ts';
 
 const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 const utf8Enc = new TextEncoder();
@@ -123,6 +125,22 @@ function salvage(error: string, line: string, headers: RawHeader[], body: Uint8A
   return answerable ? { ok: false, error, partial: r } : { ok: false, error };
 }
 
+function firstLineEnd(head: string): number {
+  const nl = head.indexOf('\n');
+  return nl < 0 ? head.length : nl;
+}
+
+function startLineText(head: string, nl: number): string {
+  return head.slice(0, head.charCodeAt(nl - 1) === 13 ? nl - 1 : nl);
+}
+
+/** A framing failure of the header section: the partial request from a lenient read of `head`. */
+function salvageHead(error: string, head: string): MessageParseResult {
+  const nl = firstLineEnd(head);
+  const lenient = splitHeaders(head, nl + 1, true);
+  return lenient.ok ? salvage(error, startLineText(head, nl), lenient.value, EMPTY) : { ok: false, error };
+}
+
 export function parseMessage(data: Uint8Array | string): MessageParseResult {
   const bytes = typeof data === 'string' ? utf8Enc.encode(data) : data;
   let start = 0;
@@ -131,17 +149,16 @@ export function parseMessage(data: Uint8Array | string): MessageParseResult {
   const ends = findHeadEnd(bytes, start);
   if (ends === null) return fail('no empty line after the headers');
   const head = utf8.decode(bytes.subarray(start, ends[0]));
-  for (let cr = head.indexOf('\r'); cr >= 0; cr = head.indexOf('\r', cr + 1)) {
-    if (cr + 1 < head.length && head.charCodeAt(cr + 1) !== 10) return fail('bare CR in the header section');
+  if (findControl(bytes, start, ends[0]) >= 0) {
+    // a 400 formed from the head without those chars (the sender's headers as they were before
+    // one char was inserted); that request is never handed up
+    const error = controlError(head) ?? 'control character in the header section';
+    return salvageHead(error, withoutControls(head));
   }
-  let nl = head.indexOf('\n');
-  if (nl < 0) nl = head.length;
-  const line = head.slice(0, head.charCodeAt(nl - 1) === 13 ? nl - 1 : nl);
+  const nl = firstLineEnd(head);
+  const line = startLineText(head, nl);
   const headers = splitHeaders(head, nl + 1);
-  if (!headers.ok) {
-    const lenient = splitHeaders(head, nl + 1, true);
-    return lenient.ok ? salvage(headers.error, line, lenient.value, EMPTY) : headers;
-  }
+  if (!headers.ok) return salvageHead(headers.error, head);
   const cl = contentLength(headers.value);
   if (!cl.ok) return salvage(cl.error, line, headers.value, EMPTY);
   const avail = bytes.length - ends[1];

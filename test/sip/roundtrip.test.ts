@@ -9,9 +9,12 @@ import type { OutgoingRequest, OutgoingResponse, SipUri } from '../../src/sip/in
 
 const token = fc.stringMatching(/^[A-Za-z0-9\-.!%*_+`'~]{1,12}$/);
 const lengthName = fc.constantFrom('Content-Length', 'content-length', 'l', 'L');
-/** any Unicode text without CR/LF, without SP/HTAB at either end (the parser trims those) */
+/**
+ * any Unicode text without control chars but HT (the parser refuses them in a header section,
+ * test/sip/control-chars.test.ts), without SP/HTAB at either end (the parser trims those)
+ */
 const value = fc.string({ unit: 'binary', maxLength: 40 })
-  .map((s) => s.replace(/[\r\n]/g, '').replace(/^[ \t]+|[ \t]+$/g, ''));
+  .map((s) => s.replace(/[\x00-\x08\x0a-\x1f\x7f]/g, '').replace(/^[ \t]+|[ \t]+$/g, ''));
 const header = fc.oneof(
   { weight: 9, arbitrary: fc.tuple(token, value) },
   { weight: 1, arbitrary: fc.tuple(lengthName, fc.oneof(fc.nat({ max: 300 }).map(String), value)) },

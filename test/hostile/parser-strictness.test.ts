@@ -204,6 +204,8 @@ describe('a control character in a header line gets 400 and changes nothing', ()
     const callId = `cid-body-${seq}`;
     const body = `{"action":2,"htname":"t","cname":"bodykey","type":2,"strval":"a\u0001b\u0000c","mode":1}`;
     const r = await send(wire(kdmq('htable', callId, ['Content-Type: application/json']), body), callId, 5090);
-    expect(r.reason).not.toMatch(/control character|NUL/);
+    // the parser lets the body through; the channel's JSON.parse refuses the raw controls
+    expect([r.status, r.reason]).toEqual([400, 'Bad Request']);
+    expect(apps[0].htable.store.get('t', 'bodykey')).toBeUndefined();
   });
 });

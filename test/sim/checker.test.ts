@@ -20,7 +20,7 @@ describe('kdmq check: simulated world', () => {
     const [plan] = fc.sample(planArb({ ...shape, maxSteps: 25 }), { seed: 4242, numRuns: 1 });
     const a = await runPlan(plan, { record: true });
     const b = await runPlan(plan, { record: true });
-    expect(a.trace!.length).toBeGreaterThan(100);
+    expect(a.trace!.length).toBeGreaterThan(50);
     expect(a.trace!.some((l) => l.includes('"k":"dgram"'))).toBe(true);
     expect(b.trace).toEqual(a.trace);
     expect(b.hash).toBe(a.hash);
@@ -58,7 +58,7 @@ describe('kdmq check: simulated world', () => {
     expect(checkStatusChange({ key: 'k', from: 'disabled', to: 'active', event: 'node.heard', at: 0 })).toBeNull();
     expect(checkNodeListOnWire('SIP/2.0 200 OK\r\nCSeq: 10 KDMQ\r\n\r\nsip:1.2.3.4:5090;status=active')).toMatch(/unsafe/);
     expect(checkNodeListOnWire('SIP/2.0 200 OK\r\nCSeq: 10 KDMQ\r\n\r\nsip:1.2.3.4:5090;status=active\r\n')).toBeNull();
-    expect(Object.keys(INVARIANTS)).toHaveLength(10);
+    expect(Object.keys(INVARIANTS).length).toBeGreaterThanOrEqual(11);
     const spec = readFileSync(new URL('../../specs/invariants.md', import.meta.url), 'utf8');
     for (const id of Object.keys(INVARIANTS)) expect(spec).toContain(`| ${id} |`);
   });

@@ -77,7 +77,19 @@ export class Replication {
   /** a local change, answered 200 after this call: owed to every node in owedTo() */
   owe(change: Change): void {
     const to = this.owedTo();
-    if (to.length > 0) this.outbox.enqueue(change, to);
+    if (to.length === 0) return;
+    this.outbox.enqueue(change, to);
+    // a node that is not active (down, or cut off) is owed at most replication_max_backlog
+    // changes; past that, a full sync on its return replaces them (the same end state, and the
+    // memory of a dead seed, never removed from the list, stays bounded)
+    const max = this.d.limits.config.replication_max_backlog;
+    if (max <= 0) return;
+    for (const v of to) {
+      if (v.status === 'active' || this.outbox.backlog(v.key) <= max) continue;
+      this.outbox.forget(v.key);
+      this.owedSync.add(v.key);
+      this.d.log.log('info', 'node not active and owed more than limits.replication_max_backlog changes: a full sync replaces them on its return', { node: v.key });
+    }
   }
 
   stop(): void {

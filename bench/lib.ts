@@ -116,12 +116,18 @@ export interface FigureResult {
   wallSeconds: number;
 }
 
+/** every run must meet the target, not just the median (issue #15): the worst run decides */
 function verdictOf(s: Stats, t: Target | undefined): string {
   if (!t) return 'info';
   if (s.n === 0) return 'no data';
   if (s.median === null) return t.cmp === '<' ? 'FAIL (never)' : 'no data';
-  const ok = t.cmp === '>=' ? s.median >= t.value : s.median < t.value;
-  return ok ? 'PASS' : 'FAIL';
+  if (t.cmp === '<' && s.never > 0) return `FAIL (${s.never} of ${s.n} runs never)`;
+  const worst = t.cmp === '>=' ? s.min : s.max;
+  if (worst === null) return 'no data';
+  const ok = t.cmp === '>=' ? worst >= t.value : worst < t.value;
+  if (ok) return 'PASS (every run)';
+  const medianOk = t.cmp === '>=' ? s.median >= t.value : s.median < t.value;
+  return medianOk ? 'FAIL (median meets it, the worst run does not)' : 'FAIL';
 }
 
 export function summarize(fig: Figure, quick: boolean, runs: Samples[]): RowResult[] {

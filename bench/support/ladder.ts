@@ -1,8 +1,12 @@
 // The REGISTER rate ladder shared by register-rate, register-cluster and register-rate-dbmode.
-// One step = one sipp on its own loopback IP sending rate × seconds REGISTERs of new users
-// (Expires 3600, 4 s response timeout) to one node, whose location table keeps every earlier
-// step's contacts. A step is HELD when failed + unfinished < 0.1 % of its REGISTERs AND sipp's
-// achieved call rate ≥ 95 % of the target.
+// One step = rate × seconds REGISTERs of new users (Expires 3600, 4 s response timeout) to one
+// node, whose location table keeps every earlier step's contacts, sent by ⌈rate / 4 000⌉ sipp
+// processes each on its own loopback IP (one sipp tops out near 16 000/s here: the load generator
+// must not be the limit). A step is HELD when failed + unfinished < 0.1 % of its REGISTERs, the
+// rate achieved ≥ 95 % of the target (calls created / the step's seconds, not counting sipp's wait
+// for the last answers or time-outs), AND, for a cluster, replication held: after the step every
+// peer holds exactly the set of this step's AoRs the receiving node holds, and that node holds one
+// per 200 sipp counted (RegistrarNode.replicated).
 //
 // Bracketing (so a run needs 2–3 steps, not the whole list): the ladder starts at `start` (the
 // rate this system held in the previous run of the figure, or a seed for the first run) on a fresh
@@ -12,9 +16,9 @@
 // highest held rate with the step above it tried and not held (or the top of the list). Every
 // step tried (with its warm-up) is returned for the run's JSON detail.
 
-import { readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { allocLoopbackIps } from '../../test/support/kamailio.ts';
-import { parseSippStat, startSipp } from '../../test/support/sipp.ts';
+import { startSipp } from '../../test/support/sipp.ts';
 import { waitFor } from '../../test/support/wait.ts';
 import type { RunContext } from '../lib.ts';
 
@@ -38,6 +42,23 @@ export interface StepResult {
   held: boolean;
   /** first line of sipp's error log when calls failed */
   firstError: string;
+  /** sipp processes that sent the step */
+  sipps: number;
+  /** cluster only: what every node holds of the step's AoRs, and the drop/shed counters */
+  replication?: Replicated;
+}
+
+/** a cluster's verdict on one step: every node's set of the step's AoRs against the receiver's */
+export interface Replicated {
+  ok: boolean;
+  /** AoRs of the step held, per node (receiver first) */
+  held: Record<string, number>;
+  /** missing on a peer / extra on a peer, per peer (counts; the first few named in `example`) */
+  missing: Record<string, number>;
+  extra: Record<string, number>;
+  /** drop and shed counters read from the receiver (kdmq: peer queue drops, replication refusals) */
+  counters: Record<string, number>;
+  example?: string;
 }
 
 /** A system under test: one registrar node reachable at `target`. */
@@ -48,27 +69,36 @@ export interface RegistrarNode {
   cpuSeconds(): number;
   contacts(): Promise<number>;
   stop(): Promise<void>;
+  /** a cluster: compare every node's set of AoRs starting with `prefix` (called after each step) */
+  replicated?(prefix: string, acked: number): Promise<Replicated>;
 }
+
+/** one sipp sends at most this rate; more sipps share a step */
+const PER_SIPP = 4000;
 
 /** One step: rate × seconds REGISTERs of new users from one sipp. */
 export async function registerStep(
   n: RegistrarNode,
-  o: { sippIp: string; rate: number; seconds: number; prefix: string; before: number },
+  o: { sippIps: string[]; rate: number; seconds: number; prefix: string; before: number },
 ): Promise<StepResult> {
   const count = o.rate * o.seconds;
+  const k = Math.min(o.sippIps.length, Math.max(1, Math.ceil(o.rate / PER_SIPP)));
   const cpu0 = n.cpuSeconds();
-  const r = await startSipp({
-    target: n.target, localIp: o.sippIp, users: count, userPrefix: o.prefix, rate: o.rate, expires: 3600,
-    responseTimeoutMs: 4000, timeoutMs: o.seconds * 1000 * 2 + 10_000, keepWorkDir: true,
-  });
-  let achieved = 0;
-  try {
-    achieved = parseSippStat(readFileSync(`${r.workDir}/stat.csv`, 'utf8'))['CallRate(C)'] ?? 0;
-  } catch {
-    achieved = r.created / (r.elapsedMs / 1000);
-  } finally {
-    rmSync(r.workDir, { recursive: true, force: true });
-  }
+  const each = Math.floor(count / k);
+  const rs = await Promise.all(Array.from({ length: k }, (_, j) => startSipp({
+    target: n.target, localIp: o.sippIps[j], users: j === k - 1 ? count - each * (k - 1) : each, userPrefix: `${o.prefix}s${j}x`,
+    rate: o.rate / k, expires: 3600, responseTimeoutMs: 4000, timeoutMs: o.seconds * 1000 * 2 + 10_000, keepWorkDir: true,
+  })));
+  for (const x of rs) rmSync(x.workDir, { recursive: true, force: true });
+  const r = {
+    created: rs.reduce((a, x) => a + x.created, 0), successful: rs.reduce((a, x) => a + x.successful, 0),
+    failed: rs.reduce((a, x) => a + x.failed, 0), elapsedMs: Math.max(...rs.map((x) => x.elapsedMs)),
+    errors: rs.map((x) => x.errors).join('\n'),
+  };
+  // calls created over the step's own time: sipp's CallRate(C) divides by its whole run, including
+  // the final wait for late answers and time-outs (4 s), so a few late time-outs read as a slow rate
+  const sendingS = Math.max(o.seconds, (r.elapsedMs - 4000 - 1000) / 1000);
+  const achieved = r.created / sendingS;
   // the node has answered everything it will answer: its table settles at before + successful
   const want = o.before + r.successful;
   let contacts = await n.contacts();
@@ -82,11 +112,12 @@ export async function registerStep(
   }
   const cpuS = n.cpuSeconds() - cpu0;
   const unfinished = Math.max(0, count - r.successful - r.failed);
-  const held = (r.failed + unfinished) / count < MAX_LOSS && achieved >= MIN_ACHIEVED * o.rate;
+  const replication = n.replicated ? await n.replicated(o.prefix, r.successful) : undefined;
+  const held = (r.failed + unfinished) / count < MAX_LOSS && achieved >= MIN_ACHIEVED * o.rate && (replication?.ok ?? true);
   const firstError = r.failed > 0 ? (r.errors.split('\n').find((l) => l.includes('Call-Id')) ?? r.errors.split('\n')[1] ?? '').slice(0, 300) : '';
   return {
     target: o.rate, count, created: r.created, successful: r.successful, failed: r.failed, unfinished, achieved,
-    elapsedMs: r.elapsedMs, cpuS, contactsBefore: o.before, contacts, held, firstError,
+    elapsedMs: r.elapsedMs, cpuS, contactsBefore: o.before, contacts, held, firstError, sipps: k, ...(replication ? { replication } : {}),
   };
 }
 
@@ -114,10 +145,14 @@ export interface LadderOptions {
 
 function describe(name: string, s: StepResult, what: string): string {
   const per = s.successful ? ((s.cpuS * 1e6) / s.successful).toFixed(0) : '—';
+  const rep = s.replication;
+  const repText = rep
+    ? `; replication ${rep.ok ? 'held' : 'NOT held'}: held ${JSON.stringify(rep.held)}, missing ${JSON.stringify(rep.missing)}, extra ${JSON.stringify(rep.extra)}, counters ${JSON.stringify(rep.counters)}${rep.example ? ` (${rep.example})` : ''}`
+    : '';
   return (
     `${name} ${s.target}/s: ${what} — ${s.successful}/${s.count} ok, ${s.failed} failed, ${s.unfinished} unfinished, ` +
-    `achieved ${s.achieved.toFixed(0)}/s, sipp ${(s.elapsedMs / 1000).toFixed(1)} s, node CPU ${s.cpuS.toFixed(1)} s ` +
-    `(${per} µs/REGISTER), contacts ${s.contactsBefore} → ${s.contacts}`
+    `achieved ${s.achieved.toFixed(0)}/s by ${s.sipps} sipp, sipp ${(s.elapsedMs / 1000).toFixed(1)} s, node CPU ${s.cpuS.toFixed(1)} s ` +
+    `(${per} µs/REGISTER), contacts ${s.contactsBefore} → ${s.contacts}${repText}`
   );
 }
 
@@ -160,7 +195,7 @@ export async function bracket(steps: number[], i: number, tryStep: (rate: number
  * the contacts of the warm-up and of every step tried on it.
  */
 export async function ladder(open: () => Promise<RegistrarNode>, o: LadderOptions): Promise<LadderResult> {
-  const [sippIp] = allocLoopbackIps(1);
+  const sippIps = allocLoopbackIps(8);
   const i = startIndex(o.steps, o.start);
   const result: LadderResult = { held: 0, cpuUsPerReg: null, start: o.steps[i], steps: [] };
   let n: RegistrarNode | undefined;
@@ -177,12 +212,12 @@ export async function ladder(open: () => Promise<RegistrarNode>, o: LadderOption
         before = await n.contacts();
         if (rate > o.steps[0]) {
           // a cold node (JIT, allocator, hash tables) is not asked for a high rate in its first second
-          warmup = await registerStep(n, { sippIp, rate: o.steps[0], seconds: o.warmupSeconds ?? 3, prefix: `${o.tag}w${rate}u`, before });
+          warmup = await registerStep(n, { sippIps, rate: o.steps[0], seconds: o.warmupSeconds ?? 3, prefix: `${o.tag}w${rate}u`, before });
           before = warmup.contacts;
           o.log(describe(name, warmup, 'warm-up of a fresh node, not judged'));
         }
       }
-      const s = await registerStep(n, { sippIp, rate, seconds: o.seconds, prefix: `${o.tag}r${rate}u`, before });
+      const s = await registerStep(n, { sippIps, rate, seconds: o.seconds, prefix: `${o.tag}r${rate}u`, before });
       result.steps.push({ ...s, fresh, ...(warmup ? { warmup } : {}) });
       before = s.contacts;
       o.log(describe(name, s, s.held ? 'held' : 'NOT held'));
@@ -204,7 +239,11 @@ export async function ladder(open: () => Promise<RegistrarNode>, o: LadderOption
  */
 const lastHeld = new Map<string, number>();
 export function ladderStart(key: string, seed: number): number {
-  return lastHeld.get(key) ?? seed;
+  // both systems of a figure start at the same rate (the lower of what they held last), so their
+  // first steps meet the same table size
+  const figure = key.slice(0, key.lastIndexOf(':'));
+  const prev = [...lastHeld].filter(([k]) => k.slice(0, k.lastIndexOf(':')) === figure).map(([, v]) => v);
+  return prev.length > 0 ? Math.min(...prev) : seed;
 }
 export function rememberHeld(key: string, held: number): void {
   lastHeld.set(key, held);
@@ -215,6 +254,7 @@ export function ladderDetail(r: LadderResult): Record<string, unknown> {
   const step = (s: StepResult) => ({
     rate: s.target, held: s.held, ok: s.successful, failed: s.failed, unfinished: s.unfinished, achieved: Math.round(s.achieved),
     sippS: Math.round(s.elapsedMs / 100) / 10, cpuS: Math.round(s.cpuS * 10) / 10, contactsBefore: s.contactsBefore, contacts: s.contacts,
+    sipps: s.sipps, ...(s.replication ? { replication: s.replication } : {}),
     ...(s.firstError ? { firstError: s.firstError } : {}),
   });
   return {
@@ -236,7 +276,7 @@ export async function figureLadder(
   const key = `${o.figure}:${ctx.quick ? 'quick' : 'full'}:${o.name}`;
   const log = o.log ?? ctx.log;
   const start = ladderStart(key, o.seed);
-  log(`${o.name}: ladder starts at ${start}/s (${lastHeld.has(key) ? 'held in the previous run' : 'seed'})`);
+  log(`${o.name}: ladder starts at ${start}/s (${lastHeld.size > 0 ? 'the lower rate the systems held in the previous run' : 'seed'})`);
   const r = await ladder(open, { steps: o.steps, seconds: o.seconds, tag: o.tag, log, start, warmupSeconds: 3 });
   rememberHeld(key, r.held);
   ctx.detail(`${o.name}.ladder`, ladderDetail(r));

@@ -12,8 +12,9 @@ import { registrarMemoryFigure } from './registrar-memory.ts';
 import { registrarRateFigure } from './registrar-rate.ts';
 import { registerClusterFigure } from './register-cluster.ts';
 import { simSpeedFigure } from './sim-speed.ts';
+import { simCheckFigure } from './sim-check.ts';
 import { simSpeedRegisterFigure } from './sim-speed-register.ts';
 import { traceOverheadFigure } from './trace-overhead.ts';
 import { usrlocLatencyFigure, usrlocSync100kFigure, usrlocSync10kFigure } from './usrloc.ts';
 
-export const figures: Figure[] = [parserFigure, failureFastFigure, failureDefaultFigure, simSpeedFigure, usrlocLatencyFigure, usrlocSync10kFigure, usrlocSync100kFigure, traceOverheadFigure, registrarRateFigure, registerClusterFigure, registrarMemoryFigure, simSpeedRegisterFigure, antiEntropyRoundFigure, registerRateDbModeFigure, fuzzCampaignFigure];
+export const figures: Figure[] = [parserFigure, failureFastFigure, failureDefaultFigure, simCheckFigure, simSpeedFigure, usrlocLatencyFigure, usrlocSync10kFigure, usrlocSync100kFigure, traceOverheadFigure, registrarRateFigure, registerClusterFigure, registrarMemoryFigure, simSpeedRegisterFigure, antiEntropyRoundFigure, registerRateDbModeFigure, fuzzCampaignFigure];

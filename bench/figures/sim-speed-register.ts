@@ -47,7 +47,7 @@ export const simSpeedRegisterFigure: Figure = {
   runs: () => 3,
   rows: () => [
     { label: 'checker sim speed, 5 nodes', unit: 'node-s/s', kdmq: 'n5', kamailioNote: 'no counterpart' },
-    { label: 'checker sim speed, 50 nodes', unit: 'node-s/s', kdmq: 'n50', kamailioNote: 'no counterpart', target: { cmp: '>=', value: 1000 } },
+    { label: 'checker sim speed, 50 nodes (information; the target is on sim-check, the checker as it runs)', unit: 'node-s/s', kdmq: 'n50', kamailioNote: 'no counterpart' },
   ],
   async run(ctx): Promise<Samples> {
     const budget = ctx.quick ? 3000 : 10_000;

@@ -4,7 +4,9 @@
 const [kind, n, budget, seed] = process.argv.slice(2);
 const run = kind === 'register'
   ? (await import('../figures/sim-speed-register.ts')).simSpeedRegister
-  : (await import('../figures/sim-speed.ts')).simSpeed;
+  : kind === 'check'
+    ? (await import('../figures/sim-check.ts')).simCheckSpeed
+    : (await import('../figures/sim-speed.ts')).simSpeed;
 await run(5, 3000, `${seed}-warm-up`);
 const r = await run(Number(n), Number(budget), seed);
 process.stdout.write(`${JSON.stringify(r)}\n`);

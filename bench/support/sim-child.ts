@@ -7,7 +7,7 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-export type SimKind = 'membership' | 'register';
+export type SimKind = 'membership' | 'register' | 'check';
 
 /** run one measurement in a child process; resolves with its JSON result */
 export function simInChild<T>(kind: SimKind, n: number, budgetMs: number, seed: string): Promise<T> {

@@ -160,7 +160,10 @@ export async function serve(argv: string[]): Promise<number> {
     return 2;
   }
   const transport = new MuxTransport(new UdpTransport(), stream);
-  const testBlock = new TestBlockTransport(transport, config.dmq.test_block ?? []); // TEST ONLY switch
+  // TEST ONLY: the blocking wrapper and its RPC exist only when the config names dmq.test_block
+  // (an empty list turns it on for tests that partition live nodes); never in production
+  const testBlock = config.dmq.test_block !== undefined ? new TestBlockTransport(transport, config.dmq.test_block) : null;
+  if (testBlock) log.log('warn', 'dmq.test_block is set: TEST ONLY, RPC kdmq.test_block can cut this node off', {});
   const resolver = new DnsResolver({ servers: config.dns.servers ?? (await systemResolverServers()) });
   let node: KdmqNode;
   const random = new SeededRandom(randomBytes(16).toString('hex'));
@@ -168,7 +171,7 @@ export async function serve(argv: string[]): Promise<number> {
   let traced: LiveTrace | null = null;
   try {
     if (args.trace) traced = startLiveTrace(args.trace, args.traceMaxMb ?? 100, config, { clock, random, transport, resolver });
-    node = await createNode(config, { clock, random, resolver: traced?.resolver ?? resolver, transport: traced?.transport ?? testBlock, log, crypto: nodeCrypto });
+    node = await createNode(config, { clock, random, resolver: traced?.resolver ?? resolver, transport: traced?.transport ?? testBlock ?? transport, log, crypto: nodeCrypto });
   } catch (e) {
     await transport.close();
     process.stderr.write(`kdmq serve: ${(e as Error).message}\n`);
@@ -176,7 +179,7 @@ export async function serve(argv: string[]): Promise<number> {
   }
   const reg = createRegistry();
   registerDmqMethods(reg, node, () => clock.now());
-  registerTestBlockMethod(reg, testBlock);
+  if (testBlock) registerTestBlockMethod(reg, testBlock);
   const services = installServices(node, reg, { clock, log, random: random.fork('app') });
   if (config.rpc.listen !== '') {
     try {

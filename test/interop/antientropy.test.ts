@@ -16,6 +16,8 @@ if (!avail.ok) console.warn(`[anti-entropy interop] skipped: ${avail.reason}`);
 
 const TABLE = 'ae';
 const EXTRA = {
+  // TEST ONLY: turns on the kdmq.test_block RPC this test partitions the nodes with (off otherwise)
+  dmq: { test_block: [] },
   antientropy: { interval: 2 },
   sip: { kdmq_timeout: 2000 },
   registrar: { default_expires: 600 },

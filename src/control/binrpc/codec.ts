@@ -249,9 +249,9 @@ function writeValue(w: Writer, v: BinrpcValue): void {
     case 'int':
       return writeNumber(w, T_INT, BigInt(Number.isInteger(v.v) ? v.v >>> 0 : 0));
     case 'double': {
-      const k = Number.isFinite(v.v) ? BigInt(Math.round(v.v * 1000)) : 0n;
-      const c = k > INT64_MAX ? INT64_MAX : k < -INT64_MAX - 1n ? -INT64_MAX - 1n : k;
-      return writeNumber(w, T_DOUBLE, BigInt.asUintN(64, c));
+      const m = Math.round(v.v * 1000); // NaN → 0, beyond ±2^63 thousandths → the end of the range
+      const k = Number.isNaN(m) ? 0n : m >= 2 ** 63 ? INT64_MAX : m <= -(2 ** 63) ? -INT64_MAX - 1n : BigInt(m);
+      return writeNumber(w, T_DOUBLE, BigInt.asUintN(64, k));
     }
     case 'str':
       return writeSized(w, T_STR, utf8.encode(v.v), true);

@@ -24,6 +24,7 @@ import { startRpcServer, type RpcServer } from '../control/rpc-http.ts';
 import { createLogger, isLogLevel } from './logger.ts';
 import { installServices } from './services.ts';
 import { startLiveTrace, type LiveTrace } from '../trace/live.ts';
+import { openAuth } from './auth-setup.ts';
 
 export interface ServeArgs {
   configPath?: string;
@@ -154,8 +155,15 @@ export async function serve(argv: string[]): Promise<number> {
     log.log('warn', 'kamailio cfg: ignoring what kdmq does not mirror', { file: args.kamailioCfg, ignored: cfg.ignored });
   }
   const clock = new SystemClock();
+  const authSetup = openAuth(config, { clock, log });
+  if (!authSetup.ok) {
+    process.stderr.write(`kdmq serve: ${authSetup.error}\n`);
+    return 2;
+  }
+  const auth = authSetup.auth;
   const stream = streamTransportFor(config);
   if (typeof stream === 'string') {
+    auth?.close();
     process.stderr.write(`kdmq serve: ${stream}\n`);
     return 2;
   }
@@ -174,19 +182,21 @@ export async function serve(argv: string[]): Promise<number> {
     node = await createNode(config, { clock, random, resolver: traced?.resolver ?? resolver, transport: traced?.transport ?? testBlock ?? transport, log, crypto: nodeCrypto });
   } catch (e) {
     await transport.close();
+    auth?.close();
     process.stderr.write(`kdmq serve: ${(e as Error).message}\n`);
     return 2;
   }
   const reg = createRegistry();
   registerDmqMethods(reg, node, () => clock.now());
   if (testBlock) registerTestBlockMethod(reg, testBlock);
-  const services = installServices(node, reg, { clock, log, random: random.fork('app') });
+  const services = installServices(node, reg, { clock, log, random: random.fork('app'), auth });
   if (config.rpc.listen !== '') {
     try {
       rpc = await startRpcServer(reg, config.rpc.listen, services.httpRoutes, { token: config.rpc.token, onUnauthorized: () => services.metrics.rpcUnauthorized() });
     } catch (e) {
       await node.stop();
       await transport.close();
+      auth?.close();
       process.stderr.write(`kdmq serve: ${(e as Error).message}\n`);
       return 2;
     }
@@ -213,6 +223,7 @@ export async function serve(argv: string[]): Promise<number> {
         await services.stop();
         await rpc?.close();
         await transport.close();
+        auth?.close();
         traced?.close(clock.now());
         clearTimeout(force);
         log.log('info', 'stopped');

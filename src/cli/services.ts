@@ -13,6 +13,7 @@ import { createMetrics, type NodeMetrics } from '../ops/metrics.ts';
 import { ChangeRing, statusJson } from '../ops/status.ts';
 import { opsRoutes } from '../ops/http.ts';
 import { SqlitePersistence } from '../persist/sqlite.ts';
+import type { DigestAuth } from '../registrar/auth.ts';
 
 export interface Services {
   app: App;
@@ -21,13 +22,13 @@ export interface Services {
   stop(): Promise<void>;
 }
 
-export function installServices(node: KdmqNode, reg: RpcRegistry, deps: { clock: Clock; log: Log; random: Random; defaultMetrics?: boolean }): Services {
+export function installServices(node: KdmqNode, reg: RpcRegistry, deps: { clock: Clock; log: Log; random: Random; defaultMetrics?: boolean; auth?: DigestAuth }): Services {
   const metrics = createMetrics({ defaultMetrics: deps.defaultMetrics });
   const ring = new ChangeRing(50);
   node.onStatusChange((c) => ring.push(c));
   const db = node.config.usrloc;
   const persistence = db && db.db_mode > 0 ? new SqlitePersistence(db.db_path) : undefined;
-  const app = installApp(node, { clock: deps.clock, random: deps.random, log: metrics.observeLog(deps.log), persistence });
+  const app = installApp(node, { clock: deps.clock, random: deps.random, log: metrics.observeLog(deps.log), persistence, auth: deps.auth });
   registerAppMethods(reg, node, app);
   metrics.attach(node, app, () => deps.clock.now());
   const httpRoutes = opsRoutes({ metrics, status: () => statusJson(node, app, ring, deps.clock.now()) });

@@ -8,9 +8,10 @@
 //
 // Read: `listen=` (udp only) and `modparam(MODULE, PARAM, VALUE)` for the modules and parameters
 // named in src/config/schema.ts's `kamailio` column (dmq, dmq_usrloc, htable, registrar, usrloc,
-// tm), plus htable's `htable` table definitions. Everything else is collected in `ignored` so the
-// caller can warn once. When a module is loaded but a parameter is absent, Kamailio 5.6.3's module
-// default applies (e.g. dmq_usrloc enable 0, batch_msg_contacts 1; htable enable_dmq 0).
+// tm, auth, auth_db), plus htable's `htable` table definitions. Everything else is collected in
+// `ignored` so the caller can warn once. When a module is loaded but a parameter is absent, Kamailio
+// 5.6.3's module default applies (e.g. dmq_usrloc enable 0, batch_msg_contacts 1; htable enable_dmq
+// 0; auth_db password_column ha1); a loaded auth_db turns auth.enable on.
 
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -45,13 +46,23 @@ const KAMAILIO_DEFAULTS: Record<string, Record<string, unknown>> = {
   dmq: { ping_interval: 60, multi_notify: false },
 };
 
+const BOOL_WORDS: Record<string, number> = { yes: 1, on: 1, true: 1, no: 0, off: 0, false: 0 };
+
+/**
+ * auth_db loaded: the route authenticates REGISTER (auth.enable), and auth_db's own defaults apply
+ * where the cfg sets nothing (db_url: its read-only MySQL default, refused as not supported).
+ */
+const AUTH_DB_DEFAULTS: Record<string, unknown> = {
+  enable: true, db_url: 'mysql://kamailioro:kamailioro@localhost/kamailio', calculate_ha1: false, password_column: 'ha1', use_domain: false,
+};
+
 /** "module param" → schema path, from the schema's `kamailio` column */
 function modparamMap(): Map<string, { path: string[]; field: Field }> {
   const out = new Map<string, { path: string[]; field: Field }>();
   for (const [top, f] of Object.entries(schema)) {
     if (f.type.kind !== 'object') continue;
     for (const [k, sub] of Object.entries(f.type.fields)) {
-      const m = /^(dmq|dmq_usrloc|htable|registrar|usrloc|tm) (\w+)$/.exec(sub.kamailio ?? '');
+      const m = /^(dmq|dmq_usrloc|htable|registrar|usrloc|tm|auth|auth_db) (\w+)$/.exec(sub.kamailio ?? '');
       if (m) out.set(`${m[1]} ${m[2]}`, { path: [top, k], field: sub });
     }
   }
@@ -69,7 +80,9 @@ function coerce(field: Field, raw: string, isString: boolean, where: string): un
   switch (field.type.kind) {
     case 'bool':
     case 'int': {
-      const n = Number(raw);
+      // Kamailio's cfg reads yes/no, on/off, true/false as 1/0 where a number is expected
+      const word = isString ? undefined : BOOL_WORDS[raw.toLowerCase()];
+      const n = word ?? Number(raw);
       if (!Number.isInteger(n)) throw new CfgError(`${where}: expected an integer, got ${isString ? `"${raw}"` : raw}`);
       return field.type.kind === 'bool' ? n !== 0 : n;
     }
@@ -227,10 +240,13 @@ export function readKamailioCfg(path: string, cliDefines: Defines = {}, readFile
         if (!set.has(`${mod} ${k}`)) setPath(config, [mod, k], v);
       }
     }
+    if (loaded.has('auth_db')) {
+      for (const [k, v] of Object.entries(AUTH_DB_DEFAULTS)) if (!set.has(`auth_db ${k}`)) setPath(config, ['auth', k], v);
+    }
     if (loaded.size > 0) {
       if (!loaded.has('dmq_usrloc')) setPath(config, ['dmq_usrloc', 'enable'], false);
       if (!loaded.has('dmq')) setPath(config, ['htable', 'enable_dmq'], false);
-      const mirrored = new Set(['dmq', 'dmq_usrloc', 'htable', 'registrar', 'usrloc', 'tm', 'sl', 'jsonrpcs', 'xhttp']);
+      const mirrored = new Set(['dmq', 'dmq_usrloc', 'htable', 'registrar', 'usrloc', 'tm', 'sl', 'jsonrpcs', 'xhttp', 'auth', 'auth_db', 'db_sqlite']);
       for (const m of loaded) if (!mirrored.has(m)) ignored.add(`loadmodule ${m}`);
     }
     return { ok: true, config, ignored: [...ignored], files };

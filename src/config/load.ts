@@ -8,6 +8,7 @@ import { schema, type Field } from './schema.ts';
 import type { KdmqConfig } from './types.ts';
 import { keysFromConfig } from '../actors/kdmq-auth.ts';
 import { parseCidr } from '../actors/cidr.ts';
+import { authConfigError } from './auth.ts';
 
 export type ConfigResult = { ok: true; config: KdmqConfig } | { ok: false; error: string };
 
@@ -108,7 +109,7 @@ function crossCheck(c: KdmqConfig): string | null {
     if (t !== undefined && t !== 'udp' && t !== 'tcp' && t !== 'tls') return `config key dmq.notification_address: "${a}" has transport "${t}" (udp, tcp or tls)`;
   }
   if (c.rpc.listen !== '' && !/^(\[[0-9a-fA-F:.]+\]|[\w.-]+):\d{1,5}$/.test(c.rpc.listen)) return `config key rpc.listen: "${c.rpc.listen}" is not HOST:PORT`;
-  return securityCheck(c);
+  return securityCheck(c) ?? authConfigError(c);
 }
 
 /** signed KDMQ keys, kamailio_peers CIDRs, and no RPC off loopback without a token */

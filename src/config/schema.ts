@@ -158,4 +158,20 @@ export const schema: Record<string, Field> = {
     'TLS for tls: listens and ;transport=tls nodes',
   ),
   dns: obj({ servers: f({ kind: 'strings' }, undefined, 'DNS servers IP[:PORT]; default from /etc/resolv.conf', 'core dns settings') }, 'DNS'),
+  auth: obj(
+    {
+      enable: f({ kind: 'bool' }, false, 'authenticate REGISTER with digest: 401 challenge (also for a wrong password or an unknown user, as Kamailio\'s auth_check + auth_challenge), 403 for another user\'s AoR, 500 when the subscriber store cannot answer; false: any UA may register any AoR (said at start)', 'auth_check() in the route (set by --kamailio-cfg when auth_db is loaded)'),
+      realm: f({ kind: 'string' }, undefined, 'digest realm; absent: the To domain of each REGISTER', 'auth_check/auth_challenge realm "" (To domain for REGISTER)'),
+      db_url: f({ kind: 'string' }, undefined, 'subscriber database, table subscriber (version 7 in table version, Kamailio\'s auth_db-create.sql): sqlite:////absolute/path.db (sqlite:///relative.db); postgres:// not supported yet', 'auth_db db_url'),
+      users_file: f({ kind: 'string' }, undefined, 'instead of db_url: lines user@domain:password, user@domain:md5:HA1 or user@domain:sha256:HA1 (# comments); a line\'s domain is the realm it serves', undefined),
+      calculate_ha1: f({ kind: 'bool' }, false, 'true: the password column is clear text and HA1 is computed; false: it holds HA1 (ha1b for a username with @domain), 32 hex digits for MD5, 64 for SHA-256', 'auth_db calculate_ha1'),
+      password_column: f({ kind: 'string' }, undefined, 'column of the password or HA1; absent: password with calculate_ha1, else ha1', 'auth_db password_column'),
+      use_domain: f({ kind: 'bool' }, false, 'look subscribers up by username and domain (the digest username\'s @domain, else the realm); false: by username alone', 'auth_db use_domain'),
+      algorithms: f({ kind: 'strings' }, ['MD5'], 'digest algorithms offered, one WWW-Authenticate each, preferred first (RFC 8760): MD5, SHA-256', 'auth algorithm'),
+      nonce_expire: f({ kind: 'int', min: 10, max: 86400 }, 300, 'seconds a nonce is good for; good credentials on an older one get 401 stale=true', 'auth nonce_expire'),
+      secret: f({ kind: 'string' }, undefined, 'secret the nonces are bound to (16+ characters; the same on every node lets a nonce of one be used at another); absent: random at start', 'auth secret'),
+      cache_ttl: f({ kind: 'int', min: 0, max: 3600 }, 60, 'seconds a subscriber row (or its absence) is kept in memory, 100 000 rows at most; 0 = the database is asked for every authenticated REGISTER', undefined),
+    },
+    'digest authentication of REGISTER (Kamailio auth + auth_db)',
+  ),
 };

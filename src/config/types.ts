@@ -45,6 +45,8 @@ export interface KdmqConfig {
   /** absent in hand-built configs (simulator, tests): the schema defaults apply (DEFAULT_LIMITS) */
   limits?: LimitsConfig;
   dns: { servers?: string[] };
+  /** absent in hand-built configs: off */
+  auth?: AuthConfig;
   /** absent in hand-built configs: the schema defaults (streams are used only with tcp:/tls: listens or node URIs) */
   tcp?: TcpConfig;
   tls?: TlsConfig;
@@ -88,4 +90,19 @@ export interface LimitsConfig {
   replication_retry: number;
   /** node-list entries gossip may create (notification-cycle.ts) */
   max_nodes: number;
+}
+
+/** digest authentication of REGISTER (schema.ts `auth:`, src/config/auth.ts) */
+export interface AuthConfig {
+  enable: boolean;
+  realm?: string;
+  db_url?: string;
+  users_file?: string;
+  calculate_ha1: boolean;
+  password_column?: string;
+  use_domain: boolean;
+  algorithms: string[];
+  nonce_expire: number;
+  secret?: string;
+  cache_ttl: number;
 }

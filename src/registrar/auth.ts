@@ -1,107 +1,130 @@
-// Optional digest authentication of REGISTER (RFC 3261 §22.4, RFC 7616, RFC 8760 for SHA-256):
-// users file, nonces bound to the Clock and a node secret, 401 challenges for SHA-256 and MD5,
-// stale=true for old nonces, 403 for bad credentials or for another user's AoR (§10.3 step 4).
+// Digest authentication of REGISTER (RFC 3261 §22.4, RFC 7616, RFC 8760 for SHA-256) as Kamailio's
+// auth_check(realm, "subscriber", 1) followed by auth_challenge() when it fails: subscribers from a
+// port (subscribers.ts: a database behind a cache, or a users file), nonces bound to the Clock and a
+// node secret with qop=auth and nc replay refused (nonce.ts). Answers: 401 with a fresh challenge
+// (no or unknown credentials, wrong password, unknown user: Kamailio's -1..-5), 401 stale=true for
+// good credentials on an old or reused nonce, 403 for another user's AoR (§10.3 step 4), 400 for an
+// Authorization header without its parameters, 500 when the subscriber store cannot answer.
 // Hashing comes through a port (`hash(alg, text)` → lower-case hex): the CLI passes node:crypto.
 import type { Clock } from '../ports/clock.ts';
+import type { Log } from '../ports/log.ts';
 import type { SipRequest } from '../sip/types.ts';
+import { Nonces, type HashFn } from './nonce.ts';
 import { fail, type RegisterResult } from './reply.ts';
+import { MemorySubscribers, type Credentials, type DigestAlg, type SubscriberSource, type UserEntry } from './subscribers.ts';
 
-export type DigestAlg = 'MD5' | 'SHA-256';
-export type HashFn = (alg: DigestAlg, text: string) => string;
-
-export interface UserEntry {
-  /** `user@domain`, domain lower-cased */
-  id: string;
-  password?: string;
-  ha1?: Partial<Record<DigestAlg, string>>;
-}
-
-/** users file: `user@domain:password`, `user@domain:md5:<HA1>` or `user@domain:sha256:<HA1>`; # comments */
-export function parseUsers(text: string): Map<string, UserEntry> {
-  const out = new Map<string, UserEntry>();
-  for (const raw of text.split(/\r?\n/)) {
-    const line = raw.trim();
-    if (line === '' || line.startsWith('#')) continue;
-    const i = line.indexOf(':');
-    if (i <= 0 || !line.slice(0, i).includes('@')) continue;
-    const id = normId(line.slice(0, i));
-    const rest = line.slice(i + 1);
-    const m = /^(md5|sha256):([0-9a-fA-F]+)$/.exec(rest);
-    const e = out.get(id) ?? { id };
-    if (m !== null) e.ha1 = { ...e.ha1, [m[1] === 'md5' ? 'MD5' : 'SHA-256']: m[2].toLowerCase() };
-    else e.password = rest;
-    out.set(id, e);
-  }
-  return out;
-}
+export { parseUsers, type DigestAlg, type UserEntry } from './subscribers.ts';
+export type { HashFn } from './nonce.ts';
 
 export interface AuthOptions {
-  users: Map<string, UserEntry>;
+  /** where subscribers come from; `users` is the short form of a MemorySubscribers */
+  source?: SubscriberSource;
+  users?: Map<string, UserEntry>;
   hash: HashFn;
   clock: Clock;
-  /** node secret the nonces are bound to (from the Random port or config) */
+  /** node secret the nonces are bound to */
   secret: string;
-  /** nonce lifetime in seconds (default 300) */
+  /** nonce lifetime in seconds (default 300, Kamailio's nonce_expire) */
   nonceSeconds?: number;
+  /** fixed realm; absent: the To domain of the REGISTER (Kamailio's realm "" for REGISTER) */
+  realm?: string;
+  /** offered in this order, one WWW-Authenticate each (default MD5, Kamailio's) */
+  algorithms?: readonly DigestAlg[];
+  /** a store failure is logged here (at most one line per 10 s, with the count of others) */
+  log?: Log;
 }
 
 export type AuthResult = { ok: true; user: string } | { ok: false; result: RegisterResult };
 
-export class DigestAuth {
-  constructor(private readonly o: AuthOptions) {}
+type DigestParams = Partial<Record<'username' | 'realm' | 'nonce' | 'uri' | 'response' | 'algorithm' | 'cnonce' | 'qop' | 'nc', string>>;
 
-  /** `aor` is `user@domain` of the To URI (domain lower-cased); the realm is that domain */
+const ERROR_LOG_EVERY_MS = 10_000;
+
+export class DigestAuth {
+  readonly nonces: Nonces;
+  readonly source: SubscriberSource;
+  readonly stats = { challenged: 0, ok: 0, failed: 0, stale: 0, forbidden: 0, errors: 0 };
+  private readonly algorithms: readonly DigestAlg[];
+  private lastErrorLog = -Infinity;
+  private quietErrors = 0;
+
+  constructor(private readonly o: AuthOptions) {
+    this.source = o.source ?? new MemorySubscribers(o.users ?? new Map());
+    this.algorithms = o.algorithms?.length ? o.algorithms : ['MD5'];
+    this.nonces = new Nonces({ hash: o.hash, clock: o.clock, secret: o.secret, lifetimeSec: o.nonceSeconds ?? 300 });
+  }
+
+  /** `aor` is `user@domain` of the To URI (domain lower-cased) */
   check(req: SipRequest, aor: string): AuthResult {
-    const realm = aor.slice(aor.lastIndexOf('@') + 1);
-    const creds = req.getAll('authorization').map(parseDigest).find((p) => p !== null && p.realm?.toLowerCase() === realm);
-    if (creds === undefined || creds === null) return this.challenge(realm, false);
-    const alg = (creds.algorithm ?? 'MD5').toUpperCase();
-    if ((alg !== 'MD5' && alg !== 'SHA-256') || !creds.username || !creds.nonce || !creds.uri || !creds.response) {
-      return { ok: false, result: fail(400, 'Bad Authorization header') };
+    const at = aor.lastIndexOf('@');
+    const realm = this.o.realm ?? aor.slice(at + 1);
+    const c = req.getAll('authorization').map(parseDigest).find((p) => p !== null && p.realm?.toLowerCase() === realm.toLowerCase());
+    if (c === undefined || c === null) return this.challenge(realm, false);
+    if (!c.username || !c.nonce || !c.uri || !c.response) return { ok: false, result: fail(400, 'Bad Authorization header') };
+    const qop = c.qop?.toLowerCase();
+    if (qop === 'auth' && (!c.cnonce || !/^[0-9a-fA-F]{8}$/.test(c.nc ?? ''))) return { ok: false, result: fail(400, 'Bad Authorization header') };
+    const alg = algOf(c.algorithm);
+    // an algorithm or qop we did not offer, or a nonce that is not ours: a fresh challenge
+    if (alg === null || !this.algorithms.includes(alg) || (qop !== undefined && qop !== 'auth')) return this.challenge(realm, false);
+    const n = this.nonces.verify(c.nonce);
+    if (!n.ok) return this.challenge(realm, false);
+    const i = c.username.indexOf('@');
+    const user = i < 0 ? c.username : c.username.slice(0, i);
+    const domain = i < 0 ? '' : c.username.slice(i + 1);
+    const r = this.source.lookup(user, domain || realm);
+    if (!r.ok) return this.storeFailed(r.error, user, domain || realm);
+    const ha1 = r.found === null ? undefined : this.ha1(r.found, c.username, domain !== '', realm, alg);
+    if (ha1 === undefined || !sameHex(this.expected(ha1, alg, req.method, c), c.response.toLowerCase())) {
+      this.stats.failed++;
+      this.o.log?.log('debug', 'digest authentication failed', { username: c.username, realm, why: r.found === null ? 'unknown user' : 'wrong credentials' });
+      return this.challenge(realm, false);
     }
-    const age = this.nonceAge(creds.nonce);
-    if (age === null) return this.challenge(realm, false);
-    const user = normId(creds.username.includes('@') ? creds.username : `${creds.username}@${realm}`);
-    const entry = this.o.users.get(user);
-    const ha1 = entry === undefined ? undefined : this.ha1(entry, creds.username, realm, alg);
-    if (ha1 === undefined || this.expected(ha1, alg, req.method, creds) !== creds.response.toLowerCase()) {
+    if (user !== aor.slice(0, at)) {
+      this.stats.forbidden++;
       return { ok: false, result: fail(403) };
     }
-    if (age > (this.o.nonceSeconds ?? 300)) return this.challenge(realm, true);
-    if (user !== normId(aor)) return { ok: false, result: fail(403) };
-    return { ok: true, user };
+    const nc = qop === 'auth' ? parseInt(c.nc!, 16) : 1;
+    if (n.ageSec > (this.o.nonceSeconds ?? 300) || !this.nonces.use(c.nonce, n, nc)) {
+      this.stats.stale++;
+      return this.challenge(realm, true);
+    }
+    this.stats.ok++;
+    return { ok: true, user: i < 0 ? `${user}@${realm}` : c.username };
   }
 
-  /** nonce = <issue time hex>.<H(time:secret) truncated>: verifiable without state */
+  /** a nonce for a challenge (the next index) */
   nonce(): string {
-    const t = Math.floor(this.o.clock.now() / 1000).toString(16);
-    return `${t}.${this.mac(t)}`;
+    return this.nonces.issue();
   }
 
-  private mac(t: string): string {
-    return this.o.hash('SHA-256', `${t}:${this.o.secret}:${t}`).slice(0, 32);
-  }
-
-  /** seconds since the nonce was issued, null when it is not ours */
-  private nonceAge(n: string): number | null {
-    const [t, m] = n.split('.');
-    if (t === undefined || m === undefined || !/^[0-9a-f]{1,12}$/.test(t) || this.mac(t) !== m) return null;
-    return Math.floor(this.o.clock.now() / 1000) - parseInt(t, 16);
+  close(): void {
+    this.source.close?.();
   }
 
   private challenge(realm: string, stale: boolean): AuthResult {
+    this.stats.challenged++;
     const nonce = this.nonce();
     const st = stale ? ', stale=true' : '';
-    const h = (alg: DigestAlg): [string, string] =>
-      ['WWW-Authenticate', `Digest realm="${realm}", nonce="${nonce}", algorithm=${alg}, qop="auth"${st}`];
-    // RFC 8760 §2.4: the preferred algorithm first
-    return { ok: false, result: { status: 401, reason: 'Unauthorized', headers: [h('SHA-256'), h('MD5')] } };
+    const headers = this.algorithms.map((alg): [string, string] =>
+      ['WWW-Authenticate', `Digest realm="${realm}", nonce="${nonce}", algorithm=${alg}, qop="auth"${st}`]);
+    return { ok: false, result: { status: 401, reason: 'Unauthorized', headers } };
   }
 
-  private ha1(e: UserEntry, username: string, realm: string, alg: DigestAlg): string | undefined {
-    if (e.ha1?.[alg] !== undefined) return e.ha1[alg];
-    if (e.password === undefined) return undefined;
-    return this.o.hash(alg, `${username}:${realm}:${e.password}`);
+  private storeFailed(error: string, user: string, domain: string): AuthResult {
+    this.stats.errors++;
+    const now = this.o.clock.now();
+    if (now - this.lastErrorLog >= ERROR_LOG_EVERY_MS) {
+      this.o.log?.log('error', 'auth: subscriber lookup failed, REGISTER answered 500', { error, user, domain, suppressed: this.quietErrors });
+      this.lastErrorLog = now;
+      this.quietErrors = 0;
+    } else this.quietErrors++;
+    return { ok: false, result: fail(500) };
+  }
+
+  /** HA1 from the clear-text password (over the whole digest username, as auth_db), or stored */
+  private ha1(e: Credentials, username: string, withDomain: boolean, realm: string, alg: DigestAlg): string | undefined {
+    if (e.password !== undefined) return this.o.hash(alg, `${username}:${realm}:${e.password}`);
+    return (withDomain ? e.ha1b : e.ha1)?.[alg]?.toLowerCase();
   }
 
   private expected(ha1: string, alg: DigestAlg, method: string, c: DigestParams): string {
@@ -112,7 +135,18 @@ export class DigestAuth {
   }
 }
 
-type DigestParams = Partial<Record<'username' | 'realm' | 'nonce' | 'uri' | 'response' | 'algorithm' | 'cnonce' | 'qop' | 'nc', string>>;
+function algOf(a: string | undefined): DigestAlg | null {
+  const u = (a ?? 'MD5').toUpperCase();
+  return u === 'MD5' ? 'MD5' : u === 'SHA-256' ? 'SHA-256' : null;
+}
+
+/** equal hex strings, in time that does not depend on where they differ */
+function sameHex(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return d === 0;
+}
 
 /** `Digest k=v, k="v", …` → params (names lower-cased); null when not a Digest credential */
 export function parseDigest(v: string): DigestParams | null {
@@ -125,9 +159,4 @@ export function parseDigest(v: string): DigestParams | null {
     out[r[1].toLowerCase()] = r[2] !== undefined ? r[2].replace(/\\(.)/g, '$1') : r[3];
   }
   return out as DigestParams;
-}
-
-function normId(s: string): string {
-  const i = s.lastIndexOf('@');
-  return i < 0 ? s : `${s.slice(0, i)}@${s.slice(i + 1).toLowerCase()}`;
 }

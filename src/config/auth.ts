@@ -1,0 +1,57 @@
+// The `auth:` section beyond its types (schema.ts): one subscriber source, Kamailio's db_url forms
+// (`sqlite:////absolute/path.db`, `sqlite:///relative.db`; postgres:// and mysql:// named as not
+// supported yet), algorithm names, a realm that fits in a quoted string, and column names that
+// are plain identifiers. Each error names its key, as load.ts's.
+import type { AuthConfig, KdmqConfig } from './types.ts';
+
+export type DbUrl = { kind: 'sqlite'; path: string } | { kind: 'unsupported'; scheme: string };
+
+/**
+ * Kamailio's db_url: `scheme://[user[:pass]@]host[:port]/database`. For sqlite the host is empty
+ * and the database is the file: four slashes give an absolute path, three a relative one.
+ */
+export function parseDbUrl(url: string): DbUrl | null {
+  const m = /^([a-z][a-z0-9+.-]*):\/\/(.*)$/i.exec(url);
+  if (m === null) return null;
+  const scheme = m[1].toLowerCase();
+  if (scheme !== 'sqlite') return { kind: 'unsupported', scheme };
+  if (!m[2].startsWith('/') || m[2].length < 2) return null;
+  return { kind: 'sqlite', path: m[2].slice(1) };
+}
+
+/** the password column auth_db reads: the configured one, else "password" (calculate_ha1) or "ha1" */
+export function passwordColumn(a: AuthConfig): string {
+  return a.password_column ?? (a.calculate_ha1 ? 'password' : 'ha1');
+}
+
+/** null when the section is usable; normalises the algorithm names to upper case */
+export function authConfigError(c: KdmqConfig): string | null {
+  const a = c.auth;
+  if (a === undefined) return null;
+  if (a.db_url !== undefined && a.users_file !== undefined) return 'config key auth.users_file: set auth.db_url or auth.users_file, not both';
+  if (a.db_url !== undefined) {
+    const u = parseDbUrl(a.db_url);
+    if (u === null) return `config key auth.db_url: "${a.db_url}" is not sqlite:////absolute/path.db (or sqlite:///relative/path.db)`;
+    if (u.kind === 'unsupported') {
+      return `config key auth.db_url: ${u.scheme}:// is not supported yet (SQLite only: sqlite:////absolute/path.db)`;
+    }
+  }
+  if (a.users_file === '') return 'config key auth.users_file: expected a file name, got ""';
+  if (a.enable && a.db_url === undefined && a.users_file === undefined) {
+    return 'config key auth.enable: needs auth.db_url (the subscriber table) or auth.users_file';
+  }
+  a.algorithms = a.algorithms.map((s) => s.toUpperCase()); // md5 and sha-256 accepted as written
+  if (a.algorithms.length === 0) return 'config key auth.algorithms: expected MD5, SHA-256 or both, got []';
+  for (const alg of a.algorithms) {
+    if (alg !== 'MD5' && alg !== 'SHA-256') return `config key auth.algorithms: expected MD5 or SHA-256, got ${JSON.stringify(alg)}`;
+  }
+  if (new Set(a.algorithms).size !== a.algorithms.length) return `config key auth.algorithms: ${JSON.stringify(a.algorithms)} names one twice`;
+  if (a.realm !== undefined && !/^[^"\\\x00-\x1f\x7f]+$/.test(a.realm)) {
+    return `config key auth.realm: ${JSON.stringify(a.realm)} must be non-empty, without quotes, backslashes or control characters`;
+  }
+  if (a.password_column !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(a.password_column)) {
+    return `config key auth.password_column: ${JSON.stringify(a.password_column)} is not a column name`;
+  }
+  if (a.secret !== undefined && a.secret.length < 16) return 'config key auth.secret: needs 16 or more characters';
+  return null;
+}

@@ -13,7 +13,7 @@ function unwrap<T>(o: RpcOutcome<T>): T {
 
 function table(p: unknown[], what: string): void {
   if (p.length < 2) throw new RpcError(500, `Not enough parameters (table and AOR to ${what})`);
-  if (p[0] !== 'location') throw new RpcError(500, 'Table not found');
+  if (p[0] !== 'location') throw new RpcError(500, 'Domain table not found');
 }
 
 export function registerUlMethods(reg: RpcRegistry, registrar: Registrar, admit?: () => { status: number; reason: string } | null): void {
@@ -29,7 +29,7 @@ export function registerUlMethods(reg: RpcRegistry, registrar: Registrar, admit?
     return unwrap(ulLookup(store, String(p[1]), { socket }));
   });
   register(reg, 'ul.rm', 'Delete a address of record including its contacts', (p) => {
-    table(p, 'delete');
+    table(p, 'lookup'); // sic: 5.6.3's ul.rm says "to lookup" too
     admitted();
     return unwrap(ulRm(store, String(p[1])));
   });

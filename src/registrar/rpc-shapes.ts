@@ -90,15 +90,14 @@ export function ulDump(store: LocationStore, opts: { brief?: boolean; socket?: s
 /** ul.lookup ["location", aor] */
 export function ulLookup(store: LocationStore, aor: string, opts: { socket?: string } = {}): RpcOutcome<unknown> {
   const list = store.get(aor);
-  if (list.length === 0) return { error: { code: 404, message: 'AOR not found in location table' } };
+  if (list.length === 0) return { error: { code: 500, message: 'AOR not found in location table' } }; // 500 as 5.6.3
   const now = store.nowSec();
   return { result: { AoR: aor, Contacts: list.map((b) => contactShape(b, now, opts.socket ?? NOT_SET)) } };
 }
 
-/** ul.rm ["location", aor]: removes every binding of the AoR (each replicated as a delete) */
+/** ul.rm ["location", aor]: removes every binding of the AoR (each replicated as a delete); an unknown AoR is no error (5.6.3) */
 export function ulRm(store: LocationStore, aor: string): RpcOutcome<null> {
   const list = [...store.get(aor)];
-  if (list.length === 0) return { error: { code: 404, message: 'AOR not found in location table' } };
   for (const b of list) store.remove(b, 'local');
   return { result: null };
 }
@@ -106,7 +105,7 @@ export function ulRm(store: LocationStore, aor: string): RpcOutcome<null> {
 /** ul.rm_contact ["location", aor, contact] */
 export function ulRmContact(store: LocationStore, aor: string, contact: string): RpcOutcome<null> {
   const list = store.get(aor);
-  if (list.length === 0) return { error: { code: 404, message: 'AOR not found in location table' } };
+  if (list.length === 0) return { error: { code: 404, message: 'AOR not found' } }; // 5.6.3's words here
   const hits = list.filter((b) => b.c === contact);
   if (hits.length === 0) return { error: { code: 404, message: 'Contact not found' } };
   for (const b of hits) store.remove(b, 'local');

@@ -74,7 +74,7 @@ describe('RPC shapes', () => {
       'Methods', 'Ruid', 'Instance', 'Reg-Id', 'Server-Id', 'Tcpconn-Id', 'Keepalive', 'Last-Keepalive', 'KA-Roundtrip', 'Last-Modified',
     ]);
     expect(look).toMatchObject({ result: { AoR: 'user2', Contacts: [{ Contact: { Expires: 600, Methods: 4294967295, Socket: 'udp:127.0.0.11:5060', Received: '[not set]' } }] } });
-    expect(ulLookup(s.store, 'nobody')).toEqual({ error: { code: 404, message: 'AOR not found in location table' } });
+    expect(ulLookup(s.store, 'nobody')).toEqual({ error: { code: 500, message: 'AOR not found in location table' } });
     expect(usrlocStats(s.store)).toEqual([
       'usrloc:location_contacts = 7', 'usrloc:location_expires = 0', 'usrloc:location_users = 5', 'usrloc:registered_users = 5',
     ]);

@@ -48,6 +48,7 @@ describe('results and parameters', () => {
     expect(resultRecords(0.5)).toEqual([{ t: 'double', v: 0.5 }]);
     expect(resultRecords(true)).toEqual([{ t: 'int', v: 1 }]);
     expect(resultRecords(undefined)).toEqual([]);
+    expect(resultRecords(null)).toEqual([]);
     expect(resultRecords([])).toEqual([]);
     expect(resultRecords({ a: null })).toEqual([{ t: 'struct', v: [{ name: 'a', value: { t: 'str', v: '<null string>' } }] }]);
   });

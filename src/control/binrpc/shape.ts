@@ -22,7 +22,7 @@ export const METHOD_HINTS: Record<string, ShapeHints> = {
 const NULL_STRING = '<null string>'; // what Kamailio's rpc->add sends for a NULL string
 
 export function resultRecords(result: unknown, hints: ShapeHints = {}): BinrpcValue[] {
-  if (result === undefined) return [];
+  if (result === undefined || result === null) return []; // a method that added nothing (ul.rm)
   if (Array.isArray(result)) return result.map((x) => toValue(x, hints, null, 0));
   return [toValue(result, hints, null, 0)];
 }

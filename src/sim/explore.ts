@@ -1,28 +1,42 @@
 // Exhaustive mode for small scopes (issue "kdmq check" item 6): from a scenario's start state,
 // explore every order of delivering or dropping the in-flight datagrams (and, within a tick
-// budget, of firing the next timers), hashing states (node lists + stores + in-flight set + time)
-// so none is explored twice, and checking the safety invariants in every state. A state is
-// reached by replaying its choice prefix from scratch: nodes are deterministic given their inputs.
+// budget, of firing the next timers), identifying states by a digest of the whole world and its
+// pending timers (stateDigest, src/sim/state-digest.ts) so none is explored twice, and checking the
+// safety invariants in every state. A state is reached by replaying its choice prefix from scratch:
+// nodes are deterministic given their inputs. Past the state cap the result is `truncated`.
 
 import { simIp, flush } from './cluster.ts';
 import { ControlledNetwork } from './controlled-net.ts';
 import { HT_TABLE, UA_HOST, World } from './world.ts';
 import { checkSelfListed, type Violation } from './invariants.ts';
+import { digestState, type Digest } from './state-digest.ts';
+import { transportHandleOf } from '../transport/transport-actor.ts';
 
 export interface Scenario {
   describe: string;
   nodes: number;
   maxMessages: number;
   maxTicks: number;
-  /** give up (truncated) after this many distinct states */
+  /** give up (truncated: `kdmq check` reports incomplete) after this many distinct states */
   maxStates?: number;
   setup(w: World, net: ControlledNetwork): Promise<void>;
 }
 
+/** the state cap when neither the scenario nor the caller sets one */
+export const DEFAULT_MAX_STATES = 200_000;
+
+export interface ExploreOptions {
+  /** overrides the scenario's cap */
+  maxStates?: number;
+}
+
 export interface ExploreResult {
   states: number;
+  /** the cap this exploration ran with */
+  maxStates: number;
   replays: number;
   wallMs: number;
+  /** the state cap was reached: the scope was not explored to the end (nothing else is cut off) */
   truncated: boolean;
   violation: Violation | null;
   /** the choices that lead to the violation: dN deliver, xN drop, t tick */
@@ -84,13 +98,13 @@ export const SCENARIOS: Record<string, Scenario> = {
   },
 };
 
-interface Ctx {
+export interface Ctx {
   w: World;
   net: ControlledNetwork;
   ticks: number;
 }
 
-async function build(sc: Scenario): Promise<Ctx> {
+export async function build(sc: Scenario): Promise<Ctx> {
   let net!: ControlledNetwork;
   const w = await World.create({
     nodes: sc.nodes, seed: 'exhaustive', config: exConfig,
@@ -102,7 +116,7 @@ async function build(sc: Scenario): Promise<Ctx> {
   return { w, net, ticks: 0 };
 }
 
-function choices(c: Ctx, sc: Scenario): string[] {
+export function choices(c: Ctx, sc: Scenario): string[] {
   const out: string[] = [];
   const seen = new Set<string>();
   c.net.inFlight.forEach((d, i) => {
@@ -114,7 +128,7 @@ function choices(c: Ctx, sc: Scenario): string[] {
   return out;
 }
 
-async function apply(c: Ctx, choice: string): Promise<void> {
+export async function apply(c: Ctx, choice: string): Promise<void> {
   if (choice === 't') {
     c.ticks++;
     const due = c.w.clock.nextDue()!;
@@ -130,20 +144,25 @@ async function apply(c: Ctx, choice: string): Promise<void> {
   await flush();
 }
 
-function stateHash(c: Ctx): string {
-  const parts: string[] = [`t${c.w.clock.now()}`, `k${c.ticks}`, `s${c.net.sent}`];
-  for (const m of c.w.live()) parts.push(m.ip, ...m.node.list.views().map((v) => `${v.key}=${v.status}`).sort());
-  for (const b of c.w.bindings()) parts.push(b.key, ...b.records.map((r) => JSON.stringify(r)).sort());
-  for (const h of c.w.htableItems()) parts.push(h.key, ...h.items.sort());
-  parts.push('|', ...c.net.inFlight.map((d) => d.key).sort());
-  const s = parts.join('\n');
-  let a = 0x811c9dc5;
-  let b = 0x01000193;
-  for (let i = 0; i < s.length; i++) {
-    a = Math.imul(a ^ s.charCodeAt(i), 0x01000193) >>> 0;
-    b = Math.imul(b ^ s.charCodeAt(i), 0x5bd1e995) >>> 0;
-  }
-  return `${a.toString(16)}${b.toString(16)}${s.length}`;
+/**
+ * The state's identity for deduplication: the whole world (every node and application, the
+ * network and its in-flight datagrams, the safety checkers' memory in the monitor) and the
+ * clock's pending timers, as src/sim/state-digest.ts walks them; the monitor's trace lines are
+ * left out (empty unless recording).
+ */
+export function stateDigest(c: Ctx, text = false): Digest {
+  return digestState([['ticks', c.ticks], ['world', c.w]], {
+    clock: c.w.clock,
+    opaque: new Set([c.w.monitor.lines]),
+    extra: transportState,
+    text,
+  });
+}
+
+/** a transport actor's input → its transaction layer and client transactions (held in closures) */
+function transportState(o: object): unknown {
+  const h = transportHandleOf(o);
+  return h ? { layer: h.layer, clients: h.pendingClientTx() } : undefined;
 }
 
 function safety(c: Ctx): Violation | null {
@@ -154,12 +173,14 @@ function safety(c: Ctx): Violation | null {
   return c.w.monitor.firstSafety() ?? null;
 }
 
-export async function explore(sc: Scenario): Promise<ExploreResult> {
+export async function explore(sc: Scenario, o: ExploreOptions = {}): Promise<ExploreResult> {
   const t0 = performance.now();
   const visited = new Set<string>();
   const stack: string[][] = [[]];
   let replays = 0;
-  const maxStates = sc.maxStates ?? 200_000;
+  const maxStates = o.maxStates ?? sc.maxStates ?? DEFAULT_MAX_STATES;
+  const result = (truncated: boolean, violation: Violation | null, path: string[]): ExploreResult =>
+    ({ states: visited.size, maxStates, replays, wallMs: performance.now() - t0, truncated, violation, path });
   while (stack.length > 0) {
     let prefix = stack.pop()!;
     const c = await build(sc);
@@ -167,11 +188,11 @@ export async function explore(sc: Scenario): Promise<ExploreResult> {
     for (const ch of prefix) await apply(c, ch);
     for (;;) {
       const v = safety(c);
-      if (v) return { states: visited.size, replays, wallMs: performance.now() - t0, truncated: false, violation: v, path: prefix };
-      const h = stateHash(c);
+      if (v) return result(false, v, prefix);
+      const h = stateDigest(c).hash;
       if (visited.has(h)) break;
+      if (visited.size >= maxStates) return result(true, null, []); // a new state beyond the cap: incomplete
       visited.add(h);
-      if (visited.size >= maxStates) return { states: visited.size, replays, wallMs: performance.now() - t0, truncated: true, violation: null, path: [] };
       const next = choices(c, sc);
       if (next.length === 0) break;
       for (let i = next.length - 1; i >= 1; i--) stack.push([...prefix, next[i]]);
@@ -179,5 +200,5 @@ export async function explore(sc: Scenario): Promise<ExploreResult> {
       prefix = [...prefix, next[0]];
     }
   }
-  return { states: visited.size, replays, wallMs: performance.now() - t0, truncated: false, violation: null, path: [] };
+  return result(false, null, []);
 }

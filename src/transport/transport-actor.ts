@@ -71,6 +71,16 @@ export interface TransportHandle {
   stop(): Promise<void>;
 }
 
+/**
+ * The handle built for each input. Its layer and client map live in closures: the exhaustive
+ * explorer's state digest (src/sim/state-digest.ts) finds them here from the actor's input.
+ */
+const handles = new WeakMap<object, TransportHandle>();
+
+export function transportHandleOf(input: object): TransportHandle | undefined {
+  return handles.get(input);
+}
+
 /** The transport core without xstate: events in through handle(), out through emit. */
 export function createTransportHandle(
   input: TransportActorInput,
@@ -114,7 +124,7 @@ export function createTransportHandle(
     tx.respond(e.status, e.reason, e); // e carries toTag, headers and body
   };
 
-  return {
+  const h: TransportHandle = {
     layer,
     stats: layer.stats,
     handle(event) {
@@ -144,6 +154,8 @@ export function createTransportHandle(
       if (input.closeOnStop !== false) await transport.close();
     },
   };
+  handles.set(input, h);
+  return h;
 }
 
 /** xstate v5 callback logic: `spawn(transportActor, { input })` or `invoke: { src: transportActor }` */

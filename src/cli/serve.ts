@@ -1,8 +1,8 @@
 // `kdmq serve [--config FILE] [--kamailio-cfg FILE [--define NAME[=VAL]]…] [--set k=v]…
 // [--log-level L]`: builds the live ports (UDP sockets,
 // system clock, DNS over the network, a crypto-seeded random), creates the node with the one
-// factory, serves JSON-RPC on rpc.listen, and stops cleanly on SIGINT/SIGTERM (leave notice,
-// sockets closed, exit 0). Config errors and bind errors exit 2 with one line on stderr.
+// factory, serves JSON-RPC on rpc.listen (and BINRPC, FIFO, datagram per ctl: and jsonrpcs:),
+// and stops cleanly on SIGINT/SIGTERM (leave notice, sockets closed, exit 0). Config errors and bind errors exit 2 with one line on stderr.
 
 import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -21,6 +21,7 @@ import { createNode, type KdmqNode } from '../actors/create-system.ts';
 import { createRegistry } from '../control/rpc.ts';
 import { registerDmqMethods } from '../control/dmq-methods.ts';
 import { startRpcServer, type RpcServer } from '../control/rpc-http.ts';
+import { startLocalControl, type LocalControl } from '../control/local-control.ts';
 import { createLogger, isLogLevel } from './logger.ts';
 import { installServices } from './services.ts';
 import { startLiveTrace, type LiveTrace } from '../trace/live.ts';
@@ -201,12 +202,24 @@ export async function serve(argv: string[]): Promise<number> {
       return 2;
     }
   }
+  let local: LocalControl | null = null;
+  try {
+    local = await startLocalControl(reg, config, log); // ctl.binrpc, jsonrpcs.fifo_name / dgram_socket
+  } catch (e) {
+    await rpc?.close();
+    await node.stop();
+    await transport.close();
+    auth?.close();
+    process.stderr.write(`kdmq serve: ${(e as Error).message}\n`);
+    return 2;
+  }
   if (!config.dmq.allow) log.log('warn', 'dmq.allow is not set: any host that reaches the DMQ port may join the cluster and write data (as in Kamailio)');
   log.log('info', 'kdmq ready', {
     listen: node.endpoints.map((e) => `${e.proto ?? 'udp'}:${e.host}:${e.port}`),
     server_address: `sip:${node.local.host}:${node.local.port}${node.local.transport ? `;transport=${node.local.transport}` : ''}`,
     rpc: rpc ? `http://${rpc.address.host}:${rpc.address.port}/RPC` : 'off',
     status_page: rpc ? `http://${rpc.address.host}:${rpc.address.port}/` : 'off',
+    control: local.addresses.length > 0 ? local.addresses : 'off',
   });
 
   return new Promise<number>((resolve) => {
@@ -222,6 +235,7 @@ export async function serve(argv: string[]): Promise<number> {
         await node.stop();
         await services.stop();
         await rpc?.close();
+        await local?.close();
         await transport.close();
         auth?.close();
         traced?.close(clock.now());

@@ -8,10 +8,11 @@
 //
 // Read: `listen=` (udp only) and `modparam(MODULE, PARAM, VALUE)` for the modules and parameters
 // named in src/config/schema.ts's `kamailio` column (dmq, dmq_usrloc, htable, registrar, usrloc,
-// tm, auth, auth_db), plus htable's `htable` table definitions. Everything else is collected in
-// `ignored` so the caller can warn once. When a module is loaded but a parameter is absent, Kamailio
-// 5.6.3's module default applies (e.g. dmq_usrloc enable 0, batch_msg_contacts 1; htable enable_dmq
-// 0; auth_db password_column ha1); a loaded auth_db turns auth.enable on.
+// tm, auth, auth_db, ctl, jsonrpcs), plus htable's `htable` table definitions. Everything else is
+// collected in `ignored` so the caller can warn once. When a module is loaded but a parameter is
+// absent, Kamailio 5.6.3's module default applies (e.g. dmq_usrloc enable 0, batch_msg_contacts 1;
+// htable enable_dmq 0; auth_db password_column ha1); a loaded auth_db turns auth.enable on. ctl's
+// and jsonrpcs' sockets are mapped only when named (their default paths are not opened).
 
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -62,7 +63,7 @@ function modparamMap(): Map<string, { path: string[]; field: Field }> {
   for (const [top, f] of Object.entries(schema)) {
     if (f.type.kind !== 'object') continue;
     for (const [k, sub] of Object.entries(f.type.fields)) {
-      const m = /^(dmq|dmq_usrloc|htable|registrar|usrloc|tm|auth|auth_db) (\w+)$/.exec(sub.kamailio ?? '');
+      const m = /^(dmq|dmq_usrloc|htable|registrar|usrloc|tm|auth|auth_db|ctl|jsonrpcs) (\w+)$/.exec(sub.kamailio ?? '');
       if (m) out.set(`${m[1]} ${m[2]}`, { path: [top, k], field: sub });
     }
   }
@@ -89,6 +90,16 @@ function coerce(field: Field, raw: string, isString: boolean, where: string): un
     default:
       return raw;
   }
+}
+
+/** file modes: Kamailio reads 0600 as octal (C), 384 as decimal; kdmq's keys take the octal digits (600) */
+const MODE_PARAMS = new Set(['ctl mode', 'jsonrpcs fifo_mode', 'jsonrpcs dgram_mode']);
+
+function modeDigits(raw: string, where: string): number {
+  const t = raw.trim();
+  const n = /^0x[0-9a-f]+$/i.test(t) ? parseInt(t, 16) : /^0[0-7]*$/.test(t) ? parseInt(t, 8) : /^\d+$/.test(t) ? Number(t) : NaN;
+  if (!Number.isInteger(n) || n > 0o7777) throw new CfgError(`${where}: expected a file mode such as 0600, got ${raw}`);
+  return Number(n.toString(8));
 }
 
 /** `lab=>size=8;autoexpire=0;dmqreplicate=1;` → [name, table definition, ignored attributes] */
@@ -201,7 +212,8 @@ export function readKamailioCfg(path: string, cliDefines: Defines = {}, readFile
           continue;
         }
         set.add(`${mod} ${param}`);
-        const v = coerce(m.field, value, isString, `${where(n)}: modparam("${mod}", "${param}", …)`);
+        const v = MODE_PARAMS.has(`${mod} ${param}`) ? modeDigits(value, `${where(n)}: modparam("${mod}", "${param}", …)`)
+          : coerce(m.field, value, isString, `${where(n)}: modparam("${mod}", "${param}", …)`);
         if (m.field.type.kind === 'strings') {
           const cur = ((config[m.path[0]] as Record<string, unknown> | undefined)?.[m.path[1]] as string[] | undefined) ?? [];
           setPath(config, m.path, [...cur, v as string]);
@@ -246,7 +258,7 @@ export function readKamailioCfg(path: string, cliDefines: Defines = {}, readFile
     if (loaded.size > 0) {
       if (!loaded.has('dmq_usrloc')) setPath(config, ['dmq_usrloc', 'enable'], false);
       if (!loaded.has('dmq')) setPath(config, ['htable', 'enable_dmq'], false);
-      const mirrored = new Set(['dmq', 'dmq_usrloc', 'htable', 'registrar', 'usrloc', 'tm', 'sl', 'jsonrpcs', 'xhttp', 'auth', 'auth_db', 'db_sqlite']);
+      const mirrored = new Set(['dmq', 'dmq_usrloc', 'htable', 'registrar', 'usrloc', 'tm', 'sl', 'jsonrpcs', 'xhttp', 'auth', 'auth_db', 'db_sqlite', 'ctl']);
       for (const m of loaded) if (!mirrored.has(m)) ignored.add(`loadmodule ${m}`);
     }
     return { ok: true, config, ignored: [...ignored], files };

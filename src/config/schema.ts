@@ -99,6 +99,29 @@ export const schema: Record<string, Field> = {
     },
     'control RPC',
   ),
+  ctl: obj(
+    {
+      binrpc: f({ kind: 'strings' }, [], 'BINRPC sockets for kamcmd and kamailio_exporter, as the modparam: "unix:/path" (stream; also unixs:), "unixd:/path" (datagram), "tcp:IP:PORT", "udp:IP:PORT" (port 2049 when absent); [] = off', 'ctl binrpc'),
+      mode: f({ kind: 'int', min: 0, max: 7777 }, 600, 'permissions of the unix sockets, octal digits as Kamailio writes them (600 or 0600 = rw-------)', 'ctl mode'),
+      user: f({ kind: 'string' }, undefined, 'owner of the unix sockets (user name or uid)', 'ctl user'),
+      group: f({ kind: 'string' }, undefined, 'group of the unix sockets (group name or gid)', 'ctl group'),
+    },
+    'BINRPC control sockets (Kamailio ctl module: kamcmd); every RPC method, answered as ctl answers',
+  ),
+  jsonrpcs: obj(
+    {
+      fifo_name: f({ kind: 'string' }, '', 'JSON-RPC over a FIFO (kamctl with CTLENGINE=RPCFIFO, kamcli): the FIFO\'s path, created at start; "" = off', 'jsonrpcs fifo_name'),
+      fifo_mode: f({ kind: 'int', min: 0, max: 7777 }, 660, 'permissions of the FIFO, octal digits (660 = rw-rw----)', 'jsonrpcs fifo_mode'),
+      fifo_user: f({ kind: 'string' }, undefined, 'owner of the FIFO (user name or uid)', 'jsonrpcs fifo_user'),
+      fifo_group: f({ kind: 'string' }, undefined, 'group of the FIFO (group name or gid)', 'jsonrpcs fifo_group'),
+      fifo_reply_dir: f({ kind: 'string' }, '/tmp/', 'directory of the reply FIFOs a request names in "reply_name"', 'jsonrpcs fifo_reply_dir'),
+      dgram_socket: f({ kind: 'string' }, '', 'JSON-RPC over datagrams: "/path" (unix datagram socket; needs the optional package node-unix-socket) or "udp:IP:PORT"; "" = off', 'jsonrpcs dgram_socket'),
+      dgram_mode: f({ kind: 'int', min: 0, max: 7777 }, 660, 'permissions of the unix datagram socket, octal digits', 'jsonrpcs dgram_mode'),
+      dgram_user: f({ kind: 'string' }, undefined, 'owner of the unix datagram socket', 'jsonrpcs dgram_user'),
+      dgram_group: f({ kind: 'string' }, undefined, 'group of the unix datagram socket', 'jsonrpcs dgram_group'),
+    },
+    'JSON-RPC over a FIFO and a datagram socket (Kamailio jsonrpcs: kamctl, kamcli)',
+  ),
   usrloc: obj(
     {
       db_mode: f({ kind: 'int', min: 0, max: 2 }, 0, '0 memory only, 1 write-through (written before the 200), 2 write-back every timer_interval', 'usrloc db_mode'),

@@ -38,6 +38,10 @@ export interface KdmqConfig {
   registrar: { default_expires: number; min_expires: number; max_expires: number; max_contacts: number; use_domain: boolean };
   htable: { enable_dmq: boolean; dmq_init_sync: boolean; tables: Record<string, HtableTableConfig> };
   rpc: { listen: string; token?: string };
+  /** absent in hand-built configs: off (BINRPC, src/control/binrpc/) */
+  ctl?: { binrpc: string[]; mode: number; user?: string; group?: string };
+  /** absent in hand-built configs: off (src/control/jsonrpc-local.ts) */
+  jsonrpcs?: JsonrpcsConfig;
   /** absent in hand-built configs: db_mode 0 */
   usrloc?: { db_mode: number; db_path: string; timer_interval: number };
   /** absent in hand-built configs: off */
@@ -50,6 +54,19 @@ export interface KdmqConfig {
   /** absent in hand-built configs: the schema defaults (streams are used only with tcp:/tls: listens or node URIs) */
   tcp?: TcpConfig;
   tls?: TlsConfig;
+}
+
+/** JSON-RPC over a FIFO and a datagram socket (schema.ts `jsonrpcs:`) */
+export interface JsonrpcsConfig {
+  fifo_name: string;
+  fifo_mode: number;
+  fifo_user?: string;
+  fifo_group?: string;
+  fifo_reply_dir: string;
+  dgram_socket: string;
+  dgram_mode: number;
+  dgram_user?: string;
+  dgram_group?: string;
 }
 
 export interface TcpConfig {
@@ -88,6 +105,8 @@ export interface LimitsConfig {
   replication_max_backlog: number;
   replication_batch: number;
   replication_retry: number;
+  /** ms a client request may wait in the live transport's receive queue (request-limits.ts) */
+  max_queue_wait: number;
   /** node-list entries gossip may create (notification-cycle.ts) */
   max_nodes: number;
 }

@@ -45,7 +45,10 @@ describe.skipIf(!existsSync(join(LAB, 'node1.cfg')))('the lab configs', () => {
     // usrloc db_mode is mapped since persistence landed (usrloc.db_mode); timer_interval too
     expect(c.usrloc).toMatchObject({ db_mode: 0 });
     expect(r.ignored).not.toContain('modparam usrloc db_mode');
-    expect(r.ignored).toEqual(expect.arrayContaining(['core children', 'modparam ctl binrpc', 'request_route', 'loadmodule xlog']));
+    expect(r.ignored).toEqual(expect.arrayContaining(['core children', 'request_route', 'loadmodule xlog']));
+    // ctl's BINRPC socket is mapped since kdmq serves BINRPC (#18): kamcmd -s unix:node1.ctl works on kdmq too
+    expect(c.ctl).toEqual({ binrpc: ['unix:node1.ctl'], mode: 600 });
+    expect(r.ignored).not.toContain('modparam ctl binrpc');
   });
 
   it('-A style defines select the variants (DISC_SEED, UL_BATCH=5, NODMQ)', () => {
@@ -137,6 +140,25 @@ route[FOO] { if (x) { xlog("}"); } }
     expect(mapListen('udp:[::1]:5070 advertise 1.2.3.4:5060')).toBe('udp:[::1]:5070');
     expect(mapListen('tcp:127.0.0.1:5060')).toBeNull();
     expect(parseHtableDef('t=>size=3;dmqreplicate=0')?.table).toEqual({ size: 3, dmqreplicate: false });
+  });
+
+  it('ctl and jsonrpcs modparams: sockets, modes as Kamailio reads them (0600 octal, 384 decimal), owners', () => {
+    const d = files({
+      'k.cfg': [
+        'listen=udp:127.0.0.7:5090', 'loadmodule "ctl.so"', 'loadmodule "jsonrpcs.so"',
+        'modparam("ctl", "binrpc", "unix:/run/kdmq/kamailio_ctl")', 'modparam("ctl", "binrpc", "tcp:127.0.0.7:2049")',
+        'modparam("ctl", "mode", 0660)', 'modparam("ctl", "user", "kamailio")', 'modparam("ctl", "group", "kamailio")',
+        'modparam("jsonrpcs", "fifo_name", "/run/kdmq/kamailio_rpc.fifo")', 'modparam("jsonrpcs", "fifo_mode", 384)',
+        'modparam("jsonrpcs", "dgram_socket", "/run/kdmq/kamailio_rpc.sock")', 'modparam("jsonrpcs", "fifo_reply_dir", "/tmp/")',
+        '',
+      ].join('\n'),
+    });
+    const v = validateConfig(read(join(d, 'k.cfg')).config);
+    if (!v.ok) throw new Error(v.error);
+    expect(v.config.ctl).toEqual({ binrpc: ['unix:/run/kdmq/kamailio_ctl', 'tcp:127.0.0.7:2049'], mode: 660, user: 'kamailio', group: 'kamailio' });
+    expect(v.config.jsonrpcs).toMatchObject({ fifo_name: '/run/kdmq/kamailio_rpc.fifo', fifo_mode: 600, dgram_socket: '/run/kdmq/kamailio_rpc.sock', fifo_reply_dir: '/tmp/' });
+    const bad = readKamailioCfg(join(files({ 'b.cfg': 'modparam("ctl", "mode", "rw")\n' }), 'b.cfg'));
+    expect(bad.ok ? '' : bad.error).toMatch(/modparam\("ctl", "mode", …\): expected a file mode such as 0600, got rw/);
   });
 
   it('serve: --kamailio-cfg, --define, then --config and --set on top', () => {

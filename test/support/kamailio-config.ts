@@ -30,6 +30,10 @@ export interface KamailioConfigInput {
   tls?: { certificate: string; privateKey: string; caList: string; verifyCertificate: boolean; requireCertificate: boolean };
   /** core tcp_rd_buf_size (Kamailio default 4096) */
   tcpRdBufSize?: number;
+  /** more ctl binrpc sockets besides the unix one in the work dir, e.g. ["tcp:127.20.1.2:2049"] */
+  ctlExtra?: string[];
+  /** jsonrpcs FIFO (kamctl RPCFIFO) at this path; replies in /tmp/ (jsonrpcs' default reply dir) */
+  jsonrpcFifo?: string;
 }
 
 /** Is Kamailio's tls module (package kamailio-tls-modules) installed? null when it is, else why not */
@@ -117,10 +121,12 @@ export function renderKamailioConfig(c: KamailioConfigInput): string {
   // dmq must be loaded before htable and dmq_usrloc (htable: "error in register_dmq_peer")
   if (c.dmq) mods.push('dmq', 'dmq_usrloc');
   mods.push('htable');
-  if (http) mods.push('xhttp', 'jsonrpcs');
+  if (http) mods.push('xhttp');
+  if (http || c.jsonrpcFifo) mods.push('jsonrpcs');
   for (const m of mods) L.push(`loadmodule "${m}.so"`);
   L.push(
     `modparam("ctl", "binrpc", ${q(`unix:${c.ctlSocket}`)})`,
+    ...(c.ctlExtra ?? []).map((s) => `modparam("ctl", "binrpc", ${q(s)})`),
     // KB; the defaults (32/8) make ul.dump fail with "reply too big" from ~1000 contacts
     'modparam("ctl", "binrpc_max_body_size", 4096)',
     'modparam("ctl", "binrpc_struct_max_body_size", 4096)',
@@ -155,8 +161,9 @@ export function renderKamailioConfig(c: KamailioConfigInput): string {
     );
     if (c.usrlocBatch !== undefined) L.push(`modparam("dmq_usrloc", "batch_msg_contacts", ${c.usrlocBatch})`);
   }
-  // transport 1: HTTP only (no FIFO / datagram sockets in a shared runtime dir)
-  if (http) L.push('modparam("jsonrpcs", "transport", 1)');
+  // transport 1: HTTP only (no FIFO / datagram sockets in a shared runtime dir); 2: FIFO only
+  if (http || c.jsonrpcFifo) L.push(`modparam("jsonrpcs", "transport", ${(http ? 1 : 0) | (c.jsonrpcFifo ? 2 : 0)})`);
+  if (c.jsonrpcFifo) L.push(`modparam("jsonrpcs", "fifo_name", ${q(c.jsonrpcFifo)})`);
   L.push('', 'request_route {');
   if (c.dmq) {
     L.push(

@@ -54,6 +54,10 @@ export interface StartKamailioOptions {
   tls?: KamailioConfigInput['tls'];
   /** core tcp_rd_buf_size (Kamailio's default 4096) */
   tcpRdBufSize?: number;
+  /** more ctl binrpc sockets, e.g. ["tcp:127.20.1.2:2049"] (the unix one in the work dir is always there) */
+  ctlExtra?: string[];
+  /** jsonrpcs FIFO for kamctl (RPCFIFO): created in the work dir as kamailio_rpc.fifo */
+  jsonrpcFifo?: boolean;
 }
 
 export type KamcmdResult = RunResult;
@@ -153,6 +157,8 @@ export async function startKamailio(opts: StartKamailioOptions): Promise<Kamaili
     dmqTransport: opts.dmqTransport,
     tls: opts.tls,
     tcpRdBufSize: opts.tcpRdBufSize,
+    ctlExtra: opts.ctlExtra,
+    jsonrpcFifo: opts.jsonrpcFifo ? join(workDir, 'kamailio_rpc.fifo') : undefined,
   };
   const cfgFile = join(workDir, 'kamailio.cfg');
   const pidFile = join(workDir, 'kamailio.pid');

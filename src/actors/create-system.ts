@@ -232,6 +232,7 @@ export async function createNode(config: KdmqConfig, ports: Ports): Promise<Kdmq
           maxHeaders: limits.config.max_headers,
           maxBody: limits.config.max_body,
           maxPendingServer: limits.config.max_pending_transactions,
+          maxQueueWait: limits.config.max_queue_wait,
           maxStreamMessage: config.tcp?.max_message ?? 1_048_576,
         },
         onRefused: (l) => void limits.refusals[l]++,

@@ -10,12 +10,12 @@ import type { Clock } from '../ports/clock.ts';
 export type LimitName =
   | 'bindings' | 'contacts_per_aor' | 'htable_items' | 'datagram' | 'body' | 'headers'
   | 'pending_transactions' | 'sync_requests' | 'register_rate' | 'signature'
-  | 'replication_lag' | 'replication_backlog';
+  | 'replication_lag' | 'replication_backlog' | 'queue_wait';
 
 export const LIMIT_NAMES: readonly LimitName[] = [
   'bindings', 'contacts_per_aor', 'htable_items', 'datagram', 'body', 'headers',
   'pending_transactions', 'sync_requests', 'register_rate', 'signature',
-  'replication_lag', 'replication_backlog',
+  'replication_lag', 'replication_backlog', 'queue_wait',
 ];
 
 /** the replication outbox's slowest live active node (replication-outbox.ts `worst`) */

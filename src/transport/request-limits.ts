@@ -15,9 +15,11 @@ export interface RequestLimits {
   maxPendingServer: number;
   /** bytes per message on TCP/TLS (message and body limit there); absent = maxDatagram/maxBody */
   maxStreamMessage?: number;
+  /** ms a request other than KDMQ may have waited in the transport's queue; 0/absent = no limit */
+  maxQueueWait?: number;
 }
 
-export type RequestLimitName = 'datagram' | 'headers' | 'body' | 'pending_transactions';
+export type RequestLimitName = 'datagram' | 'headers' | 'body' | 'pending_transactions' | 'queue_wait';
 
 export interface Refusal {
   limit: RequestLimitName;
@@ -26,14 +28,23 @@ export interface Refusal {
   headers: Array<[string, string]>;
 }
 
-/** the first limit `req` (from datagram `d`) breaks, or null; `pending` = server transactions not yet answered */
-export function checkRequestLimits(req: SipRequest, d: Datagram, l: RequestLimits, pending: number): Refusal | null {
+/**
+ * the first limit `req` (from datagram `d`) breaks, or null; `pending` = server transactions not
+ * yet answered, `waited` = ms the datagram waited in the transport's queue
+ */
+export function checkRequestLimits(req: SipRequest, d: Datagram, l: RequestLimits, pending: number, waited = 0): Refusal | null {
   const stream = isReliable(d.local) && l.maxStreamMessage !== undefined;
   if (d.data.byteLength > (stream ? l.maxStreamMessage! : l.maxDatagram)) return { limit: 'datagram', status: 513, reason: 'Message Too Large', headers: [] };
   if (req.headers.length > l.maxHeaders) return { limit: 'headers', status: 513, reason: 'Message Too Large (too many headers)', headers: [] };
   if (req.body.byteLength > (stream ? l.maxStreamMessage! : l.maxBody)) return { limit: 'body', status: 413, reason: 'Request Entity Too Large', headers: [] };
   if (pending >= l.maxPendingServer) {
     return { limit: 'pending_transactions', status: 503, reason: 'Service Unavailable (limit pending_transactions)', headers: [['Retry-After', '5']] };
+  }
+  // overload (a node short of CPU): a client request that waited too long is refused at once and
+  // cheaply, so answers stay prompt and the node sheds what it cannot do; KDMQ is never refused
+  // here (its sender retries: replication and membership must keep flowing)
+  if (l.maxQueueWait !== undefined && l.maxQueueWait > 0 && waited > l.maxQueueWait && req.method !== 'KDMQ') {
+    return { limit: 'queue_wait', status: 503, reason: 'Service Unavailable (overloaded)', headers: [['Retry-After', String(Math.max(1, Math.ceil(waited / 1000)))]] };
   }
   return null;
 }

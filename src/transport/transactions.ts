@@ -205,7 +205,8 @@ export class TransactionLayer {
       // only requests still waiting for their answer count: answered ones (kept for timer J, 37 s)
       // would otherwise refuse everything, DMQ pings included, above ~2 700 requests/s
       const unanswered = this.servers.size - this.answered.length;
-      const refusal = checkRequestLimits(req, d, this.opts.limits, unanswered);
+      const waited = d.at === undefined ? 0 : this.opts.clock.now() - d.at;
+      const refusal = checkRequestLimits(req, d, this.opts.limits, unanswered, waited);
       const out = refusal && statelessResponse(req, d.remote, refusal);
       if (refusal && out) {
         this.opts.onRefused?.(refusal.limit);

@@ -28,6 +28,12 @@ export interface Datagram {
   local: Endpoint;
   remote: Endpoint;
   data: Uint8Array;
+  /**
+   * when the transport read it (the Clock's ms), if it queues datagrams before handing them over
+   * (the live UDP transport); absent = handed over as it arrived. limits.max_queue_wait refuses a
+   * request that waited longer.
+   */
+  at?: number;
 }
 
 export interface TransportStats {

@@ -2,6 +2,9 @@
 // udp6 by the host's spelling). RFC 3261 §18 leaves datagram size to the network: we accept up to
 // the OS maximum (65 507 bytes of IPv4 payload), ask for a large receive buffer, count send errors
 // instead of throwing, and turn bind failures into Errors naming the address and the errno code.
+// Datagrams are read as soon as they arrive into a queue stamped with their read time and handed
+// over in slices of a few ms: a node short of CPU keeps its backlog here, where its age is known
+// (limits.max_queue_wait answers an old request with a cheap 503), not in the kernel's buffer.
 
 import dgram from 'node:dgram';
 import dns from 'node:dns';
@@ -16,6 +19,10 @@ export interface UdpTransportOptions {
 }
 
 const DEFAULT_BUFFER = 4 * 1024 * 1024;
+/** hand datagrams over for at most this long before letting the event loop read more */
+const SLICE_MS = 5;
+/** datagrams waiting at most; beyond, the newest are dropped and counted (stats.queueDropped) */
+const MAX_QUEUED = 65_536;
 
 /**
  * dgram's default lookup is dns.lookup, which answers even an IP literal in a later process.nextTick:
@@ -34,7 +41,10 @@ function stripBrackets(host: string): string {
 }
 
 export class UdpTransport implements Transport {
-  readonly stats: TransportStats = { sent: 0, received: 0, sendErrors: 0 };
+  readonly stats: TransportStats & { queueDropped: number } = { sent: 0, received: 0, sendErrors: 0, queueDropped: 0 };
+  private readonly queue: Datagram[] = [];
+  private qHead = 0;
+  private draining = false;
   private readonly sockets = new Map<string, { socket: dgram.Socket; local: Endpoint }>();
   private handler: (d: Datagram) => void = () => {};
   private closed = false;
@@ -63,7 +73,7 @@ export class UdpTransport implements Transport {
         });
         socket.on('message', (msg, rinfo) => {
           this.stats.received++;
-          this.handler({ local: bound, remote: { host: rinfo.address, port: rinfo.port }, data: msg });
+          this.enqueue({ local: bound, remote: { host: rinfo.address, port: rinfo.port }, data: msg, at: Date.now() });
         });
         this.sockets.set(endpointKey(bound), { socket, local: bound });
         resolve(bound);
@@ -85,6 +95,49 @@ export class UdpTransport implements Transport {
     } catch {
       // dgram throws synchronously on bad ports / addresses of the wrong family
       this.stats.sendErrors++;
+    }
+  }
+
+  private enqueue(d: Datagram): void {
+    if (this.queue.length - this.qHead >= MAX_QUEUED) {
+      this.stats.queueDropped++;
+      return;
+    }
+    this.queue.push(d);
+    if (!this.draining) {
+      this.draining = true;
+      setImmediate(() => this.drain());
+    }
+  }
+
+  /** hand queued datagrams over, oldest first, for one slice; then yield so libuv reads more */
+  private drain(): void {
+    if (this.closed) {
+      this.queue.length = 0;
+      this.qHead = 0;
+      this.draining = false;
+      return;
+    }
+    const end = performance.now() + SLICE_MS;
+    try {
+      while (this.qHead < this.queue.length) {
+        const d = this.queue[this.qHead];
+        this.queue[this.qHead++] = undefined as unknown as Datagram;
+        this.handler(d);
+        if (performance.now() >= end) break;
+      }
+    } finally {
+      if (this.qHead >= this.queue.length) {
+        this.queue.length = 0;
+        this.qHead = 0;
+        this.draining = false;
+      } else {
+        if (this.qHead > 4096) {
+          this.queue.splice(0, this.qHead);
+          this.qHead = 0;
+        }
+        setImmediate(() => this.drain());
+      }
     }
   }
 

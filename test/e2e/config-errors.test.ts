@@ -1,6 +1,7 @@
 // `kdmq serve` refuses to start on a bad configuration: missing file, bad YAML, unknown key,
-// wrong type, bad listen address, a UDP port or RPC port already in use. Each exits with status 2
-// and exactly one line on stderr naming the key or the problem, and never gets to "kdmq ready".
+// wrong type, bad listen address, auth.db_url unsupported or unusable, a UDP port or RPC port
+// already in use. Each exits with status 2 and exactly one line on stderr naming the key or the
+// problem, and never gets to "kdmq ready".
 import { createSocket, type Socket } from 'node:dgram';
 import { createServer, type Server } from 'node:net';
 import { describe, it } from 'vitest';
@@ -45,6 +46,14 @@ describe.concurrent('kdmq serve: configuration errors exit 2 with one line', { t
       /^kdmq serve: config key dmq\.ping_interval: expected an integer, got "x"$/);
     await expectRefusal(expect, ['--set', 'dmq.ping_interval=0'], base(ip),
       /^kdmq serve: config key dmq\.ping_interval: expected an integer >= 1, got 0$/);
+  });
+
+  it('auth: postgres:// not supported yet, a SQLite file that is not there', async ({ expect }) => {
+    const ip = freshIp();
+    await expectRefusal(expect, ['--set', 'auth.enable=true', '--set', 'auth.db_url=postgres://kamailio:pw@127.0.0.1:5432/kamailio'], base(ip),
+      /^kdmq serve: config key auth\.db_url: postgres:\/\/ is not supported yet \(SQLite only: sqlite:\/\/\/\/absolute\/path\.db\)$/);
+    await expectRefusal(expect, ['--set', 'auth.enable=true', '--set', 'auth.db_url=sqlite:////nonexistent/kdmq-e2e/kamailio.db'], base(ip),
+      /^kdmq serve: config key auth\.db_url: \/nonexistent\/kdmq-e2e\/kamailio\.db: (unable to open database file|Cannot open database because the directory does not exist)$/);
   });
 
   it('bad listen address', async ({ expect }) => {

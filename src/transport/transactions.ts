@@ -207,6 +207,13 @@ export class TransactionLayer {
       const unanswered = this.servers.size - this.answered.length;
       const waited = d.at === undefined ? 0 : this.opts.clock.now() - d.at;
       const refusal = checkRequestLimits(req, d, this.opts.limits, unanswered, waited);
+      if (refusal?.limit === 'queue_wait' && valid.ok) {
+        // answered by a transaction: a later copy of the same request (the client retransmits)
+        // gets this 503 again instead of being processed after the client was told no
+        this.opts.onRefused?.(refusal.limit);
+        this.newServer(keyed.key, req, d).respond(refusal.status, refusal.reason, { headers: refusal.headers });
+        return;
+      }
       const out = refusal && statelessResponse(req, d.remote, refusal);
       if (refusal && out) {
         this.opts.onRefused?.(refusal.limit);

@@ -20,7 +20,7 @@ export interface UdpTransportOptions {
 
 const DEFAULT_BUFFER = 4 * 1024 * 1024;
 /** hand datagrams over for at most this long before letting the event loop read more */
-const SLICE_MS = 5;
+const SLICE_MS = 1;
 /** datagrams waiting at most; beyond, the newest are dropped and counted (stats.queueDropped) */
 const MAX_QUEUED = 65_536;
 

@@ -11,7 +11,7 @@ import { SeededRandom } from '../../src/ports/random.ts';
 import { DnsResolver } from '../../src/ports/dns-resolver.ts';
 import { nodeCrypto } from '../../src/ports/crypto.ts';
 import { UdpTransport } from '../../src/transport/udp-transport.ts';
-import { createRegistry } from '../../src/control/rpc.ts';
+import { createRegistry, type RpcRegistry } from '../../src/control/rpc.ts';
 import { registerDmqMethods } from '../../src/control/dmq-methods.ts';
 import { startRpcServer, type RpcServer } from '../../src/control/rpc-http.ts';
 import { installServices, type Services } from '../../src/cli/services.ts';
@@ -23,6 +23,8 @@ export interface LiveNode {
   ip: string;
   node: KdmqNode;
   services: Services;
+  /** the RPC registry /RPC answers from (other control listeners can serve it too) */
+  reg: RpcRegistry;
   rpcBase: string;
   dmqUri: string;
   rpc(method: string, params?: unknown[]): Promise<{ result?: unknown; error?: { code: number; message: string } }>;
@@ -53,7 +55,7 @@ export async function startLiveNode(ip: string, peers: string[], extra: Record<s
   const token = cfg.config.rpc.token;
   const auth: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
   return {
-    ip, node, services, rpcBase, dmqUri: `sip:${ip}:5090`,
+    ip, node, services, reg, rpcBase, dmqUri: `sip:${ip}:5090`,
     async rpc(method, params = []) {
       const res = await fetch(`${rpcBase}/RPC`, { method: 'POST', headers: { 'content-type': 'application/json', ...auth }, body: JSON.stringify({ jsonrpc: '2.0', method, params, id: 1 }) });
       return (await res.json()) as { result?: unknown; error?: { code: number; message: string } };

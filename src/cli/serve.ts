@@ -21,7 +21,7 @@ import { createNode, type KdmqNode } from '../actors/create-system.ts';
 import { createRegistry } from '../control/rpc.ts';
 import { registerDmqMethods } from '../control/dmq-methods.ts';
 import { startRpcServer, type RpcServer } from '../control/rpc-http.ts';
-import { startLocalControl, type LocalControl } from '../control/local-control.ts';
+import { localControlConfigError, startLocalControl, type LocalControl } from '../control/local-control.ts';
 import { createLogger, isLogLevel } from './logger.ts';
 import { installServices } from './services.ts';
 import { startLiveTrace, type LiveTrace } from '../trace/live.ts';
@@ -151,6 +151,11 @@ export async function serve(argv: string[]): Promise<number> {
     return 2;
   }
   const config = cfg.config;
+  const controlError = localControlConfigError(config);
+  if (controlError) {
+    process.stderr.write(`kdmq serve: ${controlError}\n`);
+    return 2;
+  }
   const log = createLogger(args.logLevel as 'info');
   if (cfg.ignored.length > 0) {
     log.log('warn', 'kamailio cfg: ignoring what kdmq does not mirror', { file: args.kamailioCfg, ignored: cfg.ignored });

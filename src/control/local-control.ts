@@ -26,6 +26,29 @@ function ctlSpecs(binrpc: string[]): CtlSocketSpec[] {
   });
 }
 
+/** the keys checked before anything is opened (kdmq serve exits 2 with this line, before binding SIP) */
+export function localControlConfigError(config: Pick<KdmqConfig, 'ctl' | 'jsonrpcs'>): string | null {
+  try {
+    if (config.ctl && config.ctl.binrpc.length > 0) {
+      ctlSpecs(config.ctl.binrpc);
+      const p = permsFrom({ mode: 'ctl.mode', user: 'ctl.user', group: 'ctl.group' }, config.ctl);
+      if (typeof p === 'string') return p;
+    }
+    const j = config.jsonrpcs;
+    if (j && j.fifo_name !== '') {
+      const p = permsFrom({ mode: 'jsonrpcs.fifo_mode', user: 'jsonrpcs.fifo_user', group: 'jsonrpcs.fifo_group' }, { mode: j.fifo_mode, user: j.fifo_user, group: j.fifo_group });
+      if (typeof p === 'string') return p;
+    }
+    if (j && j.dgram_socket !== '') {
+      const p = permsFrom({ mode: 'jsonrpcs.dgram_mode', user: 'jsonrpcs.dgram_user', group: 'jsonrpcs.dgram_group' }, { mode: j.dgram_mode, user: j.dgram_user, group: j.dgram_group });
+      if (typeof p === 'string') return p;
+    }
+    return null;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
 /** open what the config asks for; on an error close what was opened and throw */
 export async function startLocalControl(reg: RpcRegistry, config: Pick<KdmqConfig, 'ctl' | 'jsonrpcs'>, log: Log): Promise<LocalControl> {
   const open: Closer[] = [];

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseCtlSocket } from '../../src/control/binrpc/socket-spec.ts';
 import { octalDigits, resolveGroup, resolveUser } from '../../src/control/unix-perms.ts';
-import { startLocalControl } from '../../src/control/local-control.ts';
+import { localControlConfigError, startLocalControl } from '../../src/control/local-control.ts';
 import { decodePacket, encodePacket } from '../../src/control/binrpc/codec.ts';
 import { openUnixDgram } from '../../src/control/unix-dgram.ts';
 import { createRegistry, register } from '../../src/control/rpc.ts';
@@ -50,6 +50,14 @@ describe('ctl socket strings', () => {
 });
 
 describe('startLocalControl', () => {
+  it('the config is checked before anything opens (kdmq serve exits 2 before binding SIP)', () => {
+    expect(localControlConfigError({})).toBeNull();
+    expect(localControlConfigError({ ctl: { binrpc: ['tcp:1.2.3.4:2046', 'unix:/x'], mode: 660 } })).toBeNull();
+    expect(localControlConfigError({ ctl: { binrpc: ['udp:'], mode: 600 } })).toMatch(/^config key ctl.binrpc: "udp:": no address/);
+    expect(localControlConfigError({ jsonrpcs: { ...J, dgram_socket: '/x', dgram_mode: 8 } })).toMatch(/^config key jsonrpcs.dgram_mode/);
+    expect(localControlConfigError({ jsonrpcs: { ...J, fifo_name: '/x', fifo_group: 'no-such-group-kdmq' } })).toMatch(/^config key jsonrpcs.fifo_group/);
+  });
+
   it('refuses bad keys and unusable paths with one line naming the key', async () => {
     const fail = async (cfg: Parameters<typeof startLocalControl>[1]) => startLocalControl(reg, cfg, silentLog).then(
       async (c) => (await c.close(), 'started'),

@@ -3,6 +3,7 @@
 // This machine is the behaviour; src/registrar/transition-table.ts compiles it once into the
 // lookup table the store applies to a million compact records (virtual actors).
 import { assign, setup } from 'xstate';
+import { plantedBugs } from '../sim/planted-bugs.ts';
 
 /** What orders two versions of one binding (the usrloc fields that matter for conflicts). */
 export interface BindingVersion {
@@ -31,17 +32,34 @@ export const BINDING_EVENTS: readonly BindingEventType[] = [
 ];
 
 /**
- * Conflict order of two versions (specs/registrar.md "Conflict order"): Call-ID equal → CSeq;
- * else last_modified; then ruid (it names the node that created it), then Call-ID as tie-breaks.
- * > 0 when a is newer than b, 0 when they are the same version.
+ * The conflict order of specs/replication.md R3: lexicographic on the version's own fields,
+ * (last_modified, CSeq, Call-ID, ruid), so it is a strict total order (only versions equal in all
+ * four compare 0) and every replica that keeps the greatest version it saw keeps the same one,
+ * whatever the delivery order. A local write's last_modified never falls below the version it
+ * supersedes (writeTime in src/registrar/registrar.ts), so a higher CSeq of the same Call-ID wins.
+ * > 0 when a is newer than b, 0 when they are the same version. Never switched by a planted bug.
  */
-export function compareVersions(a: BindingVersion, b: BindingVersion): number {
+export function versionOrder(a: BindingVersion, b: BindingVersion): number {
+  if (a.lastModified !== b.lastModified) return a.lastModified > b.lastModified ? 1 : -1;
+  if (a.cseq !== b.cseq) return a.cseq > b.cseq ? 1 : -1;
+  if (a.callId !== b.callId) return a.callId > b.callId ? 1 : -1;
+  if (a.ruid !== b.ruid) return a.ruid > b.ruid ? 1 : -1;
+  return 0;
+}
+
+/** the order before issue #14: CSeq within a Call-ID, last_modified across them (cyclic) */
+function cyclicOrder(a: BindingVersion, b: BindingVersion): number {
   if (a.callId === b.callId && a.cseq !== b.cseq) return a.cseq - b.cseq;
   if (a.callId !== b.callId && a.lastModified !== b.lastModified) return a.lastModified - b.lastModified;
   if (a.ruid !== b.ruid) return a.ruid > b.ruid ? 1 : -1;
-  // same binding, other Call-ID, same second: any fixed order keeps the nodes convergent
   if (a.callId !== b.callId) return a.callId > b.callId ? 1 : -1;
   return 0;
+}
+
+/** the order a node applies: versionOrder (the planted bug 'cyclic-order' brings back cyclicOrder) */
+export function compareVersions(a: BindingVersion, b: BindingVersion): number {
+  if (plantedBugs.has('cyclic-order')) return cyclicOrder(a, b); // test-only switch, see src/sim/planted-bugs.ts
+  return versionOrder(a, b);
 }
 
 function live(v: BindingVersion, nowSec: number): boolean {

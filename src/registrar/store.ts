@@ -242,10 +242,17 @@ export class LocationStore {
     return this.tombByContact.get(aor)?.get(c);
   }
 
+  /**
+   * the tombstone a record without a live binding is compared with: the newer of its ruid's and
+   * its contact's (R4: a delete of the contact under another ruid counts too; kdmq check found a
+   * late update of an old ruid reviving a contact deleted since under a newer ruid)
+   */
   private tomb(r: UsrlocContact): Binding | undefined {
     const t = this.tombs.get(r.ruid);
-    if (t !== undefined && t.aor === r.aor) return t;
-    return this.tombByContact.get(r.aor)?.get(r.c);
+    const byRuid = t !== undefined && t.aor === r.aor ? t : undefined;
+    const byC = this.tombByContact.get(r.aor)?.get(r.c);
+    if (byRuid === undefined || byC === undefined || byC === byRuid) return byRuid ?? byC;
+    return compareVersions(byC, byRuid) > 0 ? byC : byRuid;
   }
 
   private emit(kind: ChangeKind, b: Binding, origin: 'local' | 'replicated'): void {

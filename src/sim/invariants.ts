@@ -25,7 +25,7 @@ export const INVARIANTS: Record<string, { kind: InvariantKind; title: string }> 
   'INV-01': { kind: 'safety', title: 'every node-status change is a row of specs/membership.md' },
   'INV-02': { kind: 'safety', title: 'each node lists itself exactly once' },
   'INV-03': { kind: 'safety', title: 'no data KDMQ from a sender outside the node list is applied' },
-  'INV-04': { kind: 'safety', title: "a binding's CSeq never goes backwards (per ruid + Call-ID, per node)" },
+  'INV-04': { kind: 'safety', title: "a binding's CSeq never goes backwards without a later last_modified (per ruid + Call-ID, per node)" },
   'INV-05': { kind: 'safety', title: 'a deleted binding is not resurrected by an older replicated update' },
   'INV-06': { kind: 'safety', title: 'no datagram over 60 000 bytes of body or 65 535 bytes in total' },
   'INV-07': { kind: 'safety', title: 'every node-list body on the wire is safe for Kamailio 5.6.3' },
@@ -33,6 +33,7 @@ export const INVARIANTS: Record<string, { kind: InvariantKind; title: string }> 
   'INV-09': { kind: 'liveness', title: 'after the quiet period all live nodes hold the same bindings' },
   'INV-10': { kind: 'liveness', title: 'after the quiet period all live nodes hold the same htable items' },
   'INV-11': { kind: 'safety', title: 'no replicated change (usrloc, htable) is dropped unsent to make room: acknowledged means replicated' },
+  'INV-12': { kind: 'safety', title: 'all nodes replace the versions of one binding in one order (no cycle)' },
 };
 
 export interface MembershipRow {
@@ -84,21 +85,27 @@ export function checkDataSender(channel: string, senderKey: string, status: stri
   return null;
 }
 
-/** INV-04: the highest CSeq stored so far for one ruid and Call-ID; `next`: the ruid's other Call-IDs */
+/** INV-04: the last CSeq (and its last_modified) stored for one ruid and Call-ID; `next`: the ruid's other Call-IDs */
 export interface CseqEntry {
   callid: string;
   cseq: number;
+  lastModified: number;
   next: CseqEntry | null;
 }
 
 /**
- * INV-04 state of one node: ruid → its Call-IDs' highest CSeqs, a short chain (a binding changes
+ * INV-04 state of one node: ruid → its Call-IDs' last CSeqs, a short chain (a binding changes
  * Call-ID rarely). Keyed by the record's own ruid (the binding's string, already hashed by the
  * store's maps) instead of a key string built per event.
  */
 export type CseqMemory = Map<string, CseqEntry>;
 
-/** INV-04 */
+/**
+ * INV-04: a lower CSeq of one ruid and Call-ID is taken only with a later last_modified. The
+ * exception is R3's: two refreshes of one Call-ID written concurrently by nodes whose clocks differ
+ * are ordered by last_modified. Any order that holds the newest version passes (it does not encode
+ * R3's tie-breaks); a stale update applied (older CSeq, no later time) fails.
+ */
 export function checkCseqMonotonic(last: CseqMemory, c: BindingChange): string | null {
   if (c.kind !== 'insert' && c.kind !== 'update') return null;
   const r = c.contact;
@@ -106,14 +113,15 @@ export function checkCseqMonotonic(last: CseqMemory, c: BindingChange): string |
   let e = first;
   while (e !== null && e.callid !== r.callid) e = e.next;
   if (e === null) {
-    last.set(r.ruid, { callid: r.callid, cseq: r.cseq, next: first });
+    last.set(r.ruid, { callid: r.callid, cseq: r.cseq, lastModified: r.last_modified, next: first });
     return null;
   }
-  if (r.cseq >= e.cseq) {
+  if (r.cseq >= e.cseq || r.last_modified > e.lastModified) {
     e.cseq = r.cseq;
+    e.lastModified = r.last_modified;
     return null;
   }
-  return `${r.aor} ${r.c} (${r.ruid}): CSeq ${e.cseq} → ${r.cseq} by a ${c.origin} ${c.kind}`;
+  return `${r.aor} ${r.c} (${r.ruid}): CSeq ${e.cseq} → ${r.cseq} by a ${c.origin} ${c.kind} (last_modified ${e.lastModified} → ${r.last_modified})`;
 }
 
 export const versionOfRecord = (r: UsrlocContact): BindingVersion => ({

@@ -7,6 +7,7 @@ import type { BindingChange } from '../registrar/store.ts';
 import type { SimDelivery } from '../transport/sim-transport.ts';
 import { Buffer } from 'node:buffer';
 import * as inv from './invariants.ts';
+import { VersionGraph } from './version-graph.ts';
 
 const latin1 = new TextDecoder('latin1');
 
@@ -85,6 +86,8 @@ export class Monitor {
   readonly hashing: boolean;
   private readonly cseqs = new Map<number, inv.CseqMemory>();
   private readonly deletes = new Map<number, inv.DeleteMemory>();
+  /** INV-12: the cluster's "replaced by" edges between versions of each binding */
+  private readonly versions = new VersionGraph();
   /**
    * INV-07 memo by sender host, for notification KDMQs [0] and 200s [1]: a node sends the same list
    * to every peer until its list changes, so the verdict is reused when the body bytes are equal
@@ -118,6 +121,7 @@ export class Monitor {
   started(node: number): void {
     this.cseqs.set(node, new Map());
     this.deletes.set(node, new inv.DeleteMemory());
+    this.versions.started(node);
   }
 
   onDatagram(d: SimDelivery): void {
@@ -203,5 +207,7 @@ export class Monitor {
     if (a) this.violate('INV-04', a, node);
     const b = inv.checkNoResurrection(this.deletes.get(node) ?? new inv.DeleteMemory(), c);
     if (b) this.violate('INV-05', b, node);
+    const d = this.versions.onChange(node, c);
+    if (d) this.violate('INV-12', d, node);
   }
 }

@@ -1,7 +1,8 @@
 // A checker run's plan: the seed, the cluster shape, link fault levels, clock offsets and a timed
-// list of steps (workload: REGISTER / unregister / htable writes; faults: joins, crashes, restarts,
-// leaves, partitions, one-way cuts, delay spikes, the swizzle, DNS failures), and the fast-check
-// arbitrary that generates it. Any sub-list of steps is a valid plan, so fast-check can shrink it.
+// list of steps (workload: REGISTER / unregister / bursts / load-balanced UAs / htable writes;
+// faults: joins, crashes, restarts, leaves, partitions, one-way cuts, delay spikes, the swizzle,
+// DNS failures), and the fast-check arbitrary that generates it. Any sub-list of steps is a valid
+// plan, so fast-check can shrink it.
 
 import fc from 'fast-check';
 
@@ -13,6 +14,12 @@ export type Step =
   | { at: number; op: 'unregister'; node: number; ua: number }
   /** a REGISTER at `node`, then gapMs later a refresh or an unregister at `node2` (a UA moving fast) */
   | { at: number; op: 'burst'; node: number; node2: number; ua: number; gapMs: number; then: 'refresh' | 'unregister' }
+  /**
+   * a phone behind a load balancer: a REGISTER at `node`, a refresh (same Call-ID) at `node2` gapMs
+   * later, a REGISTER with a new Call-ID (it restarted) at `node3` gapMs after that; with clock
+   * offsets and slow links these are the versions of specs/replication.md R3's cyclic example
+   */
+  | { at: number; op: 'lb'; node: number; node2: number; node3: number; ua: number; gapMs: number }
   | { at: number; op: 'htset'; node: number; key: number; value: number }
   | { at: number; op: 'htdel'; node: number; key: number }
   | { at: number; op: 'join' | 'crash' | 'restart' | 'leave'; node: number }
@@ -47,6 +54,13 @@ export interface PlanShape {
   uas?: number;
 }
 
+/** a load-balanced phone: its three REGISTERs land on nodes other than the first one's (when there are) */
+function lbArb(at: fc.Arbitrary<number>, n: number, ua: fc.Arbitrary<number>): fc.Arbitrary<Step> {
+  const other = fc.integer({ min: 1, max: Math.max(1, n - 1) });
+  return fc.record({ at, node: fc.integer({ min: 0, max: n - 1 }), d2: other, d3: other, ua, gapMs: fc.integer({ min: 1, max: 30 }) })
+    .map(({ at: t, node, d2, d3, ua: u, gapMs }) => ({ at: t, op: 'lb' as const, node, node2: (node + d2) % n, node3: (node + d3) % n, ua: u, gapMs }));
+}
+
 function stepArb(s: PlanShape): fc.Arbitrary<Step> {
   const n = s.nodes;
   const has = (k: FaultKind) => s.faults.includes(k);
@@ -61,6 +75,7 @@ function stepArb(s: PlanShape): fc.Arbitrary<Step> {
       weight: 3,
       arbitrary: fc.record({ at, op: fc.constant('burst' as const), node, node2: node, ua, gapMs: fc.integer({ min: 5, max: 300 }), then: fc.constantFrom('refresh' as const, 'unregister' as const) }),
     },
+    { weight: 5, arbitrary: lbArb(at, n, ua) },
     { weight: 3, arbitrary: fc.record({ at, op: fc.constant('htset' as const), node, key: fc.integer({ min: 0, max: 99 }), value: fc.integer({ min: 0, max: 9 }) }) },
     { weight: 1, arbitrary: fc.record({ at, op: fc.constant('htdel' as const), node, key: fc.integer({ min: 0, max: 99 }) }) },
   ];

@@ -135,6 +135,13 @@ function scheduleStep(st: Step, w: World, f: Faults, at: (t: number, fn: Timed['
       at(st.at, () => w.register(st.node, st.ua, 120, false));
       return at(st.at + st.gapMs, () => w.register(st.node2, st.ua, st.then === 'refresh' ? 180 : 0, false));
     }
+    case 'lb': {
+      if ((s.uaLast.get(st.ua) ?? -1e9) > st.at - 300) return;
+      s.uaLast.set(st.ua, st.at + 2 * st.gapMs);
+      at(st.at, () => w.register(st.node, st.ua, 120, false));
+      at(st.at + st.gapMs, () => w.register(st.node2, st.ua, 120, false));
+      return at(st.at + 2 * st.gapMs, () => w.register(st.node3, st.ua, 120, true));
+    }
     case 'htset':
       if (s.htSet.has(st.key)) return; // each key written once: htable has no versions (KF-02)
       s.htSet.set(st.key, st.at);

@@ -55,27 +55,29 @@ describe('monitor INV-07 memo', () => {
 });
 
 describe('INV-04 memory', () => {
-  it('checkCseqMonotonic answers as a map keyed by ruid|Call-ID does', () => {
+  it('checkCseqMonotonic answers as a map keyed by ruid|Call-ID does (a lower CSeq only with a later last_modified)', () => {
     const change = fc.record({
       kind: fc.constantFrom('insert' as const, 'update' as const, 'delete' as const),
       ruid: fc.constantFrom('r1', 'r2', 'r3'),
       callid: fc.constantFrom('x', 'y', 'z'),
       cseq: fc.integer({ min: 0, max: 6 }),
+      lm: fc.integer({ min: 100, max: 103 }),
     });
     fc.assert(
       fc.property(fc.array(change, { maxLength: 40 }), (cs) => {
         const mem: CseqMemory = new Map();
-        const ref = new Map<string, number>();
+        const ref = new Map<string, { cseq: number; lm: number }>();
         for (const x of cs) {
-          const contact = { aor: 'a', c: 'sip:c', ruid: x.ruid, callid: x.callid, cseq: x.cseq } as UsrlocContact;
+          const contact = { aor: 'a', c: 'sip:c', ruid: x.ruid, callid: x.callid, cseq: x.cseq, last_modified: x.lm } as UsrlocContact;
           const got = checkCseqMonotonic(mem, { kind: x.kind, contact, origin: 'replicated' });
-          let want: number | null = null;
+          let want: { cseq: number; lm: number } | null = null;
           if (x.kind !== 'delete') {
             const before = ref.get(`${x.ruid}|${x.callid}`);
-            if (before === undefined || x.cseq >= before) ref.set(`${x.ruid}|${x.callid}`, x.cseq);
+            if (before === undefined || x.cseq >= before.cseq || x.lm > before.lm) ref.set(`${x.ruid}|${x.callid}`, { cseq: x.cseq, lm: x.lm });
             else want = before;
           }
-          expect(got).toBe(want === null ? null : `a sip:c (${x.ruid}): CSeq ${want} → ${x.cseq} by a replicated ${x.kind}`);
+          expect(got).toBe(want === null ? null
+            : `a sip:c (${x.ruid}): CSeq ${want.cseq} → ${x.cseq} by a replicated ${x.kind} (last_modified ${want.lm} → ${x.lm})`);
         }
       }),
       { numRuns: Number(process.env.RUNS ?? 500) },

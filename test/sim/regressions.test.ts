@@ -79,4 +79,26 @@ describe('real failures found by the checker', () => {
       expect(r.verdict).toBe('pass');
     }, 30_000);
   }
+
+  // Found by kdmq check --nodes 5 --seeds 200 --seed 18 once the workload had `lb` steps (shrunk by
+  // hand from 23 to 4 steps): the phone's binding was created on node 1 (ruid R1); node 0, cut off,
+  // refreshed it (R1, CSeq 2) while node 1 unregistered it (node 2's tombstone for R1 holds CSeq 1);
+  // node 2 then registered and unregistered the contact again under its own new ruid R2 (tombstone
+  // CSeq 4, 18 s). After the heal node 0's owed refresh reached node 2, which compared it with R1's
+  // tombstone only and revived it (INV-05). The store now compares with the newer of the ruid's and
+  // the contact's tombstone (specs/replication.md R4).
+  it('a late update of an old ruid does not revive a contact deleted since under a newer ruid', async () => {
+    const r = await runPlan({
+      seed: 's0', nodes: 5, initial: 3, faultMs: 20_000, quietMs: 15_000, offsetsMs: [0, 0, 0, 0, 0],
+      link: { loss: 0, duplicate: 0, jitterMs: 0 },
+      steps: [
+        { at: 0, op: 'lb', node: 0, node2: 1, node3: 1, ua: 0, gapMs: 1 },
+        { at: 10042, op: 'partition', side: [0], ms: 9377 },
+        { at: 12857, op: 'burst', node: 0, node2: 1, ua: 0, gapMs: 5, then: 'unregister' },
+        { at: 18975, op: 'burst', node: 2, node2: 2, ua: 0, gapMs: 139, then: 'unregister' },
+      ],
+    });
+    expect(r.violations).toEqual([]);
+    expect(r.verdict).toBe('pass');
+  }, 30_000);
 });

@@ -1,6 +1,7 @@
 // ul.* RPC methods (usrloc) with Kamailio 5.6.3's names, parameters and result shapes:
 // ul.dump [brief], ul.lookup location <aor>, ul.rm location <aor>, ul.rm_contact location <aor>
-// <contact>. Errors as Kamailio words them (kamailio-rpc-examples.md).
+// <contact>; an AoR as usrloc's rpc_fix_aor reads it (user@domain is user without use_domain).
+// Errors as Kamailio 5.6.3 words them (read over BINRPC, test/interop/binrpc.test.ts).
 
 import type { Registrar } from '../registrar/registrar.ts';
 import { ulDump, ulLookup, ulRm, ulRmContact, type RpcOutcome } from '../registrar/rpc-shapes.ts';
@@ -16,6 +17,17 @@ function table(p: unknown[], what: string): void {
   if (p[0] !== 'location') throw new RpcError(500, 'Domain table not found');
 }
 
+/** usrloc's rpc_fix_aor: without use_domain "user@domain" is looked up as "user" (kamctl and kamcli send the domain); with it the domain is needed */
+function fixAor(aor: unknown, useDomain: boolean): string {
+  const s = String(aor);
+  const at = s.indexOf('@');
+  if (useDomain) {
+    if (at < 0) throw new RpcError(500, 'Domain missing in AOR');
+    return s;
+  }
+  return at < 0 ? s : s.slice(0, at);
+}
+
 export function registerUlMethods(reg: RpcRegistry, registrar: Registrar, admit?: () => { status: number; reason: string } | null): void {
   const admitted = (): void => {
     const r = admit?.();
@@ -23,20 +35,21 @@ export function registerUlMethods(reg: RpcRegistry, registrar: Registrar, admit?
   };
   const store = registrar.store;
   const socket = registrar.socket;
+  const aor = (p: unknown[]) => fixAor(p[1], registrar.config.use_domain);
   register(reg, 'ul.dump', 'Dump user location tables', (p) => ulDump(store, { brief: p[0] === 'brief', socket }));
   register(reg, 'ul.lookup', 'Lookup one AOR in the usrloc location table', (p) => {
     table(p, 'lookup');
-    return unwrap(ulLookup(store, String(p[1]), { socket }));
+    return unwrap(ulLookup(store, aor(p), { socket }));
   });
   register(reg, 'ul.rm', 'Delete a address of record including its contacts', (p) => {
     table(p, 'lookup'); // sic: 5.6.3's ul.rm says "to lookup" too
     admitted();
-    return unwrap(ulRm(store, String(p[1])));
+    return unwrap(ulRm(store, aor(p)));
   });
   register(reg, 'ul.rm_contact', 'Delete a contact from an AOR record', (p) => {
     if (p.length < 3) throw new RpcError(500, 'Not enough parameters (table, AOR and contact)');
     table(p, 'delete');
     admitted();
-    return unwrap(ulRmContact(store, String(p[1]), String(p[2])));
+    return unwrap(ulRmContact(store, aor(p), String(p[2])));
   });
 }

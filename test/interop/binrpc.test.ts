@@ -3,10 +3,10 @@
 // kamcmd over kdmq's BINRPC, both replicated to Kamailio). Then `kamcmd -s tcp:…` and `-s unix:…`
 // run dmq.list_nodes, ul.dump, ul.lookup, htable.get, stats.get_statistics all and three faults
 // against both, compared field by field (test/support/kamcmd-compare.ts; what differs and why is
-// in RULES); kamctl (CTLENGINE=RPCFIFO) `ul show` / `ul show --brief` against both FIFOs; JSON-RPC
-// over kdmq's unix datagram socket. Skipped, with the reason printed, without Kamailio/kamcmd.
+// in RULES); kamctl (CTLENGINE=RPCFIFO) `ul show [--brief|USER]` against both FIFOs; kamcli and
+// JSON-RPC over kdmq's unix datagram socket. Skipped, with the reason printed, without Kamailio/kamcmd.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,6 +23,8 @@ const avail = kamailioAvailable();
 if (!avail.ok) console.warn(`[binrpc interop] skipped: ${avail.reason}`);
 const kamctl = ['/usr/sbin/kamctl', '/usr/bin/kamctl', '/usr/local/sbin/kamctl'].find((p) => existsSync(p));
 if (avail.ok && !kamctl) console.warn('[binrpc interop] kamctl tests skipped: kamctl not installed (package kamailio)');
+const kamcli = ['/usr/bin/kamcli', '/usr/local/bin/kamcli'].find((p) => existsSync(p));
+if (avail.ok && !kamcli) console.warn('[binrpc interop] kamcli test skipped: kamcli not installed (package kamcli)');
 
 /** fields that differ between the two servers for a reason, and what is compared instead */
 const RULES: CompareOptions['rules'] = {
@@ -42,7 +44,7 @@ async function kamcmd(sock: string, ...args: string[]): Promise<string> {
 
 function kamctlRun(fifo: string, ...args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(kamctl!, args, { timeout: 10_000, killSignal: 'SIGKILL', env: { ...process.env, CTLENGINE: 'RPCFIFO', RPCFIFOPATH: fifo } }, (err, stdout, stderr) =>
+    execFile(kamctl!, args, { timeout: 10_000, killSignal: 'SIGKILL', env: { ...process.env, CTLENGINE: 'RPCFIFO', RPCFIFOPATH: fifo, SIP_DOMAIN: 'kdmq.test' } }, (err, stdout, stderr) =>
       err ? reject(new Error(`kamctl ${args.join(' ')} (${fifo}): ${err.message} ${stderr}`)) : resolve(stdout));
   });
 }
@@ -127,7 +129,7 @@ describe.skipIf(!avail.ok)(`kamcmd and kamctl against kdmq and Kamailio 5.6.3 ($
 
   it('ul.dump and ul.lookup location USER: field by field (Socket, Expires, Last-Keepalive excepted)', async () => {
     for (const [kdSock, kamSock] of [[sock.kdTcp, sock.kamTcp], [sock.kdUnix, sock.kamUnix]]) {
-      for (const args of [['ul.dump'], ['ul.dump', 'brief'], ['ul.lookup', 'location', 'alice'], ['ul.lookup', 'location', 'bob']]) {
+      for (const args of [['ul.dump'], ['ul.dump', 'brief'], ['ul.lookup', 'location', 'alice'], ['ul.lookup', 'location', 'bob'], ['ul.lookup', 'location', 'alice@kdmq.test']]) {
         const [a, b] = [await kamcmd(kdSock, ...args), await kamcmd(kamSock, ...args)];
         expect(compareKamcmd(a, b, { rules: RULES, sortBy: { AoRs: 'AoR' } }), `${args.join(' ')}\nkdmq:\n${a}\nKamailio:\n${b}`).toEqual([]);
         if (args[0] === 'ul.dump' && args.length === 1) expect(expiresAgree(a, b)).toEqual([]);
@@ -153,14 +155,29 @@ describe.skipIf(!avail.ok)(`kamcmd and kamctl against kdmq and Kamailio 5.6.3 ($
     expect(a['registrar:accepted_regs']).toBe(2);
   });
 
-  it.skipIf(!kamctl)('kamctl ul show (CTLENGINE=RPCFIFO) lists the users as it does for Kamailio', async () => {
+  it.skipIf(!kamctl)('kamctl ul show [--brief | USER] (CTLENGINE=RPCFIFO) prints what it prints for Kamailio', async () => {
     const norm = (t: string) => t.replace(/"id":\s*\d+/, '"id": N').replace(/("(?:Socket|Expires|Last-Keepalive)":\s*)[^,\n]+/g, '$1X');
-    for (const args of [['ul', 'show'], ['ul', 'show', '--brief']]) {
+    for (const args of [['ul', 'show'], ['ul', 'show', '--brief'], ['ul', 'show', 'alice']]) {
       const [a, b] = [await kamctlRun(sock.kdFifo, ...args), await kamctlRun(kam.workDir + '/kamailio_rpc.fifo', ...args)];
       expect(a).toMatch(/"AoR":\s+"alice"/);
-      expect(a).toMatch(/"AoR":\s+"bob"/);
+      if (args.length < 3 || args[2] === '--brief') expect(a).toMatch(/"AoR":\s+"bob"/);
       expect(norm(a), `kdmq:\n${a}\nKamailio:\n${b}`).toBe(norm(b));
     }
+  });
+
+  it.skipIf(!kamcli)('kamcli over the JSON-RPC datagram socket: ul show, stats, jsonrpc', async () => {
+    const ini = join(dir, 'kamcli.ini');
+    writeFileSync(ini, ['[main]', 'domain=kdmq.test', '[ctl]', 'type=jsonrpc', '[jsonrpc]', 'transport=socket', `srvaddr=${sock.kdDgram}`,
+      `rcvaddr=${join(dir, 'kamcli_reply.sock')}`, 'outformat=json', ''].join('\n'));
+    const cli = (...args: string[]) => new Promise<unknown>((resolve, reject) => {
+      execFile(kamcli!, ['--no-default-configs', '-c', ini, ...args], { timeout: 10_000, killSignal: 'SIGKILL' }, (err, stdout, stderr) =>
+        err ? reject(new Error(`kamcli ${args.join(' ')}: ${err.message} ${stderr}`)) : resolve(JSON.parse(stdout)));
+    });
+    const noExpires = (v: unknown) => JSON.parse(JSON.stringify(v, (k, x) => (k === 'Expires' ? undefined : x)));
+    expect(noExpires(((await cli('ul', 'show')) as { result: unknown }).result)).toEqual(noExpires(await kd.rpc('ul.dump')));
+    expect(((await cli('ul', 'show', 'alice')) as { result: { AoR: string } }).result.AoR).toBe('alice');
+    expect(((await cli('stats', 'usrloc')) as { result: string[] }).result).toContain('usrloc:location_contacts = 2');
+    expect(await cli('jsonrpc', 'htable.get', 'lab', 'color')).toMatchObject({ result: { item: { name: 'color', value: 'blue' } } });
   });
 
   it('JSON-RPC over the FIFO and the unix datagram socket: what Kamailio answers over its FIFO', async () => {

@@ -80,6 +80,18 @@ describe('startLocalControl', () => {
     await first.close();
   });
 
+  it.skipIf(process.getuid?.() !== 0)('as root: ctl.user and ctl.group own the unix socket, jsonrpcs.fifo_user/fifo_group the FIFO', async () => {
+    const c = await startLocalControl(reg, { ctl: { binrpc: [`unix:${dir}/owned`], mode: 640, user: 'nobody', group: '65534' }, jsonrpcs: { ...J, fifo_name: join(dir, 'owned.fifo'), fifo_user: '65534' } }, silentLog);
+    try {
+      const st = statSync(join(dir, 'owned'));
+      expect([st.uid, st.gid, st.mode & 0o777]).toEqual([resolveUser('nobody', 'u'), 65534, 0o640]);
+      const f = statSync(join(dir, 'owned.fifo'));
+      expect([f.uid, f.gid, f.mode & 0o777]).toEqual([65534, 0, 0o660]);
+    } finally {
+      await c.close();
+    }
+  });
+
   it('BINRPC over a unix datagram socket and JSON-RPC over UDP', async () => {
     const [ip] = allocLoopbackIps(1);
     const udp = `udp:${ip}:${await freeUdpPort(ip)}`;

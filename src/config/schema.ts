@@ -101,7 +101,7 @@ export const schema: Record<string, Field> = {
   ),
   ctl: obj(
     {
-      binrpc: f({ kind: 'strings' }, [], 'BINRPC sockets for kamcmd and kamailio_exporter, as the modparam: "unix:/path" (stream; also unixs:), "unixd:/path" (datagram), "tcp:IP:PORT", "udp:IP:PORT" (port 2049 when absent); [] = off', 'ctl binrpc'),
+      binrpc: f({ kind: 'strings' }, [], 'BINRPC sockets for kamcmd and other BINRPC clients, as the modparam: "unix:/path" (stream; also unixs:), "unixd:/path" (datagram), "tcp:IP:PORT", "udp:IP:PORT" (port 2049 when absent); [] = off', 'ctl binrpc'),
       mode: f({ kind: 'int', min: 0, max: 7777 }, 600, 'permissions of the unix sockets, octal digits as Kamailio writes them (600 or 0600 = rw-------)', 'ctl mode'),
       user: f({ kind: 'string' }, undefined, 'owner of the unix sockets (user name or uid)', 'ctl user'),
       group: f({ kind: 'string' }, undefined, 'group of the unix sockets (group name or gid)', 'ctl group'),

@@ -85,6 +85,7 @@ function listenStream(reg: RpcRegistry, spec: CtlSocketSpec, opts: BinrpcOptions
   return new Promise((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) => reject(new Error(`config key ctl.binrpc: ${spec.text}: ${e.code ?? e.message}`)));
     const done = (address: string) => {
+      server.on('error', (e) => opts.log.log('warn', 'binrpc: listener error', { socket: spec.text, error: e.message }));
       const close = () => new Promise<void>((r) => {
         for (const c of conns) c.destroy();
         server.close(() => r());

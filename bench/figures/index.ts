@@ -15,6 +15,7 @@ import { simSpeedFigure } from './sim-speed.ts';
 import { simCheckFigure } from './sim-check.ts';
 import { simSpeedRegisterFigure } from './sim-speed-register.ts';
 import { traceOverheadFigure } from './trace-overhead.ts';
+import { outboxCostFigure } from './outbox-cost.ts';
 import { usrlocLatencyFigure, usrlocSync100kFigure, usrlocSync10kFigure } from './usrloc.ts';
 
-export const figures: Figure[] = [parserFigure, failureFastFigure, failureDefaultFigure, simCheckFigure, simSpeedFigure, usrlocLatencyFigure, usrlocSync10kFigure, usrlocSync100kFigure, traceOverheadFigure, registrarRateFigure, registerClusterFigure, registrarMemoryFigure, simSpeedRegisterFigure, antiEntropyRoundFigure, registerRateDbModeFigure, fuzzCampaignFigure];
+export const figures: Figure[] = [parserFigure, failureFastFigure, failureDefaultFigure, simCheckFigure, simSpeedFigure, usrlocLatencyFigure, usrlocSync10kFigure, usrlocSync100kFigure, traceOverheadFigure, registrarRateFigure, outboxCostFigure, registerClusterFigure, registrarMemoryFigure, simSpeedRegisterFigure, antiEntropyRoundFigure, registerRateDbModeFigure, fuzzCampaignFigure];

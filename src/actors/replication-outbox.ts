@@ -148,13 +148,16 @@ export class ReplicationOutbox {
     const max = Math.max(1, pack.maxChanges(to));
     const maxBytes = pack.maxBytes(to);
     const changes: Change[] = [];
+    // the usual case, a node that keeps up: one change waits, it leaves alone (no size to count)
+    const alone = set.size === 1 || max === 1;
     let bytes = 0;
     for (const [k, c] of set) {
-      const n = utf8Bytes(c.body()) + 8; // plus the multi key `"NNN":` and a comma
+      const n = alone ? 0 : utf8Bytes(c.body()) + 8; // plus the multi key `"NNN":` and a comma
       if (changes.length > 0 && (changes.length >= max || bytes + n + pack.overhead(changes.length + 1) > maxBytes)) break;
       changes.push(c);
       bytes += n;
       set.delete(k);
+      if (alone) break;
     }
     return { channel, changes, at: changes[0].at };
   }

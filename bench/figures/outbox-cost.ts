@@ -9,8 +9,8 @@
 import { SimCluster, simIp } from '../../src/sim/cluster.ts';
 import { installApp } from '../../src/app/install.ts';
 import { plantedBugs } from '../../src/sim/planted-bugs.ts';
-import { writeRequest } from '../../src/sip/index.ts';
 import type { Figure, Samples } from '../lib.ts';
+import { simRegisters } from '../support/sim-registers.ts';
 
 const config = (i: number, ip: string) => ({
   listen: [`udp:${ip}:5060`, `udp:${ip}:5090`],
@@ -29,26 +29,7 @@ async function registersPerSecond(mode: Mode, n: number, seed: string): Promise<
   try {
     for (let i = 0; i < 3; i++) await c.start(i);
     await c.run(3000);
-    const ua = c.net.transport();
-    const ep = await ua.bind({ host: '127.0.1.200', port: 5070 });
-    const t0 = performance.now();
-    for (let k = 0; k < n; k++) {
-      ua.send(ep, { host: simIp(0), port: 5060 }, writeRequest({
-        method: 'REGISTER',
-        uri: `sip:${simIp(0)}`,
-        headers: [
-          ['Via', `SIP/2.0/UDP 127.0.1.200:5070;branch=z9hG4bK-o${k}`],
-          ['From', `<sip:user${k}@${simIp(0)}>;tag=f${k}`],
-          ['To', `<sip:user${k}@${simIp(0)}>`],
-          ['Call-ID', `outbox-${k}`],
-          ['CSeq', '1 REGISTER'],
-          ['Contact', `<sip:user${k}@127.0.1.200:5070>;expires=300`],
-        ],
-      }));
-      if (k % 50 === 49) await c.run(20);
-    }
-    await c.run(500);
-    const wall = (performance.now() - t0) / 1000;
+    const wall = await simRegisters(c, n, 'outbox');
     const node = c.members[0]!.node!;
     const dropped = [...node.kdmq.flow.dropped.values()].reduce((a, byCh) => a + (byCh.usrloc ?? 0), 0);
     return { rate: n / wall, kdmq: node.kdmq.stats.sent.usrloc ?? 0, dropped };

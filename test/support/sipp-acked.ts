@@ -2,14 +2,12 @@
 // call logs `200;<user>` or `503;<user>;<Retry-After seconds>` through a sipp <log> action
 // (-trace_logs), and its answer time through an rtd timer (-trace_rtt), so a test can compare the
 // set of acknowledged AoRs with what every node holds (not just counts). Sockets on one loopback IP.
-import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkLoopback } from './kamailio-config.ts';
 import { freeUdpPort } from './loopback.ts';
-import { killTree, pidAlive } from './proc.ts';
-import { parseSippStat } from './sipp.ts';
+import { parseSippStat, runSippChild } from './sipp.ts';
 
 export interface AckedRegisterOptions {
   /** registrar "ip:port" (loopback) */
@@ -156,31 +154,7 @@ export async function registerAcked(o: AckedRegisterOptions): Promise<AckedRegis
     '-trace_stat', '-stf', stat, '-fd', '1', '-trace_err', '-error_file', errFile,
     '-timeout', String(Math.max(1, Math.floor(timeoutMs / 1000))), '-timeout_error',
   ];
-  const fd = openSync(screenFile, 'w');
-  const t0 = Date.now();
-  const child = spawn('sipp', args, { cwd: dir, stdio: ['ignore', fd, fd], detached: true });
-  closeSync(fd);
-  const pid = child.pid ?? 0;
-  if (pid) o.onStart?.(pid);
-  const killOnExit = () => pid && pidAlive(pid) && killTree(pid, true);
-  process.on('exit', killOnExit);
-  let timedOut = false;
-  const code = await new Promise<number>((resolve) => {
-    const hard = setTimeout(() => {
-      timedOut = true;
-      if (pid) killTree(pid, true);
-    }, timeoutMs + 10_000);
-    child.once('error', () => {
-      clearTimeout(hard);
-      resolve(-1);
-    });
-    child.once('exit', (c) => {
-      clearTimeout(hard);
-      resolve(c ?? -1);
-    });
-  });
-  process.off('exit', killOnExit);
-  const elapsedMs = Date.now() - t0;
+  const { code, timedOut, elapsedMs } = await runSippChild('sipp', args, dir, screenFile, timeoutMs, o.onStart);
   const read = (f: string) => (existsSync(f) ? readFileSync(f, 'utf8') : '');
   const rtt = readdirSync(dir).filter((f) => f.endsWith('_rtt.csv')).flatMap((f) => parseRtt(read(join(dir, f))));
   const times = rtt.map((r) => r.ms).sort((a, b) => a - b);

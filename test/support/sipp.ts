@@ -145,30 +145,7 @@ export async function startSipp(o: SippRegisterOptions): Promise<SippResult> {
   if (o.limit !== undefined) args.push('-l', String(o.limit));
   if (o.cidStr) args.push('-cid_str', o.cidStr);
   const [cmd, argv] = withResolvConf(o.resolvConf, 'sipp', args);
-  const fd = openSync(screenFile, 'w');
-  const t0 = Date.now();
-  const child = spawn(cmd, argv, { cwd: dir, stdio: ['ignore', fd, fd], detached: true });
-  closeSync(fd);
-  const pid = child.pid ?? 0;
-  const killOnExit = () => pid && pidAlive(pid) && killTree(pid, true);
-  process.on('exit', killOnExit);
-  let timedOut = false;
-  const code = await new Promise<number>((resolve) => {
-    const hard = setTimeout(() => {
-      timedOut = true;
-      if (pid) killTree(pid, true);
-    }, timeoutMs + 10_000);
-    child.once('error', () => {
-      clearTimeout(hard);
-      resolve(-1);
-    });
-    child.once('exit', (c) => {
-      clearTimeout(hard);
-      resolve(c ?? -1);
-    });
-  });
-  process.off('exit', killOnExit);
-  const elapsedMs = Date.now() - t0;
+  const { code, timedOut, elapsedMs } = await runSippChild(cmd, argv, dir, screenFile, timeoutMs);
   const s = existsSync(stat) ? parseSippStat(readFileSync(stat, 'utf8')) : {};
   const readHead = (f: string) => (existsSync(f) ? readFileSync(f, 'utf8').slice(0, 4000) : '');
   const result: SippResult = {
@@ -187,4 +164,38 @@ export async function startSipp(o: SippRegisterOptions): Promise<SippResult> {
   };
   if (!o.keepWorkDir) rmSync(dir, { recursive: true, force: true });
   return result;
+}
+
+/**
+ * Run one sipp process (its own process group, screen to `screenFile`), killed with its group
+ * 10 s after `timeoutMs` or when this process exits; resolves when it ended.
+ */
+export async function runSippChild(
+  cmd: string, argv: string[], dir: string, screenFile: string, timeoutMs: number, onStart?: (pid: number) => void,
+): Promise<{ code: number; timedOut: boolean; elapsedMs: number }> {
+  const fd = openSync(screenFile, 'w');
+  const t0 = Date.now();
+  const child = spawn(cmd, argv, { cwd: dir, stdio: ['ignore', fd, fd], detached: true });
+  closeSync(fd);
+  const pid = child.pid ?? 0;
+  if (pid) onStart?.(pid);
+  const killOnExit = () => pid && pidAlive(pid) && killTree(pid, true);
+  process.on('exit', killOnExit);
+  let timedOut = false;
+  const code = await new Promise<number>((resolve) => {
+    const hard = setTimeout(() => {
+      timedOut = true;
+      if (pid) killTree(pid, true);
+    }, timeoutMs + 10_000);
+    child.once('error', () => {
+      clearTimeout(hard);
+      resolve(-1);
+    });
+    child.once('exit', (c) => {
+      clearTimeout(hard);
+      resolve(c ?? -1);
+    });
+  });
+  process.off('exit', killOnExit);
+  return { code, timedOut, elapsedMs: Date.now() - t0 };
 }

@@ -1,9 +1,9 @@
 // `kdmq check`: the model checker's command line (issue "kdmq check"). Random mode runs seeded
 // simulations as fast-check properties and prints one replay line per failure; `--plan FILE`
 // replays a saved plan; `--exhaustive` explores every delivery order of a small scope.
-// Exit codes (CHECK_EXIT): 0 pass, 2 usage, 3 crash, 4 safety failure, 5 liveness failure,
-// 6 incomplete (exhaustive mode stopped at its state cap), 7 non-deterministic (a shrunk failure
-// that passed when replayed).
+// Exit codes (CHECK_EXIT): 0 pass, 2 usage, 3 crash or incomplete (exhaustive mode stopped at its
+// state cap: issue #14 gives it 3, the check did not finish either way), 4 safety failure,
+// 5 liveness failure, 7 non-deterministic (a shrunk failure that passed when replayed).
 
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,8 +18,8 @@ export const CHECK_USAGE = `  check [--nodes N] [--seeds K | --seed S] [--faults
         [--exhaustive [--scenario NAME] [--max-states N]]
         run the model checker; a failure is shrunk for at most N simulated runs (default ${DEFAULT_SHRINK_STEPS}),
         exhaustive mode stops at N distinct states (default ${DEFAULT_MAX_STATES})
-        exit 0 pass, 2 bad usage, 3 crash, 4 safety failure, 5 liveness failure,
-        6 incomplete (state cap reached, nothing failed), 7 non-deterministic (shrunk failure passed on replay)
+        exit 0 pass, 2 bad usage, 3 crash or incomplete (state cap reached, nothing failed),
+        4 safety failure, 5 liveness failure, 7 non-deterministic (shrunk failure passed on replay)
 `;
 
 interface Args {
@@ -158,6 +158,6 @@ async function exhaustive(a: Args): Promise<number> {
       code = CHECK_EXIT.safety;
     } else if (r.truncated && code === CHECK_EXIT.pass) code = CHECK_EXIT.incomplete;
   }
-  if (code === CHECK_EXIT.incomplete) out('incomplete (exit 6): raise --max-states or shrink the scope; no failure was found in what was explored');
+  if (code === CHECK_EXIT.incomplete) out('incomplete (exit 3): raise --max-states or shrink the scope; no failure was found in what was explored');
   return code;
 }

@@ -4,8 +4,8 @@
 // failure to the same plan. The shrunk plan is replayed with the trace recorded, the trace (JSONL)
 // and plan (JSON) are written with one replay line, and the plan read back from its file is run once
 // more as that line would run it: a failure that does not fail again is reported as
-// non-deterministic. Exit codes (CHECK_EXIT): 0 pass, 2 usage, 3 crash, 4 safety, 5 liveness,
-// 6 incomplete (exhaustive mode's state cap), 7 non-deterministic.
+// non-deterministic. Exit codes (CHECK_EXIT): 0 pass, 2 usage, 3 crash or incomplete (exhaustive
+// mode's state cap), 4 safety, 5 liveness, 7 non-deterministic.
 
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,7 +14,7 @@ import { planArb, type FaultKind, type Plan } from './plan.ts';
 import { runPlan, EXIT_CODE, type RunOptions, type RunResult, type Verdict } from './run-plan.ts';
 
 /** every exit status of `kdmq check` (keep in step with CHECK_USAGE, README and specs/invariants.md) */
-export const CHECK_EXIT = { ...EXIT_CODE, usage: 2, incomplete: 6, nonDeterministic: 7 } as const;
+export const CHECK_EXIT = { ...EXIT_CODE, usage: 2, incomplete: 3, nonDeterministic: 7 } as const;
 
 /** simulated runs spent shrinking a failure, by default (a 5-node default run takes ~0.1–0.5 s) */
 export const DEFAULT_SHRINK_STEPS = 500;

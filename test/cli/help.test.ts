@@ -8,7 +8,7 @@ afterEach(() => vi.restoreAllMocks());
 describe('kdmq COMMAND --help', () => {
   it.each([
     ['serve', ['--config', '--kamailio-cfg', '--set', '--log-level', '--trace']],
-    ['check', ['--nodes', '--seeds', '--faults', '--exhaustive', '--shrink-steps', '--max-states', '6 incomplete', '7 non-deterministic']],
+    ['check', ['--nodes', '--seeds', '--faults', '--exhaustive', '--shrink-steps', '--max-states', '3 crash or incomplete', '7 non-deterministic']],
     ['replay', ['--as', '--exact']],
     ['trace', ['import', 'export', 'show', '--html']],
   ])('%s --help names its options and exits 0', async (cmd, words) => {

@@ -1,7 +1,7 @@
 // The checker's own gaps (issue #14 item 5): shrinking is bounded by a number of simulated runs,
 // not by wall time, so one failure shrinks to the same plan every time; a shrunk failure that does
 // not fail again on replay is reported as non-deterministic (exit 7); exhaustive mode stopped by its
-// state cap reports incomplete (exit 6), never pass.
+// state cap reports incomplete (exit 3, as issue #14 says), never pass.
 
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
@@ -90,10 +90,10 @@ describe('kdmq check --exhaustive: a state cap reached is incomplete', () => {
     expect(r).toMatchObject({ states: 5, maxStates: 5, truncated: true, violation: null });
   }, 60_000);
 
-  it('the CLI prints incomplete and exits 6, never pass', async () => {
+  it('the CLI prints incomplete and exits 3, never pass', async () => {
     const out: string[] = [];
     vi.spyOn(process.stdout, 'write').mockImplementation((s) => (out.push(String(s)), true));
-    expect(await check(['--exhaustive', '--scenario', 'replicate', '--max-states', '5'])).toBe(6);
+    expect(await check(['--exhaustive', '--scenario', 'replicate', '--max-states', '5'])).toBe(3);
     const text = out.join('');
     expect(text).toMatch(/5 states, .*: incomplete: state cap 5 reached/);
     expect(text).not.toMatch(/: pass$/m);

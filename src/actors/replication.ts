@@ -3,7 +3,7 @@
 // what they missed on their return), admission control for the LimitGuard, and a full sync pushed
 // to a node that was removed and comes back (what it was owed was dropped with it).
 
-import type { Clock } from '../ports/clock.ts';
+import type { Clock, TimerId } from '../ports/clock.ts';
 import type { Log } from '../ports/log.ts';
 import type { KdmqClient } from './kdmq-client.ts';
 import type { LimitGuard } from './limits.ts';
@@ -12,6 +12,11 @@ import { ReplicationOutbox, type Change } from './replication-outbox.ts';
 
 /** at most this many removed nodes are remembered for a sync on their return */
 const MAX_REMEMBERED = 256;
+/**
+ * a node back after its removal usually asks for a sync itself (it restarted): the push waits this
+ * long and is dropped when the node's own sync request arrives meanwhile (one copy, not two)
+ */
+const RESYNC_GRACE_MS = 5000;
 
 export class Replication {
   readonly outbox: ReplicationOutbox;
@@ -20,6 +25,8 @@ export class Replication {
   private readonly owedSync = new Set<string>();
   private owed: NodeView[] | null = null;
   private readonly resyncers: Array<(to: NodeId) => void> = [];
+  /** pushes waiting out RESYNC_GRACE_MS, by node key */
+  private readonly resyncTimers = new Map<string, TimerId>();
 
   constructor(
     private readonly d: { clock: Clock; list: NodeList; kdmq: KdmqClient; limits: LimitGuard; log: Log },
@@ -42,7 +49,7 @@ export class Replication {
         this.everActive.add(c.key);
         const view = d.list.activePeers().find((v) => v.key === c.key);
         if (view !== undefined) {
-          if (this.owedSync.delete(c.key)) this.resync(view);
+          if (this.owedSync.delete(c.key)) this.scheduleResync(view);
           d.kdmq.flow.kick(view, c.key);
         }
       } else if (c.to === 'removed') {
@@ -59,9 +66,27 @@ export class Replication {
     this.resyncers.push(fn);
   }
 
-  private resync(to: NodeView): void {
-    this.d.log.log('info', 'node back after its removal: sending it everything (sync answer)', { node: to.key });
-    for (const fn of this.resyncers) fn(to);
+  private scheduleResync(to: NodeView): void {
+    if (this.resyncTimers.has(to.key)) return;
+    this.resyncTimers.set(to.key, this.d.clock.setTimeout(() => {
+      this.resyncTimers.delete(to.key);
+      if (this.d.list.statusOfKey(to.key) !== 'active') {
+        this.owedSync.add(to.key); // gone again: still owed
+        return;
+      }
+      this.d.log.log('info', 'node back after its removal and no sync request from it: sending it everything (sync answer)', { node: to.key });
+      for (const fn of this.resyncers) fn(to);
+    }, RESYNC_GRACE_MS));
+  }
+
+  /** `key` asked us for a sync (usrloc action 3): its answer covers a push it was owed */
+  syncRequested(key: string): void {
+    const t = this.resyncTimers.get(key);
+    if (t !== undefined) {
+      this.d.clock.clearTimeout(t);
+      this.resyncTimers.delete(key);
+    }
+    this.owedSync.delete(key);
   }
 
   /** the nodes a change made now is owed to */
@@ -94,5 +119,7 @@ export class Replication {
 
   stop(): void {
     this.outbox.stop();
+    for (const t of this.resyncTimers.values()) this.d.clock.clearTimeout(t);
+    this.resyncTimers.clear();
   }
 }

@@ -117,6 +117,7 @@ export class UsrlocChannel implements DataChannel {
     } else if (m.action === 1 || m.action === 2) {
       work = this.apply.bind(this, m.contact, m.action === 1 ? 'update' : 'delete');
     } else if (m.action === 3) {
+      this.o.node.replication.syncRequested(nodeKey(sender));
       work = this.answerSync.bind(this, sender);
     } else {
       return { status: 200, reason: 'OK' };

@@ -95,7 +95,9 @@ export function streamInteropSuite(o: StreamSuiteOptions): void {
     await waitFor(async () => (await kam.contactCount()) === want && (await kdmqCount(b)) === want, { timeoutMs: 20_000, intervalMs: 250, what: `${want} contacts everywhere` });
     await kam.restart();
     await waitFor(async () => (await kam.contactCount()) === want, { timeoutMs: 40_000, intervalMs: 500, what: `restarted Kamailio synced ${want} contacts over ${o.proto}` }).catch(async (e) => {
-      throw new Error(`${(e as Error).message} (has ${await kam.contactCount()})\n--- kamailio ---\n${kam.logTail(40)}\n--- a ---\n${a.logs().split('\n').slice(-25).join('\n')}`);
+      // the count may be unreadable (Kamailio gone): the message must still carry the log tails
+      const has = await kam.contactCount().then(String, (x: Error) => `unreadable: ${x.message}`);
+      throw new Error(`${(e as Error).message} (has ${has}; Kamailio alive: ${kam.alive()})\n--- kamailio ---\n${kam.logTail(60)}\n--- a ---\n${a.logs().split('\n').slice(-40).join('\n')}`);
     });
     await b.restart();
     await waitFor(async () => (await kdmqCount(b)) === want, { timeoutMs: 40_000, intervalMs: 500, what: `restarted kdmq synced ${want} contacts` });

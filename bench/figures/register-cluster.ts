@@ -65,7 +65,7 @@ async function kdmqAors(q: KdmqProc, prefix: string): Promise<Set<string>> {
 
 async function kamAors(k: KamailioNode, prefix: string): Promise<Set<string>> {
   // JSON-RPC over HTTP: kamcmd's BINRPC reply is too small for a dump of this size
-  const r = (await k.httpRpc('ul.dump', ['brief'])) as { Domains: Array<{ Domain: { AoRs: Array<{ Info?: { AoR: string }; AoR?: string }> } }> };
+  const r = (await k.httpRpc('ul.dump', ['brief'], 120_000)) as { Domains: Array<{ Domain: { AoRs: Array<{ Info?: { AoR: string }; AoR?: string }> } }> };
   return prefixed(r.Domains.flatMap((d) => d.Domain.AoRs.map((a) => a.Info?.AoR ?? a.AoR ?? '')), prefix);
 }
 

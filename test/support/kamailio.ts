@@ -78,7 +78,7 @@ export interface KamailioNode {
   /** Like kamcmd but throws on timeout, non-zero exit or an "error: …" RPC fault; returns stdout. */
   rpc(...args: string[]): Promise<string>;
   /** JSON-RPC over HTTP (only with rpcHttpPort); returns `result`, throws on `error`. */
-  httpRpc(method: string, params?: unknown[]): Promise<unknown>;
+  httpRpc(method: string, params?: unknown[], timeoutMs?: number): Promise<unknown>;
   listNodes(): Promise<DmqNode[]>;
   ulDump(): Promise<UlAor[]>;
   htableDump(table: string): Promise<HtableItem[]>;
@@ -256,13 +256,13 @@ export async function startKamailio(opts: StartKamailioOptions): Promise<Kamaili
       }
       return r.stdout;
     },
-    async httpRpc(method: string, params: unknown[] = []) {
+    async httpRpc(method: string, params: unknown[] = [], timeoutMs = 5000) {
       if (opts.rpcHttpPort === undefined) throw new Error('node started without rpcHttpPort');
       const res = await fetch(`http://${opts.ip}:${opts.rpcHttpPort}/RPC`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ jsonrpc: '2.0', method, params, id: 1 }),
-        signal: AbortSignal.timeout(5000),
+        signal: AbortSignal.timeout(timeoutMs),
       });
       const body = (await res.json()) as { result?: unknown; error?: { code: number; message: string } };
       if (body.error) throw new Error(`${method}: ${body.error.code} ${body.error.message}`);

@@ -36,7 +36,7 @@ async function formed(all: Array<{ listNodes(): Promise<Array<{ status: string }
  * peer's against the receiver's, and the receiver holding one per 200 sipp counted (so the sets
  * are the acknowledged set: every REGISTER is a new AoR with one contact)
  */
-async function compareSets(names: string[], sets: Array<Set<string>>, acked: number, counters: Record<string, number>): Promise<Replicated> {
+function compareSets(names: string[], sets: Array<Set<string>>, acked: number, counters: Record<string, number>): Replicated {
   const [recv, ...peers] = sets;
   const held: Record<string, number> = {};
   const missing: Record<string, number> = {};

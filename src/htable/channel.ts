@@ -57,6 +57,8 @@ export class HtableChannel implements DataChannel {
   readonly name = HTABLE_CHANNEL;
   readonly stats: HtableChannelStats = { applied: 0, cellsApplied: 0, syncRequests: 0, syncBatchesSent: 0, rejected: 0 };
   private readonly log: Log;
+  /** numbers the regex/prefix deletes owed to the nodes (each its own outbox key) */
+  private seq = 0;
 
   constructor(private readonly d: HtableChannelDeps) {
     this.log = d.log ?? silentLog;
@@ -139,8 +141,6 @@ export class HtableChannel implements DataChannel {
     const body = formatHtableBody(c);
     for (const to of this.d.peers()) this.send(to, body);
   }
-
-  private seq = 0;
 
   private send(to: NodeId, body: string): void {
     this.d.sender.send({

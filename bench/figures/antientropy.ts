@@ -7,9 +7,9 @@
 
 import { UsrlocSource } from '../../src/antientropy/usrloc-source.ts';
 import { exchange } from '../../src/antientropy/protocol.ts';
-import { LocationStore } from '../../src/registrar/store.ts';
+import { LocationStore } from '../../src/actors/location/store.ts';
 import { VirtualClock } from '../../src/ports/virtual-clock.ts';
-import type { UsrlocContact } from '../../src/dmq/usrloc-body.ts';
+import type { UsrlocContact } from '../../src/actors/channels/usrloc-body.ts';
 import type { Figure, Samples } from '../lib.ts';
 
 const N = 100_000;

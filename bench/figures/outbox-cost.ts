@@ -7,7 +7,7 @@
 // Both send the same KDMQ bodies (the peers keep up, so the outbox sends each change alone).
 
 import { SimCluster, simIp } from '../../src/sim/cluster.ts';
-import { installApp } from '../../src/app/install.ts';
+import { installApp } from '../../src/actors/node/install-app.ts';
 import { plantedBugs } from '../../src/sim/planted-bugs.ts';
 import type { Figure, Samples } from '../lib.ts';
 import { simRegisters } from '../support/sim-registers.ts';

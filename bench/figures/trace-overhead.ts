@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SimCluster, simIp } from '../../src/sim/cluster.ts';
-import { installApp } from '../../src/app/install.ts';
+import { installApp } from '../../src/actors/node/install-app.ts';
 import { RecordingResolver, RecordingTransport, MemorySink, type TraceSink } from '../../src/trace/recording-transport.ts';
 import { TraceFileWriter } from '../../src/trace/trace-writer.ts';
 import { TRACE_FORMAT, TRACE_VERSION } from '../../src/trace/format.ts';

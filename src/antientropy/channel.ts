@@ -5,10 +5,10 @@
 // for what the first node holds newer. Repairs go through the replication
 // rules and are announced to Kamailio nodes as ordinary usrloc/htable KDMQ, never to kdmq nodes.
 
-import type { KdmqNode } from '../actors/create-system.ts';
-import type { DataChannel, Reply } from '../actors/router.ts';
-import { nodeKey, type NodeId } from '../actors/node-list.ts';
-import { sendWindowed } from '../actors/send-window.ts';
+import type { KdmqNode } from '../actors/node/create-node.ts';
+import type { DataChannel, Reply } from '../actors/node/router.ts';
+import { nodeKey, type NodeId } from '../actors/membership/node-list.ts';
+import { sendWindowed } from '../actors/dmq/send-window.ts';
 import type { Clock, TimerId } from '../ports/clock.ts';
 import { silentLog, type Log } from '../ports/log.ts';
 import type { SipRequest } from '../sip/types.ts';

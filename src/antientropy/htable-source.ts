@@ -3,7 +3,7 @@
 // or deleted (local and DMQ operations observed as they happen, anything else at the next scan)
 // and remembered deletes for tombstone_seconds. Order: later stamp, then value text, delete on tie.
 
-import { formatHtableBody, type HtableMessage, type HtableValue } from '../dmq/htable-body.ts';
+import { formatHtableBody, type HtableMessage, type HtableValue } from '../actors/channels/htable-body.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { HtableStore } from '../htable/store.ts';
 import { contribution, fnv1a, LeafIndex, leafOf, SUB, type WireVersion } from './digest.ts';

@@ -2,12 +2,12 @@
 // htables as sources, htable operations observed for versions (local ones and those arriving on
 // the htable channel), and the `kdmq-ae` channel on the router when antientropy.interval > 0.
 
-import type { KdmqNode } from '../actors/create-system.ts';
-import type { HtableChannel } from '../htable/channel.ts';
+import type { KdmqNode } from '../actors/node/create-node.ts';
+import type { HtableChannel } from '../actors/channels/htable-channel.ts';
 import type { HtableStore } from '../htable/store.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Log } from '../ports/log.ts';
-import type { LocationStore } from '../registrar/store.ts';
+import type { LocationStore } from '../actors/location/store.ts';
 import { AntiEntropy } from './channel.ts';
 import { HtableSource } from './htable-source.ts';
 import { UsrlocSource } from './usrloc-source.ts';

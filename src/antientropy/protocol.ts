@@ -2,7 +2,7 @@
 // A2): what each side sends for what it received. The `kdmq-ae` channel (channel.ts) sends them
 // over KDMQ; exchange() runs a whole exchange in-process (tests, bench figure ae-round-100k).
 
-import { utf8Length } from '../dmq/srjson.ts';
+import { utf8Length } from '../actors/channels/srjson.ts';
 import { decide, differing, SUB, toHex, type WireVersion } from './digest.ts';
 import type { AeSource, KamailioNotice } from './source.ts';
 

@@ -4,11 +4,11 @@
 // updates/deletes (R4) and announced to Kamailio nodes as usrloc action 1/2 (§5.3). The digest is
 // kept up to date incrementally: every store change touches its AoR, recomputed at the next use.
 
-import { compareVersions } from '../actors/binding-machine.ts';
-import { formatUsrlocBody, parseUsrlocBody } from '../dmq/usrloc-body.ts';
-import type { Binding } from '../registrar/binding.ts';
-import { toRecord } from '../registrar/binding.ts';
-import type { LocationStore } from '../registrar/store.ts';
+import { compareVersions } from '../actors/location/binding-machine.ts';
+import { formatUsrlocBody, parseUsrlocBody } from '../actors/channels/usrloc-body.ts';
+import type { Binding } from '../actors/location/binding.ts';
+import { toRecord } from '../actors/location/binding.ts';
+import type { LocationStore } from '../actors/location/store.ts';
 import { contribution, fnv1a, LeafIndex, leafOf, putNewest, SUB, type WireVersion } from './digest.ts';
 import type { AeSource, KamailioNotice } from './source.ts';
 

@@ -6,7 +6,7 @@
 
 import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { nodeCrypto } from '../ports/crypto.ts';
+import { nodeCrypto } from '../ports/node-crypto.ts';
 import { applyOverrides, parseConfigText, validateConfig } from '../config/load.ts';
 import { parseDefineArg, readKamailioCfg } from '../config/kamailio-cfg.ts';
 import type { KdmqConfig } from '../config/types.ts';
@@ -16,8 +16,9 @@ import { DnsResolver, systemResolverServers } from '../ports/dns-resolver.ts';
 import { UdpTransport } from '../transport/udp-transport.ts';
 import { MuxTransport } from '../transport/mux-transport.ts';
 import { StreamTransport, type StreamTlsOptions } from '../transport/stream-transport.ts';
-import { TestBlockTransport, registerTestBlockMethod } from '../transport/test-block.ts';
-import { createNode, type KdmqNode } from '../actors/create-system.ts';
+import { TestBlockTransport } from '../transport/test-block.ts';
+import { registerTestBlockMethod } from '../control/test-block-method.ts';
+import { createNode, type KdmqNode } from '../actors/node/create-node.ts';
 import { createRegistry } from '../control/rpc.ts';
 import { registerDmqMethods } from '../control/dmq-methods.ts';
 import { startRpcServer, type RpcServer } from '../control/rpc-http.ts';

@@ -2,13 +2,13 @@
 // their RPC methods, installed by the same installApp the simulator uses, plus the operations
 // routes on the RPC listener (status page, /status.json, /metrics: src/ops).
 
-import type { KdmqNode } from '../actors/create-system.ts';
+import type { KdmqNode } from '../actors/node/create-node.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Log } from '../ports/log.ts';
 import type { Random } from '../ports/random.ts';
 import type { RpcRegistry } from '../control/rpc.ts';
 import type { ExtraRoute } from '../control/rpc-http.ts';
-import { installApp, registerAppMethods, type App } from '../app/install.ts';
+import { installApp, registerAppMethods, type App } from '../actors/node/install-app.ts';
 import { createMetrics, type NodeMetrics } from '../ops/metrics.ts';
 import { ChangeRing, statusJson } from '../ops/status.ts';
 import { opsRoutes } from '../ops/http.ts';

@@ -6,8 +6,8 @@ import { isIP } from 'node:net';
 import { parse as parseYaml } from 'yaml';
 import { schema, type Field } from './schema.ts';
 import type { KdmqConfig } from './types.ts';
-import { keysFromConfig } from '../actors/kdmq-auth.ts';
-import { parseCidr } from '../actors/cidr.ts';
+import { keysFromConfig } from '../actors/dmq/kdmq-auth.ts';
+import { parseCidr } from '../actors/dmq/cidr.ts';
 import { authConfigError } from './auth.ts';
 
 export type ConfigResult = { ok: true; config: KdmqConfig } | { ok: false; error: string };

@@ -97,7 +97,7 @@ export interface LimitsConfig {
   sync_requests_per_minute: number;
   register_rate: number;
   register_burst: number;
-  /** outgoing flow control per peer (peer-flow.ts) */
+  /** outgoing flow control per peer (node-flow.ts) */
   peer_in_flight: number;
   peer_queue: number;
   /** the replication outbox and its admission control (replication-outbox.ts) */

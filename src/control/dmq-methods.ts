@@ -2,9 +2,9 @@
 // dmq.list_nodes (host, port, proto, resolved_ip, status, last_notification, local),
 // dmq.remove, core.version, core.uptime, core.psx-style extras are not offered.
 
-import type { KdmqNode } from '../actors/create-system.ts';
+import type { KdmqNode } from '../actors/node/create-node.ts';
 import { parseUri } from '../sip/index.ts';
-import { keysFromConfig } from '../actors/kdmq-auth.ts';
+import { keysFromConfig } from '../actors/dmq/kdmq-auth.ts';
 import { RpcError, register, type RpcRegistry } from './rpc.ts';
 
 export const KDMQ_VERSION = '0.1.0';

@@ -4,7 +4,7 @@
 // Writes go through the store, which replicates them (§6.3); htable.flush is not replicated.
 
 import type { HtableStore } from '../htable/store.ts';
-import type { HtableValue } from '../dmq/htable-body.ts';
+import type { HtableValue } from '../actors/channels/htable-body.ts';
 import { formatExpire } from '../htable/hash.ts';
 import { RpcError, register, type RpcRegistry } from './rpc.ts';
 

@@ -2,8 +2,8 @@
 // usrloc: and registrar: groups as Kamailio has them, plus kdmq's own dmq: and htable: counters.
 // Parameters: "all", "group:", "name" or "group:name", several at once (as kamcmd).
 
-import type { KdmqNode } from '../actors/create-system.ts';
-import type { App } from '../app/install.ts';
+import type { KdmqNode } from '../actors/node/create-node.ts';
+import type { App } from '../actors/node/install-app.ts';
 import { registrarStats, usrlocStats } from '../registrar/rpc-shapes.ts';
 import { register, type RpcRegistry } from './rpc.ts';
 

@@ -2,17 +2,17 @@
 // htable.enable_dmq is on, the `htable` channel on the node's router, sending through its KDMQ
 // client to its active nodes. The one entry point the composition roots call.
 
-import type { KdmqNode } from '../actors/create-system.ts';
+import type { KdmqNode } from '../actors/node/create-node.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Log } from '../ports/log.ts';
-import { HtableChannel } from './channel.ts';
+import { HtableChannel } from '../actors/channels/htable-channel.ts';
 import { HtableStore, type StoreOptions } from './store.ts';
-import { isStreamNode, kamailioStreamBodyLimit } from '../actors/stream-budget.ts';
-import { nodeKey } from '../actors/node-list.ts';
-import { MAX_CELLS_BYTES } from '../dmq/htable-body.ts';
+import { isStreamNode, kamailioStreamBodyLimit } from '../actors/dmq/stream-budget.ts';
+import { nodeKey } from '../actors/membership/node-list.ts';
+import { MAX_CELLS_BYTES } from '../actors/channels/htable-body.ts';
 
 export { HtableStore } from './store.ts';
-export { HtableChannel, HTABLE_CHANNEL } from './channel.ts';
+export { HtableChannel, HTABLE_CHANNEL } from '../actors/channels/htable-channel.ts';
 export type { HtableChange, HtableItem, HtableInfo, Origin, StoreResult } from './store.ts';
 
 export interface InstallHtableOptions extends StoreOptions {

@@ -5,12 +5,12 @@
 // Slot numbers and in-slot order follow 5.6.3 (cells sorted by core_case_hash), see hash.ts.
 
 import type { HtableTableConfig } from '../config/types.ts';
-import type { HtableCell, HtableMessage, HtableValue } from '../dmq/htable-body.ts';
+import type { HtableCell, HtableMessage, HtableValue } from '../actors/channels/htable-body.ts';
 import type { Clock, TimerId } from '../ports/clock.ts';
 import { coreCaseHash } from './hash.ts';
 import { posixRegex } from './posix-regex.ts';
 
-export type { HtableValue } from '../dmq/htable-body.ts';
+export type { HtableValue } from '../actors/channels/htable-body.ts';
 /** an operation message as it goes on the wire (actions 2–6) */
 export type HtableChange = Exclude<HtableMessage, { action: 1 } | { cells: HtableCell[] }>;
 /** 'dmq' = arrived over DMQ: applied, never re-emitted */

@@ -13,10 +13,10 @@
 //   on the Log port (observeLog wraps a Log).
 
 import client from 'prom-client';
-import type { KdmqNode } from '../actors/create-system.ts';
-import type { App } from '../app/install.ts';
+import type { KdmqNode } from '../actors/node/create-node.ts';
+import type { App } from '../actors/node/install-app.ts';
 import type { Log } from '../ports/log.ts';
-import type { StatusChange } from '../actors/node-list.ts';
+import type { StatusChange } from '../actors/membership/node-list.ts';
 
 const STATUSES = ['active', 'pending', 'disabled', 'timeout'] as const;
 

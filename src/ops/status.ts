@@ -3,9 +3,9 @@
 // redraws without a reload. The page is also rendered on the server with the current state, so
 // it is useful without JavaScript. The last 50 membership changes are kept in a ring buffer.
 
-import type { KdmqNode } from '../actors/create-system.ts';
-import type { StatusChange } from '../actors/node-list.ts';
-import type { App } from '../app/install.ts';
+import type { KdmqNode } from '../actors/node/create-node.ts';
+import type { StatusChange } from '../actors/membership/node-list.ts';
+import type { App } from '../actors/node/install-app.ts';
 import { KDMQ_VERSION } from '../control/dmq-methods.ts';
 
 export class ChangeRing {

@@ -2,11 +2,11 @@
 // the Persistence port comes from the composition root (SQLite for `kdmq serve`, memory in tests);
 // nothing is installed for db_mode 0. Loads the file at once, before any KDMQ is processed.
 
-import type { KdmqNode } from '../actors/create-system.ts';
-import type { HtableChannel } from '../htable/channel.ts';
+import type { KdmqNode } from '../actors/node/create-node.ts';
+import type { HtableChannel } from '../actors/channels/htable-channel.ts';
 import type { HtableStore } from '../htable/store.ts';
 import type { Clock } from '../ports/clock.ts';
-import type { LocationStore } from '../registrar/store.ts';
+import type { LocationStore } from '../actors/location/store.ts';
 import { Persister } from './persister.ts';
 import type { Persistence } from './port.ts';
 

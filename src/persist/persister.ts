@@ -3,11 +3,11 @@
 // write-back (changes collected, written every timer_interval). Persistent htable tables are
 // written likewise. On start: load, drop what expired while down; the cluster sync then merges.
 
-import type { HtableMessage } from '../dmq/htable-body.ts';
+import type { HtableMessage } from '../actors/channels/htable-body.ts';
 import type { HtableStore } from '../htable/store.ts';
 import type { Clock, TimerId } from '../ports/clock.ts';
-import type { BindingChange, LocationStore } from '../registrar/store.ts';
-import type { UsrlocContact } from '../dmq/usrloc-body.ts';
+import type { BindingChange, LocationStore } from '../actors/location/store.ts';
+import type { UsrlocContact } from '../actors/channels/usrloc-body.ts';
 import type { PersistedItem, Persistence } from './port.ts';
 
 export interface PersisterOptions {

@@ -2,8 +2,8 @@
 // persistent htables need from durable storage, synchronous so that a write-through can finish
 // before the 200 is sent. sqlite.ts implements it with better-sqlite3; memory.ts for tests.
 
-import type { UsrlocContact } from '../dmq/usrloc-body.ts';
-import type { HtableValue } from '../dmq/htable-body.ts';
+import type { UsrlocContact } from '../actors/channels/usrloc-body.ts';
+import type { HtableValue } from '../actors/channels/htable-body.ts';
 
 export interface PersistedItem {
   table: string;

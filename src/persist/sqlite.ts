@@ -7,7 +7,7 @@
 
 import { createRequire } from 'node:module';
 import type Database from 'better-sqlite3';
-import type { UsrlocContact } from '../dmq/usrloc-body.ts';
+import type { UsrlocContact } from '../actors/channels/usrloc-body.ts';
 import { startCheckpointer, type Checkpointer } from './checkpointer.ts';
 import type { PersistedItem, Persistence } from './port.ts';
 

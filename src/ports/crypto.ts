@@ -1,9 +1,7 @@
-// The crypto port's live implementation: HMAC-SHA256 (hex) from node:crypto, for signed KDMQ
-// (src/actors/kdmq-auth.ts). Deterministic, so `kdmq serve` and the simulator share it.
+// The crypto port: what the node needs of cryptography (signed KDMQ, src/actors/dmq/kdmq-auth.ts).
+// The live implementation, over node:crypto, is src/ports/node-crypto.ts; the simulator uses it too.
 
-import { createHmac } from 'node:crypto';
-import type { CryptoPort } from '../actors/kdmq-auth.ts';
-
-export const nodeCrypto: CryptoPort = {
-  hmac: (key, data) => createHmac('sha256', key).update(data).digest('hex'),
-};
+/** HMAC-SHA256 of `data` under `key`, as lowercase hex */
+export interface CryptoPort {
+  hmac(key: string, data: string): string;
+}

@@ -12,7 +12,7 @@ import type { DnsAnswer, Resolver, SrvRecord } from './resolver.ts';
 import { parseHostsFile, parseServerAddress, type HostsEntry } from './dns-config.ts';
 
 export { readResolvConf, systemResolverServers, parseHostsFile, parseServerAddress } from './dns-config.ts';
-export { expandNotificationAddress, type ExpandedAddresses } from './multi-notify.ts';
+export { expandNotificationAddress, type ExpandedAddresses } from '../actors/membership/multi-notify.ts';
 
 export interface DnsResolverOptions {
   /** `ip` or `ip:port` (`[v6]:port`), tried in order */

@@ -2,15 +2,15 @@
 // (steps 1–8), with Path (RFC 3327), +sip.instance/reg-id (RFC 5626) and optional digest
 // authentication (RFC 8760). Plans every binding change first and commits only when all of
 // them succeed (§10.3 "committed if and only if all binding updates and additions succeed").
-import type { BindingEvent } from '../actors/binding-machine.ts';
+import type { BindingEvent } from '../actors/location/binding-machine.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Random } from '../ports/random.ts';
 import type { ContactValue, SipRequest } from '../sip/types.ts';
 import type { DigestAuth } from './auth.ts';
-import { Binding, detach, intern, methodsMask } from './binding.ts';
+import { Binding, detach, intern, methodsMask } from '../actors/location/binding.ts';
 import { EI, fail, ok, type RegisterResult } from './reply.ts';
-import { LocationStore, type BindingChange } from './store.ts';
-import type { LimitGuard } from '../actors/limits.ts';
+import { LocationStore, type BindingChange } from '../actors/location/store.ts';
+import type { LimitGuard } from '../actors/node/limits.ts';
 
 export interface RegistrarConfig {
   default_expires: number;

@@ -1,7 +1,7 @@
 // Replies of the registrar: the 200 OK contact list of RFC 3261 §10.3 step 8 (every current
 // binding with its remaining expires, a Date header) and error replies as Kamailio's registrar
 // sends them (status, standard reason phrase, P-Registrar-Error with Kamailio's text).
-import type { Binding } from './binding.ts';
+import type { Binding } from '../actors/location/binding.ts';
 
 export interface RegisterResult {
   status: number;

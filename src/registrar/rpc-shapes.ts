@@ -1,9 +1,9 @@
 // Kamailio 5.6.3 JSON-RPC result shapes of the location store (kamailio-rpc-examples.md): ul.dump
 // (full and brief), ul.lookup, ul.rm, ul.rm_contact, and the usrloc:/registrar: counters of
 // stats.get_statistics. Pure functions of the store; the RPC server wraps them in JSON-RPC 2.0.
-import type { Binding } from './binding.ts';
+import type { Binding } from '../actors/location/binding.ts';
 import type { RegistrarConfig } from './registrar.ts';
-import type { LocationStore } from './store.ts';
+import type { LocationStore } from '../actors/location/store.ts';
 
 export type RpcOutcome<T> = { result: T } | { error: { code: number; message: string } };
 

@@ -2,8 +2,8 @@
 // SimNetwork, one VirtualClock, simulated DNS and a seeded random forked per node. One process,
 // no sockets, no real timers: the same seed gives the same run. Used by tests and `kdmq check`.
 
-import { createNode, type KdmqNode, type Ports } from '../actors/create-system.ts';
-import { nodeCrypto } from '../ports/crypto.ts';
+import { createNode, type KdmqNode, type Ports } from '../actors/node/create-node.ts';
+import { nodeCrypto } from '../ports/node-crypto.ts';
 import { validateConfig } from '../config/load.ts';
 import type { KdmqConfig } from '../config/types.ts';
 import { SeededRandom, type Random } from '../ports/random.ts';

@@ -5,11 +5,11 @@
 
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { StatusChange, NodeView } from '../actors/node-list.ts';
-import { compareVersions, type BindingVersion } from '../actors/binding-machine.ts';
-import { isSafeNodeListBody } from '../dmq/node-list.ts';
-import type { BindingChange } from '../registrar/store.ts';
-import type { UsrlocContact } from '../dmq/usrloc-body.ts';
+import type { StatusChange, NodeView } from '../actors/membership/node-list.ts';
+import { compareVersions, type BindingVersion } from '../actors/location/binding-machine.ts';
+import { isSafeNodeListBody } from '../actors/membership/node-list-body.ts';
+import type { BindingChange } from '../actors/location/store.ts';
+import type { UsrlocContact } from '../actors/channels/usrloc-body.ts';
 
 export type InvariantKind = 'safety' | 'liveness';
 export interface Violation {

@@ -2,8 +2,8 @@
 // status change, every plan step) as JSON lines with a running hash, and feeds each observed
 // event to the safety checkers of src/sim/invariants.ts, keeping the violations found.
 
-import type { StatusChange } from '../actors/node-list.ts';
-import type { BindingChange } from '../registrar/store.ts';
+import type { StatusChange } from '../actors/membership/node-list.ts';
+import type { BindingChange } from '../actors/location/store.ts';
 import type { SimDelivery } from '../transport/sim-transport.ts';
 import { Buffer } from 'node:buffer';
 import * as inv from './invariants.ts';

@@ -4,19 +4,19 @@
 // "test-only switch, see src/sim/planted-bugs.ts". Process-global on purpose: the sim is one process.
 
 export type PlantedBug =
-  /** src/registrar/store.ts entomb(): deletes leave no tombstone (a late update resurrects) */
+  /** src/actors/location/store.ts entomb(): deletes leave no tombstone (a late update resurrects) */
   | 'forget-tombstones'
-  /** src/actors/router.ts: data KDMQs from nodes not active in the list are applied */
+  /** src/actors/node/router.ts: data KDMQs from nodes not active in the list are applied */
   | 'accept-unknown-senders'
-  /** src/registrar/store.ts update(): the binding machine's version guard is skipped */
+  /** src/actors/location/store.ts update(): the binding machine's version guard is skipped */
   | 'no-cseq-guard'
-  /** src/actors/node-machine.ts: disabled + listed:active → active (not a row of membership.md) */
+  /** src/actors/membership/node-machine.ts: disabled + listed:active → active (not a row of membership.md) */
   | 'gossip-revives-disabled'
-  /** src/dmq/node-list.ts formatNodeList(): the last line has no CRLF (freezes Kamailio 5.6.3) */
+  /** src/actors/membership/node-list-body.ts formatNodeList(): the last line has no CRLF (freezes Kamailio 5.6.3) */
   | 'node-list-no-crlf'
-  /** src/actors/binding-machine.ts compareVersions(): the cyclic order before issue #14 (CSeq within a Call-ID, last_modified across) */
+  /** src/actors/location/binding-machine.ts compareVersions(): the cyclic order before issue #14 (CSeq within a Call-ID, last_modified across) */
   | 'cyclic-order'
-  /** src/usrloc/channel.ts onChange(): changes bypass the outbox, one KDMQ each through a queue that drops the oldest when full (before issue #14) */
+  /** src/actors/channels/usrloc-channel.ts onChange(): changes bypass the outbox, one KDMQ each through a queue that drops the oldest when full (before issue #14) */
   | 'drop-on-full';
 
 export const PLANTED_BUGS: readonly PlantedBug[] = [

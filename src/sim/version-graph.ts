@@ -6,8 +6,8 @@
 // No order is assumed here, only that there is one (INV-09 sees the same fault only when the
 // divergence outlives anti-entropy, which repairs a two-way split pairwise).
 
-import type { BindingChange } from '../registrar/store.ts';
-import type { UsrlocContact } from '../dmq/usrloc-body.ts';
+import type { BindingChange } from '../actors/location/store.ts';
+import type { UsrlocContact } from '../actors/channels/usrloc-body.ts';
 
 /** a version's identity: the fields R3 orders by (equal in all = the same version) */
 const idOf = (r: UsrlocContact): string => `${r.callid} ${r.cseq} @${r.last_modified} ${r.ruid}`;

@@ -3,13 +3,13 @@
 // leave by zone changes), each on its own offset clock; simulated UAs that REGISTER, refresh and
 // unregister; htable writes; and the monitor's hooks at the node edges (statuses, data, bindings).
 
-import { installApp, type App } from '../app/install.ts';
-import { nodeKey } from '../actors/node-list.ts';
-import type { KdmqNode } from '../actors/create-system.ts';
+import { installApp, type App } from '../actors/node/install-app.ts';
+import { nodeKey } from '../actors/membership/node-list.ts';
+import type { KdmqNode } from '../actors/node/create-node.ts';
 import type { Clock } from '../ports/clock.ts';
 import { writeRequest } from '../sip/index.ts';
-import { toRecord } from '../registrar/binding.ts';
-import { parseUsrlocBodyShared } from '../dmq/usrloc-body.ts';
+import { toRecord } from '../actors/location/binding.ts';
+import { parseUsrlocBodyShared } from '../actors/channels/usrloc-body.ts';
 import type { Endpoint } from '../transport/transport.ts';
 import type { LinkParams, SimTransport } from '../transport/sim-transport.ts';
 import { SimCluster, simIp, type SimClusterOptions } from './cluster.ts';

@@ -7,7 +7,7 @@ import type { Clock } from '../ports/clock.ts';
 import type { Random } from '../ports/random.ts';
 import type { Resolver } from '../ports/resolver.ts';
 import type { Transport } from '../transport/transport.ts';
-import { localNodeId } from '../actors/create-system.ts';
+import { localNodeId } from '../actors/node/create-node.ts';
 import { TRACE_FORMAT, TRACE_VERSION } from './format.ts';
 import { RecordingResolver, RecordingTransport } from './recording-transport.ts';
 import { TraceFileWriter } from './trace-writer.ts';

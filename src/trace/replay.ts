@@ -3,8 +3,8 @@
 // recorded virtual times (timers in between fire as virtual time passes), capture what the node
 // sends, and compare it with the recorded outputs (compare.ts).
 
-import { createNode, type KdmqNode } from '../actors/create-system.ts';
-import { installApp, type App } from '../app/install.ts';
+import { createNode, type KdmqNode } from '../actors/node/create-node.ts';
+import { installApp, type App } from '../actors/node/install-app.ts';
 import { validateConfig } from '../config/load.ts';
 import type { KdmqConfig } from '../config/types.ts';
 import { SeededRandom } from '../ports/random.ts';

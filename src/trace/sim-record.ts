@@ -2,10 +2,10 @@
 // trace: its inputs, and its outputs for comparison); recordCluster(cluster) taps SimNetwork's
 // onDeliver and writes a cluster trace naming every node with every datagram's from/to.
 
-import type { Ports } from '../actors/create-system.ts';
+import type { Ports } from '../actors/node/create-node.ts';
 import type { SimCluster } from '../sim/cluster.ts';
 import { simIp } from '../sim/cluster.ts';
-import { parseListen } from '../actors/create-system.ts';
+import { parseListen } from '../actors/node/create-node.ts';
 import { b64, epText, TRACE_FORMAT, TRACE_VERSION, type Trace, type TraceHeader, type TraceNode } from './format.ts';
 import { MemorySink, RecordingResolver, RecordingTransport } from './recording-transport.ts';
 

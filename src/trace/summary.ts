@@ -2,9 +2,9 @@
 // location store (ul.dump-like, one line per contact) and its htable contents; also returned as
 // data for tests.
 
-import type { App } from '../app/install.ts';
-import type { KdmqNode } from '../actors/create-system.ts';
-import { toRecord } from '../registrar/binding.ts';
+import type { App } from '../actors/node/install-app.ts';
+import type { KdmqNode } from '../actors/node/create-node.ts';
+import { toRecord } from '../actors/location/binding.ts';
 
 export interface NodeState {
   nodes: Array<{ host: string; port: string; status: string; local: boolean }>;

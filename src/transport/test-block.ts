@@ -2,7 +2,6 @@
 // datagram to or from the listed IPs, so interop tests can partition processes on loopback without
 // iptables. Never configure it in production: a blocked peer looks dead to this node.
 
-import { RpcError, register, type RpcRegistry } from '../control/rpc.ts';
 import type { Datagram, Endpoint, Transport } from './transport.ts';
 
 export class TestBlockTransport implements Transport {
@@ -44,15 +43,4 @@ export class TestBlockTransport implements Transport {
   get stats() {
     return this.inner.stats;
   }
-}
-
-/** `kdmq.test_block "ip1,ip2"` sets the list (`""` clears it) and returns it; no params reads it */
-export function registerTestBlockMethod(reg: RpcRegistry, t: TestBlockTransport): void {
-  register(reg, 'kdmq.test_block', 'TEST ONLY: drop datagrams to/from these IPs', (p) => {
-    if (p.length > 0) {
-      if (!p.every((x) => typeof x === 'string')) throw new RpcError(500, 'Invalid Parameters');
-      t.setBlocked((p as string[]).flatMap((x) => x.split(',')).map((x) => x.trim()).filter((x) => x !== ''));
-    }
-    return { blocked: t.list(), dropped: t.dropped };
-  });
 }

@@ -3,8 +3,8 @@
 // the uncached rule gives, first time and cached, for IPv4, bracketed IPv6 and host names.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { KdmqClient } from '../../src/actors/kdmq-client.ts';
-import { isIpLiteralHost } from '../../src/dmq/node-list.ts';
+import { KdmqClient } from '../../src/actors/dmq/kdmq-client.ts';
+import { isIpLiteralHost } from '../../src/actors/membership/node-list-body.ts';
 import { SeededRandom } from '../../src/ports/random.ts';
 import { VirtualClock } from '../../src/ports/virtual-clock.ts';
 import type { Resolver } from '../../src/ports/resolver.ts';

@@ -5,8 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { createActor } from 'xstate';
-import { nodeMachine, type NodeEvent } from '../../src/actors/node-machine.ts';
-import type { NodeStatus } from '../../src/dmq/node-list.ts';
+import { nodeMachine, type NodeEvent } from '../../src/actors/membership/node-machine.ts';
+import type { NodeStatus } from '../../src/actors/membership/node-list-body.ts';
 import { matchingRows, readMembershipRows, type Row } from '../support/membership-table.ts';
 
 const rows = readMembershipRows();

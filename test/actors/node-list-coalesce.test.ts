@@ -8,10 +8,10 @@
 import fc from 'fast-check';
 import { createActor } from 'xstate';
 import { describe, expect, it } from 'vitest';
-import { NodeList, type StatusChange } from '../../src/actors/node-list.ts';
-import { nodeMachine, type NodeEvent } from '../../src/actors/node-machine.ts';
+import { NodeList, type StatusChange } from '../../src/actors/membership/node-list.ts';
+import { nodeMachine, type NodeEvent } from '../../src/actors/membership/node-machine.ts';
 import { VirtualClock } from '../../src/ports/virtual-clock.ts';
-import type { NodeStatus } from '../../src/dmq/node-list.ts';
+import type { NodeStatus } from '../../src/actors/membership/node-list-body.ts';
 
 const statusArb = fc.constantFrom<NodeStatus>('active', 'pending', 'timeout', 'disabled');
 /** an event builder given the current time */

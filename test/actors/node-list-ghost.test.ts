@@ -3,7 +3,7 @@
 // gossip re-creates it only as a pending suspect; direct evidence makes it active again. A node
 // removed by dmq.remove carries no failure and comes back from gossip as in Kamailio.
 import { describe, expect, it } from 'vitest';
-import { NodeList, type NodeId } from '../../src/actors/node-list.ts';
+import { NodeList, type NodeId } from '../../src/actors/membership/node-list.ts';
 import type { Clock } from '../../src/ports/clock.ts';
 
 function fakeClock(): Clock & { t: number } {

@@ -1,11 +1,11 @@
-// NodeList keeps each entry's status beside its actor (src/actors/node-list.ts): whatever events
+// NodeList keeps each entry's status beside its actor (src/actors/membership/node-list.ts): whatever events
 // arrive, statusOfKey must answer what the actor's snapshot says (the views read the snapshot),
 // also from inside a status-change observer.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { NodeList, nodeKey, type NodeId } from '../../src/actors/node-list.ts';
-import type { NodeEvent } from '../../src/actors/node-machine.ts';
-import type { NodeStatus } from '../../src/dmq/node-list.ts';
+import { NodeList, nodeKey, type NodeId } from '../../src/actors/membership/node-list.ts';
+import type { NodeEvent } from '../../src/actors/membership/node-machine.ts';
+import type { NodeStatus } from '../../src/actors/membership/node-list-body.ts';
 import { VirtualClock } from '../../src/ports/virtual-clock.ts';
 
 const statuses: NodeStatus[] = ['active', 'pending', 'timeout', 'disabled'];

@@ -1,13 +1,13 @@
-// NodeListText's caches (src/actors/node-list-text.ts) against the uncached reader and writer:
+// NodeListText's caches (src/actors/membership/node-lines.ts) against the uncached reader and writer:
 // parse(body) says what parseNodeList says (with each line's identity), lineOf says what
 // formatNodeLine says for the node's identity and status, however the caches were filled
 // before (the same key spelt otherwise, bodies evicted). NodeList.forEachNode walks what views()
 // lists, in the same order, with the same fields.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { NodeList, nodeKey, type NodeId } from '../../src/actors/node-list.ts';
-import { KDMQ_MARK, NodeListText, formatLine, prepareBody } from '../../src/actors/node-list-text.ts';
-import { NODE_STATUSES, formatNodeLine, parseNodeList, type NodeStatus } from '../../src/dmq/node-list.ts';
+import { NodeList, nodeKey, type NodeId } from '../../src/actors/membership/node-list.ts';
+import { KDMQ_MARK, NodeListText, formatLine, prepareBody } from '../../src/actors/membership/node-lines.ts';
+import { NODE_STATUSES, formatNodeLine, parseNodeList, type NodeStatus } from '../../src/actors/membership/node-list-body.ts';
 import { VirtualClock } from '../../src/ports/virtual-clock.ts';
 
 const host = fc.oneof(

@@ -1,12 +1,12 @@
-// Per-peer flow control of outgoing KDMQ (src/actors/peer-flow.ts): in-flight caps per lane,
+// Per-peer flow control of outgoing KDMQ (src/actors/dmq/node-flow.ts): in-flight caps per lane,
 // bounded FIFO queues, drop-oldest of droppable messages only (anti-entropy digests) with counts,
 // drop bursts, messages not marked droppable never dropped, notifications never behind data,
 // and a property: whatever the order of sends and answers, the caps hold and every `done` is
 // called exactly once (answered or dropped).
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { PeerFlow, type DropBurst } from '../../src/actors/peer-flow.ts';
-import type { KdmqOutcome, KdmqSend } from '../../src/actors/dmq-sender.ts';
+import { PeerFlow, type DropBurst } from '../../src/actors/dmq/node-flow.ts';
+import type { KdmqOutcome, KdmqSend } from '../../src/actors/dmq/dmq-sender.ts';
 
 const peer = (n: number) => ({ host: `127.0.9.${n}`, port: '5090', transport: null });
 const NOTE = 'notification_peer';

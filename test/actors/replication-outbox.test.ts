@@ -1,4 +1,4 @@
-// The replication outbox (src/actors/replication-outbox.ts, specs/replication.md R1a): one entry
+// The replication outbox (src/actors/channels/replication-outbox.ts, specs/replication.md R1a): one entry
 // per key and node (a newer version replaces a waiting one), batches of several waiting changes,
 // failed KDMQ put back unless a newer version waits (a 4xx batch retried change by change, a 4xx
 // change counted and not sent again), nothing sent to a node that is not active, lag and backlog
@@ -7,8 +7,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { VirtualClock } from '../../src/ports/virtual-clock.ts';
-import { ReplicationOutbox, type Change } from '../../src/actors/replication-outbox.ts';
-import type { KdmqOutcome, KdmqSend } from '../../src/actors/dmq-sender.ts';
+import { ReplicationOutbox, type Change } from '../../src/actors/channels/replication-outbox.ts';
+import type { KdmqOutcome, KdmqSend } from '../../src/actors/dmq/dmq-sender.ts';
 
 const peer = { host: '127.0.9.1', port: '5090', transport: null, key: '127.0.9.1:5090' };
 const change = (key: string, v: number, at: number): Change => ({ channel: 'usrloc', key, at, body: () => `{"k":"${key}","v":${v}}` });

@@ -1,8 +1,8 @@
-// toTagFor (src/actors/router.ts) hashes Call-ID and From tag part by part and formats the hex
+// toTagFor (src/actors/node/router.ts) hashes Call-ID and From tag part by part and formats the hex
 // itself: the same tag as FNV-1a over the joined `${callId}|${tag}` text with toString(16).
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { toTagFor } from '../../src/actors/router.ts';
+import { toTagFor } from '../../src/actors/node/router.ts';
 import { parse } from '../transport/fixtures.ts';
 import type { SipRequest } from '../../src/sip/types.ts';
 

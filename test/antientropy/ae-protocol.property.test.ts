@@ -9,9 +9,9 @@ import fc from 'fast-check';
 import { differing, LeafIndex, SUB, toHex } from '../../src/antientropy/digest.ts';
 import { exchange, MAX_BODY, pack } from '../../src/antientropy/protocol.ts';
 import { UsrlocSource } from '../../src/antientropy/usrloc-source.ts';
-import { LocationStore } from '../../src/registrar/store.ts';
+import { LocationStore } from '../../src/actors/location/store.ts';
 import { VirtualClock } from '../../src/ports/virtual-clock.ts';
-import type { UsrlocContact } from '../../src/dmq/usrloc-body.ts';
+import type { UsrlocContact } from '../../src/actors/channels/usrloc-body.ts';
 
 const utf8 = (s: string) => Buffer.byteLength(s);
 

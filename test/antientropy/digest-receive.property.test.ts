@@ -3,14 +3,14 @@
 // subBodies computes for it, and marks the sender as a kdmq node.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { KdmqNode } from '../../src/actors/create-system.ts';
-import type { NodeId } from '../../src/actors/node-list.ts';
+import type { KdmqNode } from '../../src/actors/node/create-node.ts';
+import type { NodeId } from '../../src/actors/membership/node-list.ts';
 import { AntiEntropy } from '../../src/antientropy/channel.ts';
 import { digestBody, subBodies } from '../../src/antientropy/protocol.ts';
 import { UsrlocSource } from '../../src/antientropy/usrloc-source.ts';
-import type { UsrlocContact } from '../../src/dmq/usrloc-body.ts';
+import type { UsrlocContact } from '../../src/actors/channels/usrloc-body.ts';
 import { VirtualClock } from '../../src/ports/virtual-clock.ts';
-import { LocationStore } from '../../src/registrar/store.ts';
+import { LocationStore } from '../../src/actors/location/store.ts';
 import type { SipRequest } from '../../src/sip/types.ts';
 
 const NOW_MS = 1_795_000_000_000;

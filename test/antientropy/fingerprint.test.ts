@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { fnv1a } from '../../src/antientropy/digest.ts';
 import { fingerprint } from '../../src/antientropy/usrloc-source.ts';
-import { Binding } from '../../src/registrar/binding.ts';
+import { Binding } from '../../src/actors/location/binding.ts';
 
 describe('usrloc fingerprint', () => {
   it('equals fnv1a of the joined key and version text', () => {

@@ -4,7 +4,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { loadConfigText } from '../../src/config/load.ts';
-import { parseListen, localNodeId } from '../../src/actors/create-system.ts';
+import { parseListen, localNodeId } from '../../src/actors/node/create-node.ts';
 
 const load = (text: string) => loadConfigText(text);
 

@@ -10,7 +10,7 @@ import {
   type HtableCell,
   type HtableMessage,
   type HtableValue,
-} from '../../src/dmq/htable-body.ts';
+} from '../../src/actors/channels/htable-body.ts';
 
 const str = fc.oneof(fc.string(), fc.string({ unit: 'grapheme' }), fc.constantFrom('', 'a"b\\c', '\u0000\r\n'));
 const int32 = fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 });

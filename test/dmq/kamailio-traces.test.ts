@@ -4,9 +4,9 @@
 
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { formatHtableBody, parseHtableBody } from '../../src/dmq/htable-body.ts';
-import { formatNodeList, isSafeNodeListBody, parseNodeList } from '../../src/dmq/node-list.ts';
-import { formatUsrlocBody, parseUsrlocBody } from '../../src/dmq/usrloc-body.ts';
+import { formatHtableBody, parseHtableBody } from '../../src/actors/channels/htable-body.ts';
+import { formatNodeList, isSafeNodeListBody, parseNodeList } from '../../src/actors/membership/node-list-body.ts';
+import { formatUsrlocBody, parseUsrlocBody } from '../../src/actors/channels/usrloc-body.ts';
 import { bodiesFromTraces, snapshotBodies, TRACES_DIR } from './trace-bodies.ts';
 
 const bodies = snapshotBodies();

@@ -11,7 +11,7 @@ import {
   type NodeLine,
   type NodeListInput,
   type NodeStatus,
-} from '../../src/dmq/node-list.ts';
+} from '../../src/actors/membership/node-list-body.ts';
 
 const status = fc.constantFrom<NodeStatus>('active', 'timeout', 'disabled', 'pending');
 const reserved = ['transport', 'status', 'ttl', 'maddr', 'lr', 'r2', 'user', 'method', 'gr'];

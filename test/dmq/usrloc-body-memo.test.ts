@@ -2,7 +2,7 @@
 // answers, for valid and broken bodies, repeated or not, in any interleaving.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { formatUsrlocBody, parseUsrlocBody, parseUsrlocBodyShared, type UsrlocContact } from '../../src/dmq/usrloc-body.ts';
+import { formatUsrlocBody, parseUsrlocBody, parseUsrlocBodyShared, type UsrlocContact } from '../../src/actors/channels/usrloc-body.ts';
 
 const contact = (i: number, c: string): UsrlocContact => ({
   aor: `sip:u${i}@h`, ruid: `r${i}`, c, received: '', path: '', callid: `x${i}`, user_agent: 'ua', instance: '',

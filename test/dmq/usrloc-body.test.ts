@@ -9,7 +9,7 @@ import {
   parseUsrlocBody,
   type UsrlocContact,
   type UsrlocMessage,
-} from '../../src/dmq/usrloc-body.ts';
+} from '../../src/actors/channels/usrloc-body.ts';
 
 const num = fc.oneof(fc.integer(), fc.integer({ min: 0, max: 2 ** 32 - 1 }), fc.constantFrom(0, -1, 4294967295), fc.maxSafeInteger());
 const str = fc.oneof(fc.string(), fc.string({ unit: 'grapheme' }), fc.constantFrom('', 'n/a', 'a"b\\c', '\u0001\n\t/é'));

@@ -2,7 +2,7 @@
 // real loopback UDP: the SIP answer (status, reason, Retry-After), the kdmq_limit_refusals_total
 // counter in /metrics, and that nothing already stored was lost.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { formatUsrlocBody, type UsrlocContact } from '../../src/dmq/usrloc-body.ts';
+import { formatUsrlocBody, type UsrlocContact } from '../../src/actors/channels/usrloc-body.ts';
 import { allocLoopbackIps } from '../support/loopback.ts';
 import { RawSip, registerReq, startLiveNode, type LiveNode } from '../support/live-node.ts';
 import { waitFor } from '../support/wait.ts';

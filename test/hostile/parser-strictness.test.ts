@@ -6,10 +6,10 @@
 
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { installApp, type App } from '../../src/app/install.ts';
+import { installApp, type App } from '../../src/actors/node/install-app.ts';
 import { schema } from '../../src/config/schema.ts';
-import { formatUsrlocBody } from '../../src/dmq/usrloc-body.ts';
-import { toRecord } from '../../src/registrar/binding.ts';
+import { formatUsrlocBody } from '../../src/actors/channels/usrloc-body.ts';
+import { toRecord } from '../../src/actors/location/binding.ts';
 import { SimCluster, simIp } from '../../src/sim/cluster.ts';
 import { parseMessage } from '../../src/sip/index.ts';
 import type { SimTransport } from '../../src/transport/sim-transport.ts';

@@ -2,8 +2,8 @@
 // replicate with signatures; a forged, a badly signed, a stale and a replayed KDMQ get 403 and are
 // counted; the key ring rotates while running (current → previous) without one rejection.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KdmqAuth } from '../../src/actors/kdmq-auth.ts';
-import { nodeCrypto } from '../../src/ports/crypto.ts';
+import { KdmqAuth } from '../../src/actors/dmq/kdmq-auth.ts';
+import { nodeCrypto } from '../../src/ports/node-crypto.ts';
 import { allocLoopbackIps } from '../support/loopback.ts';
 import { RawSip, startLiveNode, type LiveNode, type RawRequest } from '../support/live-node.ts';
 import { waitFor } from '../support/wait.ts';

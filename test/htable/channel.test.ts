@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createRegistry, dispatch } from '../../src/control/rpc.ts';
 import { registerHtableMethods } from '../../src/control/htable-methods.ts';
-import { parseHtableBody, type HtableCell } from '../../src/dmq/htable-body.ts';
+import { parseHtableBody, type HtableCell } from '../../src/actors/channels/htable-body.ts';
 import { VirtualClock } from '../../src/ports/virtual-clock.ts';
 import { dumpLines, fakeNode, kdmq, nodeId, readSteps, readTrace, T0, table } from './helpers.ts';
 

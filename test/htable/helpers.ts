@@ -4,12 +4,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseMessage } from '../../src/sip/index.ts';
 import type { SipRequest } from '../../src/sip/types.ts';
-import type { KdmqSend } from '../../src/actors/dmq-sender.ts';
-import type { NodeId } from '../../src/actors/node-list.ts';
+import type { KdmqSend } from '../../src/actors/dmq/dmq-sender.ts';
+import type { NodeId } from '../../src/actors/membership/node-list.ts';
 import type { HtableTableConfig } from '../../src/config/types.ts';
 import { VirtualClock } from '../../src/ports/virtual-clock.ts';
 import { HtableStore } from '../../src/htable/store.ts';
-import { HtableChannel } from '../../src/htable/channel.ts';
+import { HtableChannel } from '../../src/actors/channels/htable-channel.ts';
 
 export const TRACE_DIR = join(process.env.KDMQ_TRACES ?? '/work/shared/fixtures/kamailio-traces', 'htable');
 export const T0 = 1_795_688_000_000;

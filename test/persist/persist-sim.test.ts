@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SimCluster, simIp } from '../../src/sim/cluster.ts';
-import { installApp, type App } from '../../src/app/install.ts';
+import { installApp, type App } from '../../src/actors/node/install-app.ts';
 import { SqlitePersistence } from '../../src/persist/sqlite.ts';
 import { writeRequest } from '../../src/sip/index.ts';
 

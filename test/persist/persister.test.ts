@@ -6,10 +6,10 @@
 import { describe, expect, it } from 'vitest';
 import { FLUSH_SLICE, Persister, SLICE_BUDGET_MS } from '../../src/persist/persister.ts';
 import { MemoryPersistence } from '../../src/persist/port.ts';
-import { LocationStore } from '../../src/registrar/store.ts';
+import { LocationStore } from '../../src/actors/location/store.ts';
 import { VirtualClock } from '../../src/ports/virtual-clock.ts';
-import type { UsrlocContact } from '../../src/dmq/usrloc-body.ts';
-import type { BindingChange } from '../../src/registrar/store.ts';
+import type { UsrlocContact } from '../../src/actors/channels/usrloc-body.ts';
+import type { BindingChange } from '../../src/actors/location/store.ts';
 
 const clock = () => new VirtualClock(1_795_000_000_000);
 const rec = (i: number, cseq = 1): UsrlocContact => ({

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SqlitePersistence } from '../../src/persist/sqlite.ts';
-import type { UsrlocContact } from '../../src/dmq/usrloc-body.ts';
+import type { UsrlocContact } from '../../src/actors/channels/usrloc-body.ts';
 import { waitFor } from '../support/wait.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'kdmq-sqlite-'));

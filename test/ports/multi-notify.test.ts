@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DnsResolver, expandNotificationAddress } from '../../src/ports/dns-resolver.ts';
-import { kamailioIPv6 } from '../../src/ports/multi-notify.ts';
+import { kamailioIPv6 } from '../../src/actors/membership/multi-notify.ts';
 import { startDnsServer, type DnsServer } from '../support/dns-server.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'kdmq-mn-'));

@@ -5,12 +5,12 @@
 // The old order (planted bug 'cyclic-order') fails on the triple of R3's example.
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { compareVersions, versionOrder, type BindingState, type BindingVersion } from '../../src/actors/binding-machine.ts';
-import type { UsrlocContact } from '../../src/dmq/usrloc-body.ts';
+import { compareVersions, versionOrder, type BindingState, type BindingVersion } from '../../src/actors/location/binding-machine.ts';
+import type { UsrlocContact } from '../../src/actors/channels/usrloc-body.ts';
 import { VirtualClock } from '../../src/ports/virtual-clock.ts';
 import { writeTime } from '../../src/registrar/registrar.ts';
-import { LocationStore } from '../../src/registrar/store.ts';
-import { step } from '../../src/registrar/transition-table.ts';
+import { LocationStore } from '../../src/actors/location/store.ts';
+import { step } from '../../src/actors/location/transition-table.ts';
 import { plantedBugs } from '../../src/sim/planted-bugs.ts';
 import { T0 } from './helpers.ts';
 

@@ -5,10 +5,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../src/ports/virtual-clock.ts';
-import { LocationStore } from '../../src/registrar/store.ts';
-import { ContactIndex, scanMatch } from '../../src/registrar/contact-index.ts';
-import { Binding } from '../../src/registrar/binding.ts';
-import type { UsrlocContact } from '../../src/dmq/usrloc-body.ts';
+import { LocationStore } from '../../src/actors/location/store.ts';
+import { ContactIndex, scanMatch } from '../../src/actors/location/contact-index.ts';
+import { Binding } from '../../src/actors/location/binding.ts';
+import type { UsrlocContact } from '../../src/actors/channels/usrloc-body.ts';
 
 const T0 = 1_795_689_727_000;
 const AORS = ['alice', 'alice', 'alice', 'bob'];

@@ -2,8 +2,8 @@
 // binding as without.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { fromRecord } from '../../src/registrar/binding.ts';
-import type { UsrlocContact } from '../../src/dmq/usrloc-body.ts';
+import { fromRecord } from '../../src/actors/location/binding.ts';
+import type { UsrlocContact } from '../../src/actors/channels/usrloc-body.ts';
 
 const s = fc.constantFrom('', 'sip:alice@lab.local', 'sip:alice@127.0.0.20:5070', 'x', 'a-long-call-id@127.0.0.20');
 const n = fc.integer({ min: 0, max: 5000 });

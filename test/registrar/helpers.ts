@@ -5,7 +5,7 @@ import type { SipRequest } from '../../src/sip/types.ts';
 import { VirtualClock } from '../../src/ports/virtual-clock.ts';
 import { SeededRandom } from '../../src/ports/random.ts';
 import { Registrar, type RegistrarConfig, type RegistrarOptions } from '../../src/registrar/registrar.ts';
-import type { BindingChange } from '../../src/registrar/store.ts';
+import type { BindingChange } from '../../src/actors/location/store.ts';
 
 export const T0 = 1_795_689_727_000;
 export const SRC = { host: '127.0.0.20', port: 5070 };

@@ -3,7 +3,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../src/ports/virtual-clock.ts';
-import { LocationStore, type BindingChange } from '../../src/registrar/store.ts';
+import { LocationStore, type BindingChange } from '../../src/actors/location/store.ts';
 import { setup, T0 } from './helpers.ts';
 
 type Step = { user: string; contact: string; callId: string; cseq: number; expires: number; wait: number };

@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { writeTime } from '../../src/registrar/registrar.ts';
-import type { BindingChange, LocationStore } from '../../src/registrar/store.ts';
+import type { BindingChange, LocationStore } from '../../src/actors/location/store.ts';
 import { setup } from './helpers.ts';
 
 const snapshot = (s: LocationStore) =>

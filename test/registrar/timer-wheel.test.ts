@@ -2,7 +2,7 @@
 // one clock timer at a time, and bindings expire on time (announced as 'expire').
 import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../src/ports/virtual-clock.ts';
-import { TimerWheel } from '../../src/registrar/timer-wheel.ts';
+import { TimerWheel } from '../../src/actors/location/timer-wheel.ts';
 import { setup, T0 } from './helpers.ts';
 
 describe('TimerWheel', () => {

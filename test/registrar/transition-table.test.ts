@@ -7,8 +7,8 @@ import { transition } from 'xstate';
 import {
   BINDING_EVENTS, BINDING_STATES, bindingMachine, compareVersions,
   type BindingEvent, type BindingEventType, type BindingState, type BindingVersion,
-} from '../../src/actors/binding-machine.ts';
-import { step, TABLE } from '../../src/registrar/transition-table.ts';
+} from '../../src/actors/location/binding-machine.ts';
+import { step, TABLE } from '../../src/actors/location/transition-table.ts';
 
 const SPEC: Record<BindingState, Partial<Record<BindingEventType, [string | null, BindingState]>>> = {
   active: {

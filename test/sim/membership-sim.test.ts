@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { SimCluster, simIp } from '../../src/sim/cluster.ts';
-import type { StatusChange } from '../../src/actors/node-list.ts';
+import type { StatusChange } from '../../src/actors/membership/node-list.ts';
 import { matchingRows, readMembershipRows } from '../support/membership-table.ts';
 
 const fast = (i: number, ip: string, seeds: number[] = [0]) => ({

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Monitor } from '../../src/sim/monitor.ts';
 import { checkNodeListOnWire } from '../../src/sim/invariants.ts';
-import { isSafeNodeListBody } from '../../src/dmq/node-list.ts';
+import { isSafeNodeListBody } from '../../src/actors/membership/node-list-body.ts';
 import { SimDns } from '../../src/sim/sim-dns.ts';
 import { VirtualClock } from '../../src/ports/virtual-clock.ts';
 import type { SimDelivery } from '../../src/transport/sim-transport.ts';

@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { indexOfBlankLine, Monitor } from '../../src/sim/monitor.ts';
 import { checkCseqMonotonic, checkNodeListOnWire, type CseqMemory } from '../../src/sim/invariants.ts';
-import type { UsrlocContact } from '../../src/dmq/usrloc-body.ts';
+import type { UsrlocContact } from '../../src/actors/channels/usrloc-body.ts';
 import type { SimDelivery } from '../../src/transport/sim-transport.ts';
 
 const latin1 = new TextDecoder('latin1');

@@ -10,7 +10,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { SimCluster, simIp } from '../../src/sim/cluster.ts';
-import { installApp, type App } from '../../src/app/install.ts';
+import { installApp, type App } from '../../src/actors/node/install-app.ts';
 import { parseMessage, responseTo, writeRequest, writeResponse } from '../../src/sip/index.ts';
 import type { SipRequest } from '../../src/sip/types.ts';
 import type { Endpoint, Transport } from '../../src/transport/transport.ts';

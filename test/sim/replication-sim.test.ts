@@ -5,9 +5,9 @@
 
 import { describe, expect, it } from 'vitest';
 import { SimCluster, simIp } from '../../src/sim/cluster.ts';
-import { installApp, type App } from '../../src/app/install.ts';
+import { installApp, type App } from '../../src/actors/node/install-app.ts';
 import { writeRequest } from '../../src/sip/index.ts';
-import { toRecord } from '../../src/registrar/binding.ts';
+import { toRecord } from '../../src/actors/location/binding.ts';
 import type { Endpoint } from '../../src/transport/transport.ts';
 
 const cfg = (i: number, ip: string) => ({

@@ -5,11 +5,11 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { randomBytes } from 'node:crypto';
 import { loadConfigText } from '../../src/config/load.ts';
-import { createNode, type KdmqNode } from '../../src/actors/create-system.ts';
+import { createNode, type KdmqNode } from '../../src/actors/node/create-node.ts';
 import { SystemClock } from '../../src/ports/clock.ts';
 import { SeededRandom } from '../../src/ports/random.ts';
 import { DnsResolver } from '../../src/ports/dns-resolver.ts';
-import { nodeCrypto } from '../../src/ports/crypto.ts';
+import { nodeCrypto } from '../../src/ports/node-crypto.ts';
 import { UdpTransport } from '../../src/transport/udp-transport.ts';
 import { createRegistry, type RpcRegistry } from '../../src/control/rpc.ts';
 import { registerDmqMethods } from '../../src/control/dmq-methods.ts';

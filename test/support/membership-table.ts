@@ -4,7 +4,7 @@
 
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { NodeContext, NodeEvent } from '../../src/actors/node-machine.ts';
+import type { NodeContext, NodeEvent } from '../../src/actors/membership/node-machine.ts';
 
 export interface Row {
   id: string;

@@ -4,7 +4,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { SimCluster, simIp } from '../../src/sim/cluster.ts';
-import { installApp } from '../../src/app/install.ts';
+import { installApp } from '../../src/actors/node/install-app.ts';
 import { writeRequest } from '../../src/sip/index.ts';
 import { recordNode } from '../../src/trace/sim-record.ts';
 import { decodeTrace, encodeTrace, b64 } from '../../src/trace/format.ts';

@@ -1,7 +1,7 @@
 // Test helper: one short simulator run (3 nodes, a few REGISTERs) recording node 1's ports.
 
 import { SimCluster, simIp } from '../../src/sim/cluster.ts';
-import { installApp } from '../../src/app/install.ts';
+import { installApp } from '../../src/actors/node/install-app.ts';
 import { writeRequest } from '../../src/sip/index.ts';
 import { recordNode } from '../../src/trace/sim-record.ts';
 import type { Trace } from '../../src/trace/format.ts';

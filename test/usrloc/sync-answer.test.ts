@@ -1,10 +1,10 @@
-// sendSyncAnswer (src/usrloc/sync-answer.ts): bodies formatted as the window opens, the window
+// sendSyncAnswer (src/actors/channels/usrloc-sync.ts): bodies formatted as the window opens, the window
 // respected, bindings removed after the snapshot skipped, the same bodies as batching everything
 // up front, and one finish report.
 import { describe, expect, it } from 'vitest';
-import { Binding, toRecord } from '../../src/registrar/binding.ts';
-import { batchUsrlocContacts, parseUsrlocBody } from '../../src/dmq/usrloc-body.ts';
-import { sendSyncAnswer, type SyncAnswerResult } from '../../src/usrloc/sync-answer.ts';
+import { Binding, toRecord } from '../../src/actors/location/binding.ts';
+import { batchUsrlocContacts, parseUsrlocBody } from '../../src/actors/channels/usrloc-body.ts';
+import { sendSyncAnswer, type SyncAnswerResult } from '../../src/actors/channels/usrloc-sync.ts';
 
 function binding(i: number): Binding {
   return new Binding(`u${i}`, `ruid-${i}`, `sip:u${i}@127.0.0.9:5070`, '', '', `cid-${i}`, 'ua', '', 1_795_700_000, 1, 0, 0, -1, 1_795_690_000, -1, 0, 0, false);

@@ -59,11 +59,11 @@ export function linkToIp(link: number, d: Uint8Array): Uint8Array | string {
   return d.subarray(off);
 }
 
-function v4(d: Uint8Array, o: number): string {
+export function v4(d: Uint8Array, o: number): string {
   return `${d[o]}.${d[o + 1]}.${d[o + 2]}.${d[o + 3]}`;
 }
 
-function v6(d: Uint8Array, o: number): string {
+export function v6(d: Uint8Array, o: number): string {
   const g: string[] = [];
   for (let i = 0; i < 16; i += 2) g.push(((d[o + i] << 8) | d[o + i + 1]).toString(16));
   // compress the longest run of zero groups

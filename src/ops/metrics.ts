@@ -17,6 +17,8 @@ import type { KdmqNode } from '../actors/node/create-node.ts';
 import type { App } from '../actors/node/install-app.ts';
 import type { Log } from '../ports/log.ts';
 import type { StatusChange } from '../actors/membership/node-list.ts';
+import { allStats } from '../control/stats-methods.ts';
+import { kamailioGauges } from './kamailio-metrics.ts';
 
 const STATUSES = ['active', 'pending', 'disabled', 'timeout'] as const;
 
@@ -38,7 +40,12 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): NodeMetr
   const registry = new client.Registry();
   let node: KdmqNode | null = null;
   let app: App | null = null;
-  if (opts.defaultMetrics !== false) client.collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 });
+  if (opts.defaultMetrics !== false) {
+    client.collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 });
+    // gauges named like counters (promtool: 'non-counter metrics should not have "_total" suffix');
+    // the same numbers stay, by type, in nodejs_active_handles / _requests / _resources
+    for (const n of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) registry.removeSingleMetric(n);
+  }
 
   const reg = [registry];
   /** a counter whose value is read from somewhere at scrape time */
@@ -151,10 +158,14 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): NodeMetr
 
   let nowFn: (() => number) | null = null;
   let detached = false;
+  let kamailio: { newScrape(): void } | null = null;
   return {
     registry,
     contentType: registry.contentType,
-    text: () => registry.metrics(),
+    text: () => {
+      kamailio?.newScrape();
+      return registry.metrics();
+    },
     observeLog(inner: Log): Log {
       return {
         log(level, msg, fields) {
@@ -167,6 +178,8 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): NodeMetr
       node = n;
       app = a;
       nowFn = now;
+      // Kamailio's names (xhttp_prom) for what stats.get_statistics prints: the same numbers
+      kamailio = kamailioGauges(registry, () => allStats(n, a));
       n.onStatusChange((c: StatusChange) => {
         if (!detached) membership.inc({ to: c.to });
       });

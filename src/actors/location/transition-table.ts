@@ -1,7 +1,7 @@
 // The binding machine (src/actors/location/binding-machine.ts) compiled once into a lookup table for the
 // hot path: STATE × EVENT → { guard, target }. Virtual actors (specs/registrar.md "Virtual
 // actors") apply this table to compact records instead of running one xstate actor per binding;
-// test/registrar/transition-table.test.ts checks it against xstate's transition() for every cell.
+// test/actors/location/binding-table.test.ts checks it against xstate's transition() for every cell.
 import {
   BINDING_EVENTS, BINDING_STATES, bindingGuards, bindingMachine,
   type BindingEvent, type BindingEventType, type BindingGuardName, type BindingState, type BindingVersion,

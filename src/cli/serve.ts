@@ -27,6 +27,8 @@ import { createLogger, isLogLevel } from './logger.ts';
 import { installServices } from './services.ts';
 import { startLiveTrace, type LiveTrace } from '../trace/live.ts';
 import { openAuth } from './auth-setup.ts';
+import { startHepMirror, type HepSetup } from './hep-setup.ts';
+import { siptraceConfigError } from '../trace/hep-mirror.ts';
 
 export interface ServeArgs {
   configPath?: string;
@@ -152,7 +154,7 @@ export async function serve(argv: string[]): Promise<number> {
     return 2;
   }
   const config = cfg.config;
-  const controlError = localControlConfigError(config);
+  const controlError = localControlConfigError(config) ?? siptraceConfigError(config.siptrace);
   if (controlError) {
     process.stderr.write(`kdmq serve: ${controlError}\n`);
     return 2;
@@ -175,9 +177,12 @@ export async function serve(argv: string[]): Promise<number> {
     return 2;
   }
   const transport = new MuxTransport(new UdpTransport(), stream);
+  // siptrace: the HEP mirror wraps the wire transport, under test-block and --trace
+  const hep: HepSetup | null = startHepMirror(config, transport, log);
+  const wire = hep?.transport ?? transport;
   // TEST ONLY: the blocking wrapper and its RPC exist only when the config names dmq.test_block
   // (an empty list turns it on for tests that partition live nodes); never in production
-  const testBlock = config.dmq.test_block !== undefined ? new TestBlockTransport(transport, config.dmq.test_block) : null;
+  const testBlock = config.dmq.test_block !== undefined ? new TestBlockTransport(wire, config.dmq.test_block) : null;
   if (testBlock) log.log('warn', 'dmq.test_block is set: TEST ONLY, RPC kdmq.test_block can cut this node off', {});
   const resolver = new DnsResolver({ servers: config.dns.servers ?? (await systemResolverServers()) });
   let node: KdmqNode;
@@ -185,8 +190,8 @@ export async function serve(argv: string[]): Promise<number> {
   let rpc: RpcServer | null = null;
   let traced: LiveTrace | null = null;
   try {
-    if (args.trace) traced = startLiveTrace(args.trace, args.traceMaxMb ?? 100, config, { clock, random, transport, resolver });
-    node = await createNode(config, { clock, random, resolver: traced?.resolver ?? resolver, transport: traced?.transport ?? testBlock ?? transport, log, crypto: nodeCrypto });
+    if (args.trace) traced = startLiveTrace(args.trace, args.traceMaxMb ?? 100, config, { clock, random, transport: wire, resolver });
+    node = await createNode(config, { clock, random, resolver: traced?.resolver ?? resolver, transport: traced?.transport ?? testBlock ?? wire, log, crypto: nodeCrypto });
   } catch (e) {
     await transport.close();
     auth?.close();
@@ -197,6 +202,7 @@ export async function serve(argv: string[]): Promise<number> {
   registerDmqMethods(reg, node, () => clock.now());
   if (testBlock) registerTestBlockMethod(reg, testBlock);
   const services = installServices(node, reg, { clock, log, random: random.fork('app'), auth });
+  hep?.register(reg); // siptrace.status, siptrace: stats
   if (config.rpc.listen !== '') {
     try {
       rpc = await startRpcServer(reg, config.rpc.listen, services.httpRoutes, { token: config.rpc.token, onUnauthorized: () => services.metrics.rpcUnauthorized() });
@@ -243,6 +249,7 @@ export async function serve(argv: string[]): Promise<number> {
         await rpc?.close();
         await local?.close();
         await transport.close();
+        await hep?.close();
         auth?.close();
         traced?.close(clock.now());
         clearTimeout(force);

@@ -8,7 +8,7 @@
 //
 // Read: `listen=` (udp only) and `modparam(MODULE, PARAM, VALUE)` for the modules and parameters
 // named in src/config/schema.ts's `kamailio` column (dmq, dmq_usrloc, htable, registrar, usrloc,
-// tm, auth, auth_db, ctl, jsonrpcs), plus htable's `htable` table definitions. Everything else is
+// tm, auth, auth_db, ctl, jsonrpcs, siptrace), plus htable's `htable` table definitions. Everything else is
 // collected in `ignored` so the caller can warn once. When a module is loaded but a parameter is
 // absent, Kamailio 5.6.3's module default applies (e.g. dmq_usrloc enable 0, batch_msg_contacts 1;
 // htable enable_dmq 0; auth_db password_column ha1); a loaded auth_db turns auth.enable on. ctl's
@@ -45,6 +45,7 @@ const KAMAILIO_DEFAULTS: Record<string, Record<string, unknown>> = {
   dmq_usrloc: { enable: false, batch_msg_contacts: 1 },
   htable: { enable_dmq: false, dmq_init_sync: false },
   dmq: { ping_interval: 60, multi_notify: false },
+  siptrace: { trace_on: false },
 };
 
 const BOOL_WORDS: Record<string, number> = { yes: 1, on: 1, true: 1, no: 0, off: 0, false: 0 };
@@ -63,7 +64,7 @@ function modparamMap(): Map<string, { path: string[]; field: Field }> {
   for (const [top, f] of Object.entries(schema)) {
     if (f.type.kind !== 'object') continue;
     for (const [k, sub] of Object.entries(f.type.fields)) {
-      const m = /^(dmq|dmq_usrloc|htable|registrar|usrloc|tm|auth|auth_db|ctl|jsonrpcs) (\w+)$/.exec(sub.kamailio ?? '');
+      const m = /^(dmq|dmq_usrloc|htable|registrar|usrloc|tm|auth|auth_db|ctl|jsonrpcs|siptrace) (\w+)$/.exec(sub.kamailio ?? '');
       if (m) out.set(`${m[1]} ${m[2]}`, { path: [top, k], field: sub });
     }
   }
@@ -252,13 +253,17 @@ export function readKamailioCfg(path: string, cliDefines: Defines = {}, readFile
         if (!set.has(`${mod} ${k}`)) setPath(config, [mod, k], v);
       }
     }
+    // siptrace's hep_version defaults to 1 in Kamailio: a cfg that sends HEP without naming the
+    // version is refused (kdmq writes HEPv3 only) rather than silently sending another version
+    const st = config.siptrace as Record<string, unknown> | undefined;
+    if (st && !set.has('siptrace hep_version') && typeof st.trace_mode === 'number' && (st.trace_mode & 1) !== 0) setPath(config, ['siptrace', 'hep_version'], 1);
     if (loaded.has('auth_db')) {
       for (const [k, v] of Object.entries(AUTH_DB_DEFAULTS)) if (!set.has(`auth_db ${k}`)) setPath(config, ['auth', k], v);
     }
     if (loaded.size > 0) {
       if (!loaded.has('dmq_usrloc')) setPath(config, ['dmq_usrloc', 'enable'], false);
       if (!loaded.has('dmq')) setPath(config, ['htable', 'enable_dmq'], false);
-      const mirrored = new Set(['dmq', 'dmq_usrloc', 'htable', 'registrar', 'usrloc', 'tm', 'sl', 'jsonrpcs', 'xhttp', 'auth', 'auth_db', 'db_sqlite', 'ctl']);
+      const mirrored = new Set(['dmq', 'dmq_usrloc', 'htable', 'registrar', 'usrloc', 'tm', 'sl', 'jsonrpcs', 'xhttp', 'auth', 'auth_db', 'db_sqlite', 'ctl', 'siptrace']);
       for (const m of loaded) if (!mirrored.has(m)) ignored.add(`loadmodule ${m}`);
     }
     return { ok: true, config, ignored: [...ignored], files };

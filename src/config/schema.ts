@@ -183,6 +183,19 @@ export const schema: Record<string, Field> = {
   ),
   dns: obj({ servers: f({ kind: 'strings' }, undefined, 'DNS servers IP[:PORT]; default from /etc/resolv.conf', 'core dns settings') }, 'DNS'),
   auth: obj(
+  siptrace: obj(
+    {
+      duplicate_uri: f({ kind: 'string' }, undefined, 'where the trace copies go: sip:IP:PORT (IP literal, [IPv6] in brackets; port 5060 when absent; UDP only), e.g. a HOMER or sngrep HEP listener', 'siptrace duplicate_uri'),
+      trace_on: f({ kind: 'bool' }, true, 'mirroring on at start; RPC siptrace.status on|off|check changes it at run time', 'siptrace trace_on'),
+      trace_mode: f({ kind: 'int', min: 0, max: 7 }, 0, 'what every SIP and KDMQ datagram in and out is copied as, bits as Kamailio\'s core-event mirroring: 1 = HEP to duplicate_uri, 4 = the plain datagram to duplicate_uri (5 = both); 0 = off. 2 (a database) is refused. kdmq has no sip_trace() calls, so 0 mirrors nothing', 'siptrace trace_mode'),
+      hep_mode_on: f({ kind: 'bool' }, false, 'Kamailio\'s switch for HEP in sip_trace() calls; kdmq mirrors by trace_mode alone and accepts it (a warning when set with trace_mode 0, which mirrors nothing)', 'siptrace hep_mode_on'),
+      hep_version: f({ kind: 'int' }, 3, 'HEP version: 3 only (1 and 2 are refused)', 'siptrace hep_version'),
+      hep_capture_id: f({ kind: 'int', min: 0, max: 4294967295 }, 1, 'capture agent id in every HEP packet (32 bits)', 'siptrace hep_capture_id'),
+      auth_key: f({ kind: 'string' }, undefined, 'HEP auth key chunk (HOMER checks it when set)', 'siptrace auth_key'),
+      queue_size: f({ kind: 'int', min: 1, max: 1_000_000 }, 10_000, 'trace copies waiting to be sent; over it a copy is dropped (stats siptrace:hep_dropped), never the SIP datagram', undefined),
+    },
+    'HEPv3 mirroring of SIP and KDMQ traffic as Kamailio\'s siptrace (docs/tracing.md)',
+  ),
     {
       enable: f({ kind: 'bool' }, false, 'authenticate REGISTER with digest: 401 challenge (also for a wrong password or an unknown user, as Kamailio\'s auth_check + auth_challenge), 403 for another user\'s AoR, 500 when the subscriber store cannot answer; false: any UA may register any AoR (said at start)', 'auth_check() in the route (set by --kamailio-cfg when auth_db is loaded)'),
       realm: f({ kind: 'string' }, undefined, 'digest realm; absent: the To domain of each REGISTER', 'auth_check/auth_challenge realm "" (To domain for REGISTER)'),

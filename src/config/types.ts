@@ -49,6 +49,8 @@ export interface KdmqConfig {
   /** absent in hand-built configs (simulator, tests): the schema defaults apply (DEFAULT_LIMITS) */
   limits?: LimitsConfig;
   dns: { servers?: string[] };
+  /** absent in hand-built configs: off (src/trace/hep-mirror.ts) */
+  siptrace?: SiptraceConfig;
   /** absent in hand-built configs: off */
   auth?: AuthConfig;
   /** absent in hand-built configs: the schema defaults (streams are used only with tcp:/tls: listens or node URIs) */
@@ -124,4 +126,16 @@ export interface AuthConfig {
   nonce_expire: number;
   secret?: string;
   cache_ttl: number;
+}
+
+/** HEP mirroring (schema.ts `siptrace:`) */
+export interface SiptraceConfig {
+  duplicate_uri?: string;
+  trace_on: boolean;
+  trace_mode: number;
+  hep_mode_on: boolean;
+  hep_version: number;
+  hep_capture_id: number;
+  auth_key?: string;
+  queue_size: number;
 }

@@ -9,6 +9,7 @@ import type { HtableCell, HtableMessage, HtableValue } from '../actors/channels/
 import type { Clock, TimerId } from '../ports/clock.ts';
 import { coreCaseHash } from './hash.ts';
 import { posixRegex } from './posix-regex.ts';
+import { dumpSlots, slotStats } from './slots.ts';
 
 export type { HtableValue } from '../actors/channels/htable-body.ts';
 /** an operation message as it goes on the wire (actions 2–6) */
@@ -180,36 +181,12 @@ export class HtableStore {
   /** live items grouped by slot (ascending), each slot in Kamailio's order */
   dump(table: string): Array<{ entry: number; items: HtableItem[] }> | undefined {
     const t = this.tables.get(table);
-    if (!t) return undefined;
-    const mask = slotMask(t.info.size);
-    const slots = new Map<number, HtableItem[]>();
-    for (const it of this.liveItems(t)) {
-      const e = (it.hash & mask) >>> 0;
-      const s = slots.get(e);
-      if (s) s.push({ ...it });
-      else slots.set(e, [{ ...it }]);
-    }
-    return [...slots.keys()]
-      .sort((a, b) => a - b)
-      .map((entry) => ({ entry, items: slots.get(entry)!.sort((a, b) => a.hash - b.hash || a.seq - b.seq) }));
+    return t ? dumpSlots(this.liveItems(t), t.info.size) : undefined;
   }
 
   /** per table (listTables order): slots = 2^size, all = live items, min/max items per slot */
   stats(): Array<{ name: string; slots: number; all: number; min: number; max: number }> {
-    return this.listTables().map((info) => {
-      const t = this.tables.get(info.name)!;
-      const slots = 2 ** info.size;
-      const counts = new Map<number, number>();
-      let all = 0;
-      for (const it of this.liveItems(t)) {
-        const e = (it.hash & slotMask(info.size)) >>> 0;
-        counts.set(e, (counts.get(e) ?? 0) + 1);
-        all++;
-      }
-      const max = Math.max(0, ...counts.values());
-      const min = counts.size < slots ? 0 : Math.min(...counts.values());
-      return { name: info.name, slots, all, min, max };
-    });
+    return this.listTables().map((info) => ({ name: info.name, ...slotStats(this.liveItems(this.tables.get(info.name)!), info.size) }));
   }
 
   /** §6.4: live items of dmqreplicate tables as sync cells, expire in absolute Unix seconds */
@@ -313,8 +290,4 @@ export class HtableStore {
     }
     return n;
   }
-}
-
-function slotMask(size: number): number {
-  return size >= 32 ? 0xffffffff : 2 ** size - 1;
 }

@@ -1,7 +1,7 @@
 // The system Resolver: DNS over UDP with node:dgram + dns-packet, hosts file first for A/AAAA,
 // answers cached by TTL (negative answers by SOA minimum, else 5 s), servers tried in order for a
 // number of attempts. Every failure is a value; nothing throws or rejects. Re-exports the resolv.conf
-// helpers and the multi_notify expansion (protocol reference §2.3) used by the notification cycle.
+// helpers; the multi_notify expansion that uses it is the notification cycle's (actors/membership/multi-notify.ts).
 
 import dgram from 'node:dgram';
 import { readFile } from 'node:fs/promises';
@@ -12,7 +12,6 @@ import type { DnsAnswer, Resolver, SrvRecord } from './resolver.ts';
 import { parseHostsFile, parseServerAddress, type HostsEntry } from './dns-config.ts';
 
 export { readResolvConf, systemResolverServers, parseHostsFile, parseServerAddress } from './dns-config.ts';
-export { expandNotificationAddress, type ExpandedAddresses } from '../actors/membership/multi-notify.ts';
 
 export interface DnsResolverOptions {
   /** `ip` or `ip:port` (`[v6]:port`), tried in order */

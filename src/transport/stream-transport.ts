@@ -7,43 +7,12 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { parseMessage, responseTo, writeResponse } from '../sip/index.ts';
-import type { Datagram, Endpoint, Proto, Transport, TransportStats } from './transport.ts';
+import type { Datagram, Endpoint, Proto, Transport } from './transport.ts';
 import { endpointKey } from './transport.ts';
 import { DEFAULT_MAX_STREAM_MESSAGE, StreamFramer, topViaSentBy } from './stream-framing.ts';
+import type { StreamStats, StreamTlsOptions, StreamTransportOptions } from './stream-options.ts';
 
-export interface StreamTlsOptions {
-  certificate: string | Buffer;
-  privateKey: string | Buffer;
-  caList?: string | Buffer;
-  /** check the peer's chain against caList (Kamailio tls verify_certificate); no host-name check */
-  verifyPeer: boolean;
-  /** as a server, refuse clients without a certificate (Kamailio tls require_certificate) */
-  requireCertificate: boolean;
-}
-
-export interface StreamTransportOptions {
-  tls?: StreamTlsOptions;
-  maxMessage?: number;
-  maxConnections?: number;
-  /** close a connection idle this long (Kamailio tcp_connection_lifetime, 120 s) */
-  idleTimeoutMs?: number;
-  /** Kamailio tcp_connect_timeout, 10 s */
-  connectTimeoutMs?: number;
-  backoffMinMs?: number;
-  backoffMaxMs?: number;
-  /** bytes queued on a connection that is still connecting; more are send errors */
-  maxQueueBytes?: number;
-}
-
-export interface StreamStats extends TransportStats {
-  connectionsOpened: number;
-  connectionsAccepted: number;
-  connectionsRefused: number;
-  connectFailures: number;
-  framingErrors: number;
-  oversize: number;
-  pings: number;
-}
+export type { StreamStats, StreamTlsOptions, StreamTransportOptions } from './stream-options.ts';
 
 interface Conn {
   socket: net.Socket | null;

@@ -4,7 +4,7 @@ import { createSocket } from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfigText } from '../../src/config/load.ts';
 import { createNode, type KdmqNode } from '../../src/actors/node/create-node.ts';
-import { SystemClock } from '../../src/ports/clock.ts';
+import { SystemClock } from '../../src/ports/system-clock.ts';
 import { SeededRandom } from '../../src/ports/random.ts';
 import { DnsResolver } from '../../src/ports/dns-resolver.ts';
 import { UdpTransport } from '../../src/transport/udp-transport.ts';

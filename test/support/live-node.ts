@@ -6,7 +6,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { randomBytes } from 'node:crypto';
 import { loadConfigText } from '../../src/config/load.ts';
 import { createNode, type KdmqNode } from '../../src/actors/node/create-node.ts';
-import { SystemClock } from '../../src/ports/clock.ts';
+import { SystemClock } from '../../src/ports/system-clock.ts';
 import { SeededRandom } from '../../src/ports/random.ts';
 import { DnsResolver } from '../../src/ports/dns-resolver.ts';
 import { nodeCrypto } from '../../src/ports/node-crypto.ts';

@@ -6,8 +6,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DnsResolver, expandNotificationAddress } from '../../../src/ports/dns-resolver.ts';
-import { kamailioIPv6 } from '../../../src/actors/membership/multi-notify.ts';
+import { DnsResolver } from '../../../src/ports/dns-resolver.ts';
+import { expandNotificationAddress, kamailioIPv6 } from '../../../src/actors/membership/multi-notify.ts';
 import { startDnsServer, type DnsServer } from '../../support/dns-server.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'kdmq-mn-'));

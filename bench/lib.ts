@@ -18,10 +18,18 @@ export interface RunContext {
 }
 
 export interface Target {
-  /** '>=': higher is better (throughput); '<': lower is better (latency, detection time) */
-  cmp: '>=' | '<';
+  /** '>=': higher is better (throughput); '<' / '<=': lower is better (latency, detection time) */
+  cmp: '>=' | '<' | '<=';
   value: number;
+  /**
+   * judge the ratio kdmq / Kamailio of each run (both measured in that run), not kdmq's value:
+   * "≤ 0.4× Kamailio" is { cmp: '<=', value: 0.4, ratio: true }
+   */
+  ratio?: boolean;
 }
+
+/** what both systems did in the runs of a row (datagrams, bytes, copies, settings), for its note */
+export type WorkNote = string | ((runs: Samples[], details: Array<Record<string, unknown>>) => string);
 
 /** One table row: which sample keys hold the kdmq and Kamailio values, and how to judge them. */
 export interface RowSpec {
@@ -36,6 +44,8 @@ export interface RowSpec {
   target?: Target;
   /** Decimals to print (default: 0 for values ≥ 100, else 2) */
   digits?: number;
+  /** the work both did for this row, printed under the table (issue #15: equal work, stated) */
+  work?: WorkNote;
 }
 
 export interface Figure {
@@ -96,7 +106,11 @@ export interface RowResult {
   neverAfter?: { kdmq?: number; kamailio?: number };
   /** kdmq median / Kamailio median */
   ratio: number | null;
+  /** per run kdmq / Kamailio (same run), for a ratio target */
+  runRatios?: Sample[];
   target?: Target;
+  /** the row's work note, filled in from the runs */
+  work?: string;
   verdict: string;
   wideSpread: boolean;
   digits?: number;
@@ -116,21 +130,33 @@ export interface FigureResult {
   wallSeconds: number;
 }
 
+const meets = (t: Target, v: number): boolean => (t.cmp === '>=' ? v >= t.value : t.cmp === '<' ? v < t.value : v <= t.value);
+
 /** every run must meet the target, not just the median (issue #15): the worst run decides */
-function verdictOf(s: Stats, t: Target | undefined): string {
+export function verdictOf(s: Stats, t: Target | undefined): string {
   if (!t) return 'info';
   if (s.n === 0) return 'no data';
-  if (s.median === null) return t.cmp === '<' ? 'FAIL (never)' : 'no data';
-  if (t.cmp === '<' && s.never > 0) return `FAIL (${s.never} of ${s.n} runs never)`;
+  if (s.median === null) return t.cmp !== '>=' ? 'FAIL (never)' : 'no data';
+  if (t.cmp !== '>=' && s.never > 0) return `FAIL (${s.never} of ${s.n} runs never)`;
   const worst = t.cmp === '>=' ? s.min : s.max;
   if (worst === null) return 'no data';
-  const ok = t.cmp === '>=' ? worst >= t.value : worst < t.value;
-  if (ok) return 'PASS (every run)';
-  const medianOk = t.cmp === '>=' ? s.median >= t.value : s.median < t.value;
-  return medianOk ? 'FAIL (median meets it, the worst run does not)' : 'FAIL';
+  if (meets(t, worst)) return 'PASS (every run)';
+  return meets(t, s.median) ? 'FAIL (median meets it, the worst run does not)' : 'FAIL';
 }
 
-export function summarize(fig: Figure, quick: boolean, runs: Samples[]): RowResult[] {
+/** kdmq / Kamailio of each run; null when either is missing (a run without one fails a ratio target) */
+export function runRatios(k: Sample[], m: Sample[]): Sample[] {
+  return k.map((x, i) => (x !== null && m[i] !== null && m[i] !== undefined && m[i] !== 0 ? x / (m[i] as number) : null));
+}
+
+function ratioVerdict(ratios: Sample[], t: Target): string {
+  const s = stats(ratios);
+  if (s.n === 0) return 'no data';
+  if (s.never > 0) return `FAIL (${s.never} of ${s.n} runs without both values)`;
+  return verdictOf(s, t);
+}
+
+export function summarize(fig: Figure, quick: boolean, runs: Samples[], details: Array<Record<string, unknown>> = []): RowResult[] {
   return fig.rows(quick).map((r) => {
     const ks = runs.map((x) => x[r.kdmq]).filter((x) => x !== undefined);
     const kdmq = stats(ks);
@@ -138,12 +164,26 @@ export function summarize(fig: Figure, quick: boolean, runs: Samples[]): RowResu
     const kam = ms ? stats(ms) : undefined;
     const ratio = kam && kam.median !== null && kdmq.median !== null && kam.median !== 0 ? kdmq.median / kam.median : null;
     const wide = [kdmq, kam].some((s) => s !== undefined && s.spread !== null && s.spread > SPREAD_WARN);
+    // a ratio target pairs the values of each run (both systems measured in that run)
+    const pairs = r.kamailio ? runs.map((x) => [x[r.kdmq] ?? null, x[r.kamailio!] ?? null] as const) : [];
+    const rr = r.target?.ratio ? runRatios(pairs.map((p) => p[0]), pairs.map((p) => p[1])) : undefined;
+    const verdict = r.target?.ratio ? ratioVerdict(rr ?? [], r.target) : verdictOf(kdmq, r.target);
+    const work = typeof r.work === 'function' ? safeWork(r.work, runs, details) : r.work;
     return {
       figure: fig.id, label: r.label, unit: r.unit, kdmq, kdmqSamples: ks, kamailio: kam, kamailioSamples: ms,
       kamailioNote: r.kamailioNote, neverAfter: r.neverAfter, ratio, target: r.target,
-      verdict: verdictOf(kdmq, r.target), wideSpread: wide, digits: r.digits,
+      verdict, wideSpread: wide, digits: r.digits, ...(rr ? { runRatios: rr } : {}), ...(work ? { work } : {}),
     };
   });
+}
+
+function safeWork(f: (runs: Samples[], details: Array<Record<string, unknown>>) => string, runs: Samples[], details: Array<Record<string, unknown>>): string {
+  if (runs.length === 0) return '';
+  try {
+    return f(runs, details);
+  } catch (e) {
+    return `(work note failed: ${(e as Error).message})`;
+  }
 }
 
 /** Run a figure `runs` times; a failed run is recorded and the others still count. */
@@ -181,7 +221,7 @@ export async function runFigure(fig: Figure, quick: boolean, log: (m: string) =>
       base.details.push(o.detail);
     }
   }
-  return { ...base, rows: summarize(fig, quick, base.runs), wallSeconds: (performance.now() - t0) / 1000 };
+  return { ...base, rows: summarize(fig, quick, base.runs, base.details), wallSeconds: (performance.now() - t0) / 1000 };
 }
 
 export function fmtNum(v: number | null | undefined, digits?: number): string {

@@ -20,9 +20,12 @@ function cell(s: Stats | undefined, r: RowResult, side: 'kdmq' | 'kamailio'): st
   return `${fmtNum(s.median, d)} [${fmtNum(s.min, d)}–${max}]${extra}${s.spread !== null && s.spread > SPREAD_WARN ? ' ⚠' : ''}`;
 }
 
-function targetText(r: RowResult): string {
+const CMP = { '>=': '≥', '<': '<', '<=': '≤' } as const;
+
+export function targetText(r: Pick<RowResult, 'target' | 'unit'>): string {
   if (!r.target) return '—';
-  return `${r.target.cmp === '>=' ? '≥' : '<'} ${fmtNum(r.target.value, r.target.value >= 100 ? 0 : undefined)} ${r.unit}`;
+  if (r.target.ratio) return `${CMP[r.target.cmp]} ${r.target.value}× Kamailio (each run)`;
+  return `${CMP[r.target.cmp]} ${fmtNum(r.target.value, r.target.value >= 100 ? 0 : undefined)} ${r.unit}`;
 }
 
 function ratioText(r: RowResult): string {
@@ -48,6 +51,13 @@ export function table(results: FigureResult[]): string {
 
 export function notes(results: FigureResult[], load: { start: number[]; end: number[] }): string[] {
   const out: string[] = results.filter((f) => f.note && !f.skipped).map((f) => `${f.id}: ${f.note}`);
+  // the work both systems did, row by row (issue #15: every figure with a Kamailio column says it)
+  for (const f of results) for (const r of f.rows) if (r.work && !r.skipped) out.push(`${f.id} · ${r.label} — work: ${r.work}`);
+  for (const f of results) {
+    for (const r of f.rows) {
+      if (r.runRatios && !r.skipped) out.push(`${f.id} · ${r.label} — kdmq/Kamailio per run: ${r.runRatios.map((x) => (x === null ? '—' : `${x.toFixed(2)}×`)).join(', ')}`);
+    }
+  }
   const wide = results.flatMap((f) => f.rows.filter((r) => r.wideSpread).map((r) => r.label));
   if (wide.length) {
     out.push(

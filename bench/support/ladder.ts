@@ -11,16 +11,18 @@
 // Bracketing (so a run needs 2–3 steps, not the whole list): the ladder starts at `start` (the
 // rate this system held in the previous run of the figure, or a seed for the first run) on a fresh
 // node, after a short unjudged warm-up at the lowest rate. A held first step steps up on the same
-// node until a step is not held (or the list ends); a first step that is not held walks down, each
+// node until a step is not held; past the top of the list, steps are added (the list's last
+// increment) up to `max`, so every ladder ends on a failed step unless it still holds at `max`
+// (LadderResult.ceiling; the figure's note says so). A first step that is not held walks down, each
 // lower step on a fresh node again, until one is held (or the list ends: 0). The result is the
-// highest held rate with the step above it tried and not held (or the top of the list). Every
-// step tried (with its warm-up) is returned for the run's JSON detail.
+// highest held rate with the step above it tried and not held. Every step tried (with its warm-up)
+// is returned for the run's JSON detail, with the CPU of every node of the system and its work
+// counters (RegistrarNode.cpuByNode / work).
 
 import { rmSync } from 'node:fs';
 import { allocLoopbackIps } from '../../test/support/kamailio.ts';
 import { startSipp } from '../../test/support/sipp.ts';
 import { waitFor } from '../../test/support/wait.ts';
-import type { RunContext } from '../lib.ts';
 
 export const MAX_LOSS = 0.001;
 export const MIN_ACHIEVED = 0.95;
@@ -46,6 +48,12 @@ export interface StepResult {
   sipps: number;
   /** cluster only: what every node holds of the step's AoRs, and the drop/shed counters */
   replication?: Replicated;
+  /** sipp's retransmitted REGISTERs (part of the datagrams the node got) */
+  retransmissions: number;
+  /** CPU seconds of the step per node of the system (receiver first; RegistrarNode.cpuByNode) */
+  cpuByNode?: Record<string, number>;
+  /** growth of the node's work counters over the step (RegistrarNode.work: KDMQs sent, …) */
+  work?: Record<string, number>;
 }
 
 /** a cluster's verdict on one step: every node's set of the step's AoRs against the receiver's */
@@ -71,7 +79,14 @@ export interface RegistrarNode {
   stop(): Promise<void>;
   /** a cluster: compare every node's set of AoRs starting with `prefix` (called after each step) */
   replicated?(prefix: string, acked: number): Promise<Replicated>;
+  /** CPU seconds so far of every node of the system (receiver first), keyed by a name */
+  cpuByNode?(): Record<string, number>;
+  /** counters of the work the system did so far (e.g. KDMQs the receiver sent); the step reports their growth */
+  work?(): Promise<Record<string, number>>;
 }
+
+const minus = (a: Record<string, number>, b: Record<string, number>): Record<string, number> =>
+  Object.fromEntries(Object.entries(a).map(([k, v]) => [k, v - (b[k] ?? 0)]));
 
 /** one sipp sends at most this rate; more sipps share a step */
 const PER_SIPP = 4000;
@@ -84,6 +99,8 @@ export async function registerStep(
   const count = o.rate * o.seconds;
   const k = Math.min(o.sippIps.length, Math.max(1, Math.ceil(o.rate / PER_SIPP)));
   const cpu0 = n.cpuSeconds();
+  const byNode0 = n.cpuByNode?.();
+  const work0 = await n.work?.();
   const each = Math.floor(count / k);
   const rs = await Promise.all(Array.from({ length: k }, (_, j) => startSipp({
     target: n.target, localIp: o.sippIps[j], users: j === k - 1 ? count - each * (k - 1) : each, userPrefix: `${o.prefix}s${j}x`,
@@ -93,7 +110,7 @@ export async function registerStep(
   const r = {
     created: rs.reduce((a, x) => a + x.created, 0), successful: rs.reduce((a, x) => a + x.successful, 0),
     failed: rs.reduce((a, x) => a + x.failed, 0), elapsedMs: Math.max(...rs.map((x) => x.elapsedMs)),
-    errors: rs.map((x) => x.errors).join('\n'),
+    errors: rs.map((x) => x.errors).join('\n'), retransmissions: rs.reduce((a, x) => a + x.retransmissions, 0),
   };
   // calls created over the step's own time: sipp's CallRate(C) divides by its whole run, including
   // the final wait for late answers and time-outs (4 s), so a few late time-outs read as a slow rate
@@ -111,13 +128,16 @@ export async function registerStep(
     contacts = await n.contacts();
   }
   const cpuS = n.cpuSeconds() - cpu0;
+  const cpuByNode = byNode0 ? minus(n.cpuByNode!(), byNode0) : undefined;
   const unfinished = Math.max(0, count - r.successful - r.failed);
   const replication = n.replicated ? await n.replicated(o.prefix, r.successful) : undefined;
+  const work = work0 ? minus(await n.work!(), work0) : undefined;
   const held = (r.failed + unfinished) / count < MAX_LOSS && achieved >= MIN_ACHIEVED * o.rate && (replication?.ok ?? true);
   const firstError = r.failed > 0 ? (r.errors.split('\n').find((l) => l.includes('Call-Id')) ?? r.errors.split('\n')[1] ?? '').slice(0, 300) : '';
   return {
     target: o.rate, count, created: r.created, successful: r.successful, failed: r.failed, unfinished, achieved,
     elapsedMs: r.elapsedMs, cpuS, contactsBefore: o.before, contacts, held, firstError, sipps: k, ...(replication ? { replication } : {}),
+    retransmissions: r.retransmissions, ...(cpuByNode ? { cpuByNode } : {}), ...(work ? { work } : {}),
   };
 }
 
@@ -125,6 +145,12 @@ export interface LadderResult {
   held: number;
   /** CPU µs per successful REGISTER at the highest held step (null when none held) */
   cpuUsPerReg: number | null;
+  /** the same per node of the system (receiver first), when the node reports cpuByNode */
+  cpuUsPerRegByNode?: Record<string, number>;
+  /** the highest held step itself (its work, datagrams, replication), when one held */
+  top?: StepResult;
+  /** true when the ladder still held at `max` (no failed step above the held rate) */
+  ceiling: boolean;
   /** the first rate tried */
   start: number;
   /** every step tried, in the order tried; `fresh` = first step on a newly started node */
@@ -141,10 +167,22 @@ export interface LadderOptions {
   start?: number;
   /** seconds of the warm-up at the lowest rate, when a fresh node starts above it (default 3) */
   warmupSeconds?: number;
+  /** steps are added above the list's top (its last increment) up to this rate (default: the top) */
+  max?: number;
+}
+
+/** the rates of `steps` and, past its top, its last increment repeated up to `max` */
+export function extendSteps(steps: number[], max: number | undefined): number[] {
+  const out = [...steps];
+  const inc = steps.length > 1 ? steps[steps.length - 1] - steps[steps.length - 2] : steps[0];
+  if (max !== undefined && inc > 0) while (out[out.length - 1] + inc <= max) out.push(out[out.length - 1] + inc);
+  return out;
 }
 
 function describe(name: string, s: StepResult, what: string): string {
   const per = s.successful ? ((s.cpuS * 1e6) / s.successful).toFixed(0) : '—';
+  const nodes = s.cpuByNode && s.successful ? `, per node ${Object.entries(s.cpuByNode).map(([k, v]) => `${k} ${((v * 1e6) / s.successful).toFixed(0)}`).join(' ')} µs/REGISTER` : '';
+  const work = s.work ? `, work ${JSON.stringify(s.work)}` : '';
   const rep = s.replication;
   const repText = rep
     ? `; replication ${rep.ok ? 'held' : 'NOT held'}: held ${JSON.stringify(rep.held)}, missing ${JSON.stringify(rep.missing)}, extra ${JSON.stringify(rep.extra)}, counters ${JSON.stringify(rep.counters)}${rep.example ? ` (${rep.example})` : ''}`
@@ -152,7 +190,7 @@ function describe(name: string, s: StepResult, what: string): string {
   return (
     `${name} ${s.target}/s: ${what} — ${s.successful}/${s.count} ok, ${s.failed} failed, ${s.unfinished} unfinished, ` +
     `achieved ${s.achieved.toFixed(0)}/s by ${s.sipps} sipp, sipp ${(s.elapsedMs / 1000).toFixed(1)} s, node CPU ${s.cpuS.toFixed(1)} s ` +
-    `(${per} µs/REGISTER), contacts ${s.contactsBefore} → ${s.contacts}${repText}`
+    `(${per} µs/REGISTER${nodes}), ${s.retransmissions} retransmissions${work}, contacts ${s.contactsBefore} → ${s.contacts}${repText}`
   );
 }
 
@@ -195,14 +233,15 @@ export async function bracket(steps: number[], i: number, tryStep: (rate: number
  * the contacts of the warm-up and of every step tried on it.
  */
 export async function ladder(open: () => Promise<RegistrarNode>, o: LadderOptions): Promise<LadderResult> {
-  const sippIps = allocLoopbackIps(8);
-  const i = startIndex(o.steps, o.start);
-  const result: LadderResult = { held: 0, cpuUsPerReg: null, start: o.steps[i], steps: [] };
+  const steps = extendSteps(o.steps, o.max);
+  const sippIps = allocLoopbackIps(Math.max(8, Math.ceil(steps[steps.length - 1] / PER_SIPP)));
+  const i = startIndex(steps, o.start);
+  const result: LadderResult = { held: 0, cpuUsPerReg: null, start: steps[i], steps: [], ceiling: false };
   let n: RegistrarNode | undefined;
   let name = 'node';
   let before = 0;
   try {
-    result.held = await bracket(o.steps, i, async (rate, fresh) => {
+    result.held = await bracket(steps, i, async (rate, fresh) => {
       let warmup: StepResult | undefined;
       if (fresh || !n) {
         if (n) await n.stop();
@@ -210,9 +249,9 @@ export async function ladder(open: () => Promise<RegistrarNode>, o: LadderOption
         n = await open();
         name = n.name;
         before = await n.contacts();
-        if (rate > o.steps[0]) {
+        if (rate > steps[0]) {
           // a cold node (JIT, allocator, hash tables) is not asked for a high rate in its first second
-          warmup = await registerStep(n, { sippIps, rate: o.steps[0], seconds: o.warmupSeconds ?? 3, prefix: `${o.tag}w${rate}u`, before });
+          warmup = await registerStep(n, { sippIps, rate: steps[0], seconds: o.warmupSeconds ?? 3, prefix: `${o.tag}w${rate}u`, before });
           before = warmup.contacts;
           o.log(describe(name, warmup, 'warm-up of a fresh node, not judged'));
         }
@@ -229,56 +268,9 @@ export async function ladder(open: () => Promise<RegistrarNode>, o: LadderOption
   }
   const top = result.steps.find((s) => s.held && s.target === result.held);
   result.cpuUsPerReg = top && top.successful ? (top.cpuS * 1e6) / top.successful : null;
-  o.log(`${name}: held ${result.held}/s (tried ${result.steps.map((s) => `${s.fresh ? '|' : ''}${s.target}${s.held ? '✓' : '✗'}`).join(' ')}; | = fresh node)`);
+  if (top) result.top = top;
+  if (top?.cpuByNode && top.successful) result.cpuUsPerRegByNode = Object.fromEntries(Object.entries(top.cpuByNode).map(([k, v]) => [k, (v * 1e6) / top.successful]));
+  result.ceiling = result.held === steps[steps.length - 1];
+  o.log(`${name}: held ${result.held}/s${result.ceiling ? ' = the ladder\'s maximum, still held' : ''} (tried ${result.steps.map((s) => `${s.fresh ? '|' : ''}${s.target}${s.held ? '✓' : '✗'}`).join(' ')}; | = fresh node)`);
   return result;
-}
-
-/**
- * Where each system's ladder starts: the rate it held in the previous run of the same figure (in
- * this process), else the seed. Keyed by figure, mode and system.
- */
-const lastHeld = new Map<string, number>();
-export function ladderStart(key: string, seed: number): number {
-  // both systems of a figure start at the same rate (the lower of what they held last), so their
-  // first steps meet the same table size
-  const figure = key.slice(0, key.lastIndexOf(':'));
-  const prev = [...lastHeld].filter(([k]) => k.slice(0, k.lastIndexOf(':')) === figure).map(([, v]) => v);
-  return prev.length > 0 ? Math.min(...prev) : seed;
-}
-export function rememberHeld(key: string, held: number): void {
-  lastHeld.set(key, held);
-}
-
-/** The per-run detail kept in the JSON: every step tried, compactly. */
-export function ladderDetail(r: LadderResult): Record<string, unknown> {
-  const step = (s: StepResult) => ({
-    rate: s.target, held: s.held, ok: s.successful, failed: s.failed, unfinished: s.unfinished, achieved: Math.round(s.achieved),
-    sippS: Math.round(s.elapsedMs / 100) / 10, cpuS: Math.round(s.cpuS * 10) / 10, contactsBefore: s.contactsBefore, contacts: s.contacts,
-    sipps: s.sipps, ...(s.replication ? { replication: s.replication } : {}),
-    ...(s.firstError ? { firstError: s.firstError } : {}),
-  });
-  return {
-    held: r.held, start: r.start,
-    steps: r.steps.map((s) => ({ ...step(s), freshNode: s.fresh, ...(s.warmup ? { warmup: step(s.warmup) } : {}) })),
-  };
-}
-
-/**
- * A figure's ladder for one system in one run: starts where this system's previous run held
- * (first run: `seed`), remembers what it held for the next run, and attaches every step tried to
- * the run's JSON detail as `<name>.ladder`.
- */
-export async function figureLadder(
-  open: () => Promise<RegistrarNode>,
-  ctx: RunContext,
-  o: { figure: string; name: string; steps: number[]; seconds: number; seed: number; tag: string; log?: (m: string) => void },
-): Promise<LadderResult> {
-  const key = `${o.figure}:${ctx.quick ? 'quick' : 'full'}:${o.name}`;
-  const log = o.log ?? ctx.log;
-  const start = ladderStart(key, o.seed);
-  log(`${o.name}: ladder starts at ${start}/s (${lastHeld.size > 0 ? 'the lower rate the systems held in the previous run' : 'seed'})`);
-  const r = await ladder(open, { steps: o.steps, seconds: o.seconds, tag: o.tag, log, start, warmupSeconds: 3 });
-  rememberHeld(key, r.held);
-  ctx.detail(`${o.name}.ladder`, ladderDetail(r));
-  return r;
 }

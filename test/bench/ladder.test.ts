@@ -3,7 +3,7 @@
 // the highest held rate with the step above it tried and not held (or the end of the list); the
 // first step and every step walking down get a fresh node.
 import { describe, expect, it } from 'vitest';
-import { bracket, startIndex } from '../../bench/support/ladder.ts';
+import { bracket, extendSteps, startIndex } from '../../bench/support/ladder.ts';
 
 const STEPS = [2000, 4000, 6000, 8000, 10_000, 12_000];
 
@@ -48,5 +48,17 @@ describe('bench ladder bracket', () => {
     expect(startIndex(STEPS, 500)).toBe(0);
     expect(startIndex(STEPS, 9000)).toBe(3);
     expect(startIndex(STEPS, 99_000)).toBe(5);
+  });
+
+  it('adds steps above the top (its last increment) up to the maximum, so a ladder ends on a failed step', async () => {
+    expect(extendSteps(STEPS, undefined)).toEqual(STEPS);
+    expect(extendSteps(STEPS, 17_000)).toEqual([...STEPS, 14_000, 16_000]);
+    const long = extendSteps(STEPS, 40_000);
+    const tried: number[] = [];
+    const held = await bracket(long, startIndex(long, 10_000), async (r) => (tried.push(r), r <= 21_000));
+    expect(held).toBe(20_000);
+    expect(tried).toEqual([10_000, 12_000, 14_000, 16_000, 18_000, 20_000, 22_000]);
+    // still held at the maximum: the walk stops there (the figure reports ceiling)
+    expect(await bracket(long, startIndex(long, 36_000), async () => true)).toBe(40_000);
   });
 });

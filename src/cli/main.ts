@@ -18,8 +18,10 @@ commands:
         call a node's JSON-RPC (Kamailio method names), print as kamcmd does or as JSON
   replay TRACE [--as sip:IP:PORT] [--exact]
         rebuild a node from a trace on virtual time and compare what it sends
-  trace import CAPTURE -o TRACE | export TRACE -o FILE.pcap [--link ethernet|sll] | show TRACE [--html FILE]
-        convert pcap/pcapng captures, export pcap, print a ladder diagram
+  trace import CAPTURE -o TRACE | export TRACE -o FILE.pcap|.pcapng [--link ethernet|sll] [--format pcap|pcapng]
+        | listen udp:IP:PORT -o TRACE | show TRACE [--html FILE]
+        convert pcap/pcapng captures (SIP or HEPv3), export pcap/pcapng, record HEP sent to
+        udp:IP:PORT until Ctrl-C, print a ladder diagram
 ${CHECK_USAGE}`;
 
 /** the usage lines of one command (`kdmq serve --help` …), or null when USAGE has none */

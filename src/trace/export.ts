@@ -1,4 +1,4 @@
-// `kdmq trace export`: a trace → a classic pcap (µs) tshark reads. Link type Ethernet or Linux
+// `kdmq trace export`: a trace → a classic pcap (µs) or a pcapng (SHB, IDB, EPBs) tshark reads. Link type Ethernet or Linux
 // SLL; IPv4 or IPv6 + UDP with correct lengths and checksums. Node traces export their in and out
 // datagrams; large datagrams are written as one IP packet (no fragmentation, snaplen 262144).
 
@@ -91,15 +91,11 @@ function linkHeader(link: ExportLink, v6: boolean): Uint8Array {
   return s;
 }
 
-export function exportPcap(trace: Trace, link: ExportLink = 'ethernet'): Uint8Array {
-  const chunks: Uint8Array[] = [];
-  const g = new DataView(new ArrayBuffer(24));
-  g.setUint32(0, 0xa1b2c3d4, true);
-  g.setUint16(4, 2, true);
-  g.setUint16(6, 4, true);
-  g.setUint32(16, 262_144, true);
-  g.setUint32(20, link === 'ethernet' ? 1 : 113, true);
-  chunks.push(new Uint8Array(g.buffer));
+export type ExportFormat = 'pcap' | 'pcapng';
+
+/** the trace's datagrams as link-layer frames (time in ms) */
+function frames(trace: Trace, link: ExportLink): Array<{ t: number; data: Uint8Array }> {
+  const out: Array<{ t: number; data: Uint8Array }> = [];
   let id = 1;
   for (const r of trace.records) {
     const ends = recordEnds(r);
@@ -112,13 +108,76 @@ export function exportPcap(trace: Trace, link: ExportLink = 'ethernet'): Uint8Ar
     if (src.length !== dst.length) continue;
     const ip = packet(src, dst, a.port, b.port, unb64(r.data), id++);
     const lh = linkHeader(link, src.length === 16);
+    const f = new Uint8Array(lh.length + ip.length);
+    f.set(lh);
+    f.set(ip, lh.length);
+    out.push({ t: r.t, data: f });
+  }
+  return out;
+}
+
+const linkType = (link: ExportLink) => (link === 'ethernet' ? 1 : 113);
+
+export function exportPcap(trace: Trace, link: ExportLink = 'ethernet'): Uint8Array {
+  const chunks: Uint8Array[] = [];
+  const g = new DataView(new ArrayBuffer(24));
+  g.setUint32(0, 0xa1b2c3d4, true);
+  g.setUint16(4, 2, true);
+  g.setUint16(6, 4, true);
+  g.setUint32(16, 262_144, true);
+  g.setUint32(20, linkType(link), true);
+  chunks.push(new Uint8Array(g.buffer));
+  for (const f of frames(trace, link)) {
     const rec = new DataView(new ArrayBuffer(16));
-    const us = Math.round(r.t * 1000);
+    const us = Math.round(f.t * 1000);
     rec.setUint32(0, Math.floor(us / 1e6), true);
     rec.setUint32(4, us % 1e6, true);
-    rec.setUint32(8, lh.length + ip.length, true);
-    rec.setUint32(12, lh.length + ip.length, true);
-    chunks.push(new Uint8Array(rec.buffer), lh, ip);
+    rec.setUint32(8, f.data.length, true);
+    rec.setUint32(12, f.data.length, true);
+    chunks.push(new Uint8Array(rec.buffer), f.data);
   }
   return Buffer.concat(chunks);
+}
+
+/** pcapng: one section (SHB), one interface (IDB, µs timestamps), one EPB per datagram */
+export function exportPcapng(trace: Trace, link: ExportLink = 'ethernet'): Uint8Array {
+  const block = (type: number, body: Uint8Array): Uint8Array => {
+    const len = 12 + ((body.length + 3) & ~3);
+    const b = new Uint8Array(len);
+    const dv = new DataView(b.buffer);
+    dv.setUint32(0, type, true);
+    dv.setUint32(4, len, true);
+    b.set(body, 8);
+    dv.setUint32(len - 4, len, true);
+    return b;
+  };
+  const shb = new DataView(new ArrayBuffer(16));
+  shb.setUint32(0, 0x1a2b3c4d, true);
+  shb.setUint16(4, 1, true);
+  shb.setUint16(6, 0, true);
+  shb.setBigInt64(8, -1n, true); // section length not given
+  const idb = new DataView(new ArrayBuffer(20));
+  idb.setUint16(0, linkType(link), true);
+  idb.setUint32(4, 262_144, true);
+  idb.setUint16(8, 9, true); // if_tsresol: 10^-6 s
+  idb.setUint16(10, 1, true);
+  idb.setUint8(12, 6);
+  // bytes 16..19: opt_endofopt (0, 0)
+  const chunks = [block(0x0a0d0d0a, new Uint8Array(shb.buffer)), block(1, new Uint8Array(idb.buffer))];
+  for (const f of frames(trace, link)) {
+    const body = new Uint8Array(20 + f.data.length);
+    const dv = new DataView(body.buffer);
+    const us = Math.round(f.t * 1000);
+    dv.setUint32(4, Math.floor(us / 0x1_0000_0000), true);
+    dv.setUint32(8, us % 0x1_0000_0000, true);
+    dv.setUint32(12, f.data.length, true);
+    dv.setUint32(16, f.data.length, true);
+    body.set(f.data, 20);
+    chunks.push(block(6, body));
+  }
+  return Buffer.concat(chunks);
+}
+
+export function exportCapture(trace: Trace, o: { link?: ExportLink; format?: ExportFormat } = {}): Uint8Array {
+  return o.format === 'pcapng' ? exportPcapng(trace, o.link) : exportPcap(trace, o.link);
 }

@@ -1,16 +1,18 @@
 // `kdmq trace import`: a pcap/pcapng capture → one cluster trace. Decodes link, IP (with fragment
-// reassembly) and UDP, keeps datagrams that are SIP, and names the nodes: the DMQ endpoints seen
-// in KDMQ From URIs and Request-URIs, each with the other ports of its IP that receive requests.
+// reassembly) and UDP, keeps datagrams that are SIP, or HEPv3 carrying SIP (a capture of HEP
+// traffic, as heplify or siptrace send it: the inner message with the addresses and time of its
+// chunks, hep-import.ts), and names the nodes: the DMQ endpoints seen in KDMQ From URIs and
+// Request-URIs, each with the other ports of its IP that receive requests.
 
 import { parseMessage } from '../sip/index.ts';
 import { b64, TRACE_FORMAT, TRACE_VERSION, type Trace, type TraceNode, type TraceRecord } from './format.ts';
 import { readCapture } from './pcap.ts';
 import { linkToIp, parseIp, parseUdp } from './packet.ts';
 import { Reassembler } from './reassembly.ts';
+import { isHep3 } from './hep.ts';
+import { HepCollector, SIP_START } from './hep-import.ts';
 
 export type ImportResult = { ok: true; trace: Trace; skipped: number; warnings: string[] } | { ok: false; error: string };
-
-const SIP_START = /^(?:SIP\/2\.0 \d{3}|[A-Z]+ \S+ SIP\/2\.0\r?\n)/;
 
 function ep(host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
@@ -22,6 +24,8 @@ export function importCapture(buf: Uint8Array): ImportResult {
   const reasm = new Reassembler();
   const records: TraceRecord[] = [];
   let skipped = 0;
+  const hep = new HepCollector();
+  let hepSeen = false;
   for (const f of cap.frames) {
     const raw = linkToIp(f.link, f.data);
     if (typeof raw === 'string') {
@@ -44,6 +48,13 @@ export function importCapture(buf: Uint8Array): ImportResult {
       skipped++;
       continue;
     }
+    if (isHep3(udp.payload)) {
+      hepSeen = true;
+      const v = hep.add(udp.payload);
+      if (v.kind === 'sip') records.push(v.record);
+      else if (v.kind === 'skip') skipped++;
+      continue;
+    }
     const head = Buffer.from(udp.payload.subarray(0, 200)).toString('latin1');
     if (!SIP_START.test(head)) {
       skipped++;
@@ -52,11 +63,18 @@ export function importCapture(buf: Uint8Array): ImportResult {
     records.push({ r: 'dgram', t: f.t, from: ep(ip.src, udp.sport), to: ep(ip.dst, udp.dport), data: b64(udp.payload) });
   }
   if (records.length === 0) return { ok: false, error: `no SIP datagrams found in the capture (${cap.frames.length} frames, ${skipped} not SIP over UDP)` };
-  const nodes = findNodes(records);
-  const start = records[0].t;
-  const end = records[records.length - 1].t;
-  const trace: Trace = { header: { format: TRACE_FORMAT, version: TRACE_VERSION, kind: 'cluster', source: `pcap:${cap.format}`, start, nodes }, records: [...records, { r: 'end', t: end }] };
-  return { ok: true, trace, skipped, warnings: reasm.incomplete() };
+  // HEP copies come from several agents: order them by their own time
+  if (hepSeen) records.sort((a, b) => a.t - b.t);
+  const warnings = reasm.incomplete();
+  if (hep.duplicates > 0) warnings.push(`${hep.duplicates} HEP copies of datagrams another capture agent also sent were merged`);
+  return { ok: true, trace: clusterTrace(records, `pcap:${cap.format}${hepSeen ? '+hep' : ''}`), skipped, warnings };
+}
+
+/** a cluster trace of datagram records (in time order), its nodes found in them */
+export function clusterTrace(records: TraceRecord[], source: string): Trace {
+  const start = records.length > 0 ? records[0].t : 0;
+  const end = records.length > 0 ? records[records.length - 1].t : 0;
+  return { header: { format: TRACE_FORMAT, version: TRACE_VERSION, kind: 'cluster', source, start, nodes: findNodes(records) }, records: [...records, { r: 'end', t: end }] };
 }
 
 /** nodes = DMQ endpoints of KDMQ senders and receivers; their other request-receiving ports join them */

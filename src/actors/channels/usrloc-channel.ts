@@ -106,19 +106,19 @@ export class UsrlocChannel implements DataChannel {
       return { status: 400, reason: 'Bad Request' };
     }
     const m = parsed.value;
-    // bound methods, not arrow functions: tsx (esbuild keepNames) names every arrow assigned to a
-    // variable or property with an Object.defineProperty call, per message here
     let work: () => void;
     let inserts = 1;
     if ('multi' in m) {
       this.stats.syncContactsReceived += m.multi.length;
       inserts = m.multi.length;
-      work = this.applyAll.bind(this, m.multi, m.deletes);
+      work = () => this.applyAll(m.multi, m.deletes);
     } else if (m.action === 1 || m.action === 2) {
-      work = this.apply.bind(this, m.contact, m.action === 1 ? 'update' : 'delete');
+      const { contact } = m;
+      const action = m.action === 1 ? 'update' : 'delete';
+      work = () => this.apply(contact, action);
     } else if (m.action === 3) {
       this.o.node.replication.syncRequested(nodeKey(sender));
-      work = this.answerSync.bind(this, sender);
+      work = () => this.answerSync(sender);
     } else {
       return { status: 200, reason: 'OK' };
     }

@@ -89,6 +89,33 @@ export function unquote(s: string): string {
   return t;
 }
 
+type CondStack = Array<{ active: boolean; parent: boolean; sawElse: boolean; line: number }>;
+
+/** #!ifdef, #!ifndef, #!else and #!endif on the stack of open conditions: true when `dir` is one of them */
+function conditional(dir: string, name: string, defs: Defines, stack: CondStack, where: string, line: number): boolean {
+  const active = stack.length === 0 ? true : stack[stack.length - 1].active;
+  switch (dir) {
+    case 'ifdef':
+    case 'ifndef': {
+      const has = Object.hasOwn(defs, name);
+      const cond = dir === 'ifdef' ? has : !has;
+      stack.push({ active: active && cond, parent: active, sawElse: false, line });
+      return true;
+    }
+    case 'else': {
+      const top = stack[stack.length - 1];
+      if (!top || top.sawElse) throw new CfgError(`${where}: #!else without #!ifdef`);
+      top.sawElse = true;
+      top.active = top.parent && !top.active;
+      return true;
+    }
+    case 'endif':
+      if (!stack.pop()) throw new CfgError(`${where}: #!endif without #!ifdef`);
+      return true;
+  }
+  return false;
+}
+
 /** preprocess a file (and its includes) into lines with defines substituted */
 export function preprocess(path: string, defs: Defines, readFile: ReadFile, files: string[], ignored: Set<string>, depth = 0): Line[] {
   if (depth > 20) throw new CfgError(`${path}: include_file nested too deep`);
@@ -101,7 +128,7 @@ export function preprocess(path: string, defs: Defines, readFile: ReadFile, file
   files.push(path);
   const lines = stripBlockComments(text).split('\n');
   const out: Line[] = [];
-  const stack: Array<{ active: boolean; parent: boolean; sawElse: boolean; line: number }> = [];
+  const stack: CondStack = [];
   const active = () => (stack.length === 0 ? true : stack[stack.length - 1].active);
   for (let n = 0; n < lines.length; n++) {
     let raw = lines[n];
@@ -112,25 +139,7 @@ export function preprocess(path: string, defs: Defines, readFile: ReadFile, file
     if (d) {
       const [, dir, rest] = d;
       const name = /^[A-Za-z_]\w*/.exec(rest)?.[0] ?? '';
-      switch (dir) {
-        case 'ifdef':
-        case 'ifndef': {
-          const has = Object.hasOwn(defs, name);
-          const cond = dir === 'ifdef' ? has : !has;
-          stack.push({ active: active() && cond, parent: active(), sawElse: false, line: n + 1 });
-          continue;
-        }
-        case 'else': {
-          const top = stack[stack.length - 1];
-          if (!top || top.sawElse) throw new CfgError(`${where}: #!else without #!ifdef`);
-          top.sawElse = true;
-          top.active = top.parent && !top.active;
-          continue;
-        }
-        case 'endif':
-          if (!stack.pop()) throw new CfgError(`${where}: #!endif without #!ifdef`);
-          continue;
-      }
+      if (conditional(dir, name, defs, stack, where, n + 1)) continue;
       if (!active()) continue;
       switch (dir) {
         case 'define':

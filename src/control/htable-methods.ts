@@ -50,7 +50,14 @@ function admitted(admit: Admit | undefined): void {
   if (r) throw new RpcError(r.status, r.reason);
 }
 
+/** htable.* in Kamailio's order: dump, get, the writes, listTables, stats, flush */
 export function registerHtableMethods(reg: RpcRegistry, store: HtableStore, admit?: Admit): void {
+  registerLookups(reg, store);
+  registerWrites(reg, store, admit);
+  registerTableMethods(reg, store);
+}
+
+function registerLookups(reg: RpcRegistry, store: HtableStore): void {
   register(reg, 'htable.dump', 'Dump the contents of hash table.', (p) => {
     const t = str(p[0]);
     if (t === undefined) throw fail('No htable name given');
@@ -72,7 +79,10 @@ export function registerHtableMethods(reg: RpcRegistry, store: HtableStore, admi
     const expire = it.expireAt === 0 ? 'NEVER' : formatExpire(Math.floor(it.expireAt / 1000));
     return { item: { name: it.name, value: valueOf(it.value), flags: it.value.type, expire } };
   });
+}
 
+/** the writes: refused while the node is over a replication limit (admit) */
+function registerWrites(reg: RpcRegistry, store: HtableStore, admit?: Admit): void {
   const setter = (name: string, help: string, read: (p: unknown) => HtableValue | undefined) =>
     register(reg, name, help, (p) => {
       const [t, k, v] = [str(p[0]), str(p[1]), read(p[2])];
@@ -119,7 +129,9 @@ export function registerHtableMethods(reg: RpcRegistry, store: HtableStore, admi
     if (r.ok && !r.value) throw fail('Key not found in htable.', 404);
     return 'Ok. Key deleted.';
   });
+}
 
+function registerTableMethods(reg: RpcRegistry, store: HtableStore): void {
   register(reg, 'htable.listTables', 'List all htables.', () => {
     const tables = store.listTables();
     if (tables.length === 0) throw fail('No htables');

@@ -125,25 +125,12 @@ function expectSlash(s: string, i: number): number {
   return s.charCodeAt(j) === 47 ? skipWs(s, j + 1) : -1;
 }
 
-function badVia(s: string): ParseResult<Via> {
+function badVia<T = Via>(s: string): ParseResult<T> {
   return fail(`bad Via '${clip(s)}'`);
 }
 
-/** One via-parm: sent-protocol LWS sent-by *( SEMI via-params ). */
-function parseViaParm(s: string): ParseResult<Via> {
-  let i = skipWs(s, 0);
-  const n0 = i;
-  i = readToken(s, i);
-  const name = s.slice(n0, i);
-  if ((i = expectSlash(s, i)) < 0) return badVia(s);
-  const v0 = i;
-  i = readToken(s, i);
-  const version = s.slice(v0, i);
-  if ((i = expectSlash(s, i)) < 0) return badVia(s);
-  const t0 = i;
-  i = readToken(s, i);
-  const transport = s.slice(t0, i).toUpperCase();
-  if (name === '' || version === '' || transport === '') return badVia(s);
+/** sent-by after the sent-protocol's LWS: host (a bracketed IPv6 reference or host chars), then an optional `:port`. */
+function readSentBy(s: string, i: number): ParseResult<{ host: string; port: number | null; end: number }> {
   const h0 = skipWs(s, i);
   if (h0 === i) return badVia(s);
   i = h0;
@@ -167,6 +154,28 @@ function parseViaParm(s: string): ParseResult<Via> {
     port = pr.value;
     i = p1;
   }
+  return ok({ host, port, end: i });
+}
+
+/** One via-parm: sent-protocol LWS sent-by *( SEMI via-params ). */
+function parseViaParm(s: string): ParseResult<Via> {
+  let i = skipWs(s, 0);
+  const n0 = i;
+  i = readToken(s, i);
+  const name = s.slice(n0, i);
+  if ((i = expectSlash(s, i)) < 0) return badVia(s);
+  const v0 = i;
+  i = readToken(s, i);
+  const version = s.slice(v0, i);
+  if ((i = expectSlash(s, i)) < 0) return badVia(s);
+  const t0 = i;
+  i = readToken(s, i);
+  const transport = s.slice(t0, i).toUpperCase();
+  if (name === '' || version === '' || transport === '') return badVia(s);
+  const sentBy = readSentBy(s, i);
+  if (!sentBy.ok) return sentBy;
+  const { host, port } = sentBy.value;
+  i = sentBy.value.end;
   const params = paramsOnly(s, i, 'Via');
   if (!params.ok) return params;
   const ps = params.value;

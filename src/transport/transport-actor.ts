@@ -81,16 +81,10 @@ export function transportHandleOf(input: object): TransportHandle | undefined {
   return handles.get(input);
 }
 
-/** The transport core without xstate: events in through handle(), out through emit. */
-export function createTransportHandle(
-  input: TransportActorInput,
-  emit: (event: TransportOutEvent) => void,
-): TransportHandle {
+/** The transaction layer over the input's transport; a new server transaction is emitted as transport.received. */
+function transactionLayerOf(input: TransportActorInput, emit: (event: TransportOutEvent) => void): TransactionLayer {
   const { transport } = input;
-  const clients = new Map<string, ClientHandle>();
-  let stopped = false;
-
-  const layer = new TransactionLayer({
+  return new TransactionLayer({
     clock: input.clock,
     random: input.random,
     timers: input.timers,
@@ -102,6 +96,18 @@ export function createTransportHandle(
       emit({ type: 'transport.received', request, txId: tx.id, source: tx.source, local: tx.local });
     },
   });
+}
+
+/** The transport core without xstate: events in through handle(), out through emit. */
+export function createTransportHandle(
+  input: TransportActorInput,
+  emit: (event: TransportOutEvent) => void,
+): TransportHandle {
+  const { transport } = input;
+  const clients = new Map<string, ClientHandle>();
+  let stopped = false;
+
+  const layer = transactionLayerOf(input, emit);
   transport.onDatagram((d) => {
     if (!stopped) layer.receive(d);
   });

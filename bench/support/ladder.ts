@@ -77,8 +77,11 @@ export interface RegistrarNode {
   cpuSeconds(): number;
   contacts(): Promise<number>;
   stop(): Promise<void>;
-  /** a cluster: compare every node's set of AoRs starting with `prefix` (called after each step) */
-  replicated?(prefix: string, acked: number): Promise<Replicated>;
+  /**
+   * a cluster: compare every node's set of the step's AoRs (those starting with `prefix`; `users` =
+   * every AoR the step sent a REGISTER for) after each step
+   */
+  replicated?(prefix: string, acked: number, users: string[]): Promise<Replicated>;
   /** CPU seconds so far of every node of the system (receiver first), keyed by a name */
   cpuByNode?(): Record<string, number>;
   /** counters of the work the system did so far (e.g. KDMQs the receiver sent); the step reports their growth */
@@ -130,7 +133,7 @@ export async function registerStep(
   const cpuS = n.cpuSeconds() - cpu0;
   const cpuByNode = byNode0 ? minus(n.cpuByNode!(), byNode0) : undefined;
   const unfinished = Math.max(0, count - r.successful - r.failed);
-  const replication = n.replicated ? await n.replicated(o.prefix, r.successful) : undefined;
+  const replication = n.replicated ? await n.replicated(o.prefix, r.successful, rs.flatMap((x) => x.users)) : undefined;
   const work = work0 ? minus(await n.work!(), work0) : undefined;
   const held = (r.failed + unfinished) / count < MAX_LOSS && achieved >= MIN_ACHIEVED * o.rate && (replication?.ok ?? true);
   const firstError = r.failed > 0 ? (r.errors.split('\n').find((l) => l.includes('Call-Id')) ?? r.errors.split('\n')[1] ?? '').slice(0, 300) : '';

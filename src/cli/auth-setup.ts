@@ -1,5 +1,5 @@
 // `kdmq serve`'s digest authentication from the `auth:` section: the subscriber source (Kamailio's
-// subscriber table over SQLite behind a cache, or a users file), node:crypto as the hash port, the
+// subscriber table over SQLite or PostgreSQL behind a cache, or a users file), node:crypto as the hash port, the
 // nonce secret (auth.secret or 16 random bytes from the OS), and the start-up log line that says
 // whether REGISTER is authenticated. A source that cannot be used is an error naming its key.
 import { createHash, randomBytes } from 'node:crypto';
@@ -10,6 +10,8 @@ import type { KdmqConfig } from '../config/types.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Log } from '../ports/log.ts';
 import { SqliteSubscribers } from '../persist/subscriber-sqlite.ts';
+import { PgSubscribers } from '../persist/subscriber-pg.ts';
+import { redactUrl } from '../persist/pg.ts';
 import { DigestAuth } from '../registrar/auth.ts';
 import { CachedSubscribers, MemorySubscribers, parseUsers, type DigestAlg, type SubscriberSource } from '../registrar/subscribers.ts';
 
@@ -38,13 +40,14 @@ export function openAuth(config: KdmqConfig, deps: { clock: Clock; log: Log }): 
     from = `users_file ${a.users_file} (${users.size} users)`;
   } else {
     const u = parseDbUrl(a.db_url ?? '');
-    if (u === null || u.kind !== 'sqlite') return { ok: false, error: `config key auth.db_url: "${a.db_url}" is not a SQLite URL` };
-    const db = SqliteSubscribers.open({
-      path: resolve(u.path), calculateHa1: a.calculate_ha1, passwordColumn: passwordColumn(a), useDomain: a.use_domain, now: () => deps.clock.now(),
-    });
+    if (u === null || u.kind === 'unsupported') return { ok: false, error: `config key auth.db_url: "${a.db_url}" is not a SQLite or PostgreSQL URL` };
+    const common = { calculateHa1: a.calculate_ha1, passwordColumn: passwordColumn(a), useDomain: a.use_domain };
+    const db = u.kind === 'sqlite'
+      ? SqliteSubscribers.open({ ...common, path: resolve(u.path), now: () => deps.clock.now() })
+      : PgSubscribers.open({ ...common, url: u.url });
     if (typeof db === 'string') return { ok: false, error: `config key auth.db_url: ${db}` };
     source = new CachedSubscribers(db, deps.clock, a.cache_ttl * 1000);
-    from = `db_url ${a.db_url}`;
+    from = `db_url ${redactUrl(a.db_url ?? '')}`;
   }
   const auth = new DigestAuth({
     source,

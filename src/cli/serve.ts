@@ -27,6 +27,7 @@ import { createLogger, isLogLevel } from './logger.ts';
 import { installServices } from './services.ts';
 import { startLiveTrace, type LiveTrace } from '../trace/live.ts';
 import { openAuth } from './auth-setup.ts';
+import { openPersistence } from './persist-setup.ts';
 import { startHepMirror, type HepSetup } from './hep-setup.ts';
 import { siptraceConfigError } from '../trace/hep-mirror.ts';
 
@@ -170,6 +171,12 @@ export async function serve(argv: string[]): Promise<number> {
     return 2;
   }
   const auth = authSetup.auth;
+  const persistSetup = openPersistence(config, { log });
+  if (!persistSetup.ok) {
+    auth?.close();
+    process.stderr.write(`kdmq serve: ${persistSetup.error}\n`);
+    return 2;
+  }
   const stream = streamTransportFor(config);
   if (typeof stream === 'string') {
     auth?.close();
@@ -201,7 +208,7 @@ export async function serve(argv: string[]): Promise<number> {
   const reg = createRegistry();
   registerDmqMethods(reg, node, () => clock.now());
   if (testBlock) registerTestBlockMethod(reg, testBlock);
-  const services = installServices(node, reg, { clock, log, random: random.fork('app'), auth });
+  const services = installServices(node, reg, { clock, log, random: random.fork('app'), auth, persistence: persistSetup.port });
   hep?.register(reg); // siptrace.status, siptrace: stats
   if (config.rpc.listen !== '') {
     try {

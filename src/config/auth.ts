@@ -1,10 +1,10 @@
 // The `auth:` section beyond its types (schema.ts): one subscriber source, Kamailio's db_url forms
-// (`sqlite:////absolute/path.db`, `sqlite:///relative.db`; postgres:// and mysql:// named as not
-// supported yet), algorithm names, a realm that fits in a quoted string, and column names that
+// (`sqlite:////absolute/path.db`, `sqlite:///relative.db`, `postgres://user:pass@host:port/db`;
+// mysql:// named as not supported), algorithm names, a realm that fits in a quoted string, and column names that
 // are plain identifiers. Each error names its key, as load.ts's.
 import type { AuthConfig, KdmqConfig } from './types.ts';
 
-export type DbUrl = { kind: 'sqlite'; path: string } | { kind: 'unsupported'; scheme: string };
+export type DbUrl = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string } | { kind: 'unsupported'; scheme: string };
 
 /**
  * Kamailio's db_url: `scheme://[user[:pass]@]host[:port]/database`. For sqlite the host is empty
@@ -14,6 +14,10 @@ export function parseDbUrl(url: string): DbUrl | null {
   const m = /^([a-z][a-z0-9+.-]*):\/\/(.*)$/i.exec(url);
   if (m === null) return null;
   const scheme = m[1].toLowerCase();
+  if (scheme === 'postgres' || scheme === 'postgresql') {
+    // Kamailio's form: user:pass@host[:port]/database (a database name is needed)
+    return /^[^/?#]+\/[^/?#]+$/.test(m[2]) ? { kind: 'postgres', url: `postgres://${m[2]}` } : null;
+  }
   if (scheme !== 'sqlite') return { kind: 'unsupported', scheme };
   if (!m[2].startsWith('/') || m[2].length < 2) return null;
   return { kind: 'sqlite', path: m[2].slice(1) };
@@ -27,13 +31,13 @@ export function passwordColumn(a: AuthConfig): string {
 /** null when the section is usable; normalises the algorithm names to upper case */
 export function authConfigError(c: KdmqConfig): string | null {
   const a = c.auth;
-  if (a === undefined) return null;
+  if (a === undefined) return usrlocConfigError(c);
   if (a.db_url !== undefined && a.users_file !== undefined) return 'config key auth.users_file: set auth.db_url or auth.users_file, not both';
   if (a.db_url !== undefined) {
     const u = parseDbUrl(a.db_url);
-    if (u === null) return `config key auth.db_url: "${a.db_url}" is not sqlite:////absolute/path.db (or sqlite:///relative/path.db)`;
+    if (u === null) return `config key auth.db_url: "${a.db_url}" is not sqlite:////absolute/path.db (or sqlite:///relative/path.db) or postgres://user:pass@host:port/db`;
     if (u.kind === 'unsupported') {
-      return `config key auth.db_url: ${u.scheme}:// is not supported yet (SQLite only: sqlite:////absolute/path.db)`;
+      return `config key auth.db_url: ${u.scheme}:// is not supported (sqlite:////absolute/path.db or postgres://user:pass@host:port/db)`;
     }
   }
   if (a.users_file === '') return 'config key auth.users_file: expected a file name, got ""';
@@ -53,5 +57,15 @@ export function authConfigError(c: KdmqConfig): string | null {
     return `config key auth.password_column: ${JSON.stringify(a.password_column)} is not a column name`;
   }
   if (a.secret !== undefined && a.secret.length < 16) return 'config key auth.secret: needs 16 or more characters';
+  return usrlocConfigError(c);
+}
+
+/** usrloc.db_url: Kamailio's sqlite or postgres form; db_mode 3 needs a database */
+export function usrlocConfigError(c: KdmqConfig): string | null {
+  const u = c.usrloc;
+  if (u?.db_url === undefined) return null;
+  const p = parseDbUrl(u.db_url);
+  if (p === null) return `config key usrloc.db_url: "${u.db_url}" is not sqlite:////absolute/path.db (or sqlite:///relative/path.db) or postgres://user:pass@host:port/db`;
+  if (p.kind === 'unsupported') return `config key usrloc.db_url: ${p.scheme}:// is not supported (sqlite:////absolute/path.db or postgres://user:pass@host:port/db)`;
   return null;
 }

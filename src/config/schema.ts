@@ -124,8 +124,10 @@ export const schema: Record<string, Field> = {
   ),
   usrloc: obj(
     {
-      db_mode: f({ kind: 'int', min: 0, max: 2 }, 0, '0 memory only, 1 write-through (written before the 200), 2 write-back every timer_interval', 'usrloc db_mode'),
-      db_path: f({ kind: 'string' }, 'kdmq-usrloc.sqlite', 'SQLite file of this node (bindings and persistent htable items)', 'usrloc db_url'),
+      db_mode: f({ kind: 'int', min: 0, max: 3 }, 0, '0 memory only, 1 write-through (written before the 200), 2 write-back every timer_interval, 3 DB-only as Kamailio\'s: written before the 200 and each REGISTER and ul.lookup reads its AoR\'s rows from the database first (rows other nodes wrote to a shared database are seen; see docs/kamailio-database.md for replication)', 'usrloc db_mode'),
+      db_path: f({ kind: 'string' }, 'kdmq-usrloc.sqlite', 'SQLite file of this node when db_url is absent: Kamailio\'s location table (usrloc-create.sql, version 9) and kdmq_htable for persistent htable items; a file of kdmq\'s earlier schema is migrated at start', 'usrloc db_url (sqlite)'),
+      db_url: f({ kind: 'string' }, undefined, 'the location database in Kamailio\'s form instead of db_path: sqlite:////absolute/path.db or postgres://user:pass@host:port/db (table location, version 9; made with Kamailio\'s DDL when absent)', 'usrloc db_url'),
+      server_id: f({ kind: 'int', min: 0, max: 2147483647 }, 0, 'this node\'s server_id, written with the bindings it makes (replicated ones keep their origin\'s), as Kamailio\'s core server_id', 'core server_id'),
       timer_interval: f({ kind: 'int', min: 1, max: 3600 }, 60, 'seconds between write-back flushes (db_mode 2)', 'usrloc timer_interval'),
     },
     'location persistence',
@@ -199,7 +201,7 @@ export const schema: Record<string, Field> = {
     {
       enable: f({ kind: 'bool' }, false, 'authenticate REGISTER with digest: 401 challenge (also for a wrong password or an unknown user, as Kamailio\'s auth_check + auth_challenge), 403 for another user\'s AoR, 500 when the subscriber store cannot answer; false: any UA may register any AoR (said at start)', 'auth_check() in the route (set by --kamailio-cfg when auth_db is loaded)'),
       realm: f({ kind: 'string' }, undefined, 'digest realm; absent: the To domain of each REGISTER', 'auth_check/auth_challenge realm "" (To domain for REGISTER)'),
-      db_url: f({ kind: 'string' }, undefined, 'subscriber database, table subscriber (version 7 in table version, Kamailio\'s auth_db-create.sql): sqlite:////absolute/path.db (sqlite:///relative.db); postgres:// not supported yet', 'auth_db db_url'),
+      db_url: f({ kind: 'string' }, undefined, 'subscriber database, table subscriber (version 7 in table version, Kamailio\'s auth_db-create.sql): sqlite:////absolute/path.db (sqlite:///relative.db) or postgres://user:pass@host:port/db', 'auth_db db_url'),
       users_file: f({ kind: 'string' }, undefined, 'instead of db_url: lines user@domain:password, user@domain:md5:HA1 or user@domain:sha256:HA1 (# comments); a line\'s domain is the realm it serves', undefined),
       calculate_ha1: f({ kind: 'bool' }, false, 'true: the password column is clear text and HA1 is computed; false: it holds HA1 (ha1b for a username with @domain), 32 hex digits for MD5, 64 for SHA-256', 'auth_db calculate_ha1'),
       password_column: f({ kind: 'string' }, undefined, 'column of the password or HA1; absent: password with calculate_ha1, else ha1', 'auth_db password_column'),

@@ -43,7 +43,7 @@ export interface KdmqConfig {
   /** absent in hand-built configs: off (src/control/jsonrpc-local.ts) */
   jsonrpcs?: JsonrpcsConfig;
   /** absent in hand-built configs: db_mode 0 */
-  usrloc?: { db_mode: number; db_path: string; timer_interval: number };
+  usrloc?: { db_mode: number; db_path: string; db_url?: string; server_id?: number; timer_interval: number };
   /** absent in hand-built configs: off */
   antientropy?: { interval: number; buckets: number; window: number };
   /** absent in hand-built configs (simulator, tests): the schema defaults apply (DEFAULT_LIMITS) */

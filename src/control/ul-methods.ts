@@ -28,7 +28,8 @@ function fixAor(aor: unknown, useDomain: boolean): string {
   return at < 0 ? s : s.slice(0, at);
 }
 
-export function registerUlMethods(reg: RpcRegistry, registrar: Registrar, admit?: () => { status: number; reason: string } | null): void {
+/** `refresh` (usrloc db_mode 3): reads an AoR's rows from the database before ul.lookup answers */
+export function registerUlMethods(reg: RpcRegistry, registrar: Registrar, admit?: () => { status: number; reason: string } | null, refresh?: (aor: string) => void): void {
   const admitted = (): void => {
     const r = admit?.();
     if (r) throw new RpcError(r.status, r.reason);
@@ -39,6 +40,7 @@ export function registerUlMethods(reg: RpcRegistry, registrar: Registrar, admit?
   register(reg, 'ul.dump', 'Dump user location tables', (p) => ulDump(store, { brief: p[0] === 'brief', socket }));
   register(reg, 'ul.lookup', 'Lookup one AOR in the usrloc location table', (p) => {
     table(p, 'lookup');
+    refresh?.(aor(p));
     return unwrap(ulLookup(store, aor(p), { socket }));
   });
   register(reg, 'ul.rm', 'Delete a address of record including its contacts', (p) => {

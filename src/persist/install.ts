@@ -21,7 +21,7 @@ export function installPersistence(node: KdmqNode, t: PersistTargets, port: Pers
   const tables = Object.entries(node.config.htable.tables).filter(([, c]) => c.persistent).map(([n]) => n);
   const p = new Persister({
     port,
-    mode: cfg.db_mode === 1 ? 1 : 2,
+    mode: cfg.db_mode === 1 ? 1 : cfg.db_mode === 3 ? 3 : 2,
     timerMs: cfg.timer_interval * 1000,
     clock,
     location: t.location,

@@ -1,7 +1,10 @@
 // Kamailio's usrloc db_mode for kdmq (issue "Convergence beyond Kamailio" item 3): 0 memory only,
 // 1 write-through (each binding change written inside REGISTER processing, before the 200), 2
-// write-back (changes collected, written every timer_interval). Persistent htable tables are
-// written likewise. On start: load, drop what expired while down; the cluster sync then merges.
+// write-back (changes collected, written every timer_interval), 3 DB-only (issue 17): written as
+// 1, and an AoR's rows are read from the database before a REGISTER or ul.lookup of it
+// (refreshAor), so rows other nodes wrote to a shared database count; an expiry deletes a row
+// only if the database's expires has passed too. Persistent htable tables are written likewise.
+// On start: load, drop what expired while down; the cluster sync then merges.
 
 import type { HtableMessage } from '../actors/channels/htable-body.ts';
 import type { HtableStore } from '../htable/store.ts';
@@ -12,7 +15,7 @@ import type { PersistedItem, Persistence } from './port.ts';
 
 export interface PersisterOptions {
   port: Persistence;
-  mode: 1 | 2;
+  mode: 1 | 2 | 3;
   timerMs: number;
   clock: Clock;
   location: LocationStore;
@@ -28,6 +31,8 @@ export interface PersisterStats {
   /** binding rows written (upserts and deletes) */
   rows: number;
   flushes: number;
+  /** db_mode 3: AoRs read from the database before a REGISTER or ul.lookup */
+  refreshes: number;
 }
 
 /** db_mode 2: rows per transaction while draining a flush when the port cannot measure its cost
@@ -44,7 +49,7 @@ export const FLUSH_SLICE = 512;
 export const SLICE_BUDGET_MS = 0.5;
 
 export class Persister {
-  readonly stats: PersisterStats = { loaded: 0, droppedExpired: 0, itemsLoaded: 0, writes: 0, rows: 0, flushes: 0 };
+  readonly stats: PersisterStats = { loaded: 0, droppedExpired: 0, itemsLoaded: 0, writes: 0, rows: 0, flushes: 0, refreshes: 0 };
   private loading = false;
   /** changes by ruid (the last one of each ruid wins): collected (db_mode 2), or replicated
    * changes of one task (db_mode 1) */
@@ -59,6 +64,10 @@ export class Persister {
   private stopped = false;
 
   constructor(private readonly o: PersisterOptions) {}
+
+  get mode(): 1 | 2 | 3 {
+    return this.o.mode;
+  }
 
   /** load the file into the stores (expired rows dropped and deleted), then start the timer */
   load(): void {
@@ -97,14 +106,19 @@ export class Persister {
   onBinding(c: BindingChange): void {
     if (this.loading || this.stopped) return;
     const rec = c.kind === 'insert' || c.kind === 'update' ? c.contact : null;
-    if (this.o.mode === 1 && c.origin === 'local') {
+    if (this.o.mode === 3 && c.kind === 'expire') {
+      if (this.pending.size > 0) this.writeReplicated();
+      this.o.port.deleteExpired?.([c.contact.ruid], Math.floor(this.o.clock.now() / 1000));
+      return;
+    }
+    if (this.o.mode !== 2 && c.origin === 'local') {
       // before the 200; an older replicated change of this ruid still queued must not come after
       if (this.pending.size > 0) this.writeReplicated();
       this.write(rec ? [rec] : [], rec ? [] : [c.contact.ruid]);
       return;
     }
     this.pending.set(c.contact.ruid, rec);
-    if (this.o.mode === 1 && !this.replicatedQueued) {
+    if (this.o.mode !== 2 && !this.replicatedQueued) {
       // db_mode 1, replicated (a KDMQ, a sync batch, a repair): one transaction per task
       this.replicatedQueued = true;
       queueMicrotask(() => this.writeReplicated());
@@ -145,12 +159,35 @@ export class Persister {
     if (this.draining.size > 0) this.drainTimer = this.o.clock.setTimeout(() => this.drainSlice(), 0);
   }
 
+  /**
+   * db_mode 3: make the store's bindings of `aor` what the database holds now (rows added or
+   * updated by the conflict order, bindings without a row removed: another node deleted them).
+   * A database that cannot answer changes nothing (the REGISTER goes on with what is in memory).
+   */
+  refreshAor(aor: string): void {
+    if (this.o.mode !== 3 || this.stopped || this.o.port.loadAor === undefined) return;
+    if (this.pending.size > 0) this.writeReplicated();
+    const rows = this.o.port.loadAor(aor);
+    if (rows === null) return;
+    this.stats.refreshes++;
+    const now = Math.floor(this.o.clock.now() / 1000);
+    const live = rows.filter((r) => r.aor === aor && (r.expires === 0 || r.expires > now));
+    const seen = new Set(live.map((r) => r.ruid));
+    this.loading = true;
+    try {
+      for (const r of live) this.o.location.applyReplicated(r, 'update');
+      for (const b of [...this.o.location.get(aor)]) if (!seen.has(b.ruid)) this.o.location.remove(b, 'replicated', 'delete');
+    } finally {
+      this.loading = false;
+    }
+  }
+
   /** an htable operation applied here (local or from the htable channel) */
   onItem(m: HtableMessage): void {
     const ht = this.o.htable;
     if (!ht || this.stopped || 'cells' in m || m.action === 1 || !ht.tables.includes(m.htname)) return;
     this.dirtyItems.add(m.action === 5 || m.action === 6 ? `${m.htname}\n*` : `${m.htname}\n${'cname' in m ? m.cname : ''}`);
-    if (this.o.mode === 1 && !this.itemsQueued) {
+    if (this.o.mode !== 2 && !this.itemsQueued) {
       this.itemsQueued = true;
       queueMicrotask(() => this.flushItems()); // after the store applied it (the feed runs before)
     }

@@ -20,6 +20,12 @@ export interface Persistence {
   /** optional: how many rows one writeBindings takes about `budgetMs` to write, as measured by the
    * adapter (db_mode 2 sizes its flush slices with it; without it, FLUSH_SLICE rows) */
   sliceRows?(budgetMs: number): number;
+  /** db_mode 3: the rows of one AoR as they are in the database now (written by any node); null
+   * when the database cannot answer */
+  loadAor?(aor: string): UsrlocContact[] | null;
+  /** db_mode 3: delete these rows only if their expires (in the database) has passed: another
+   * node sharing the database may have refreshed them */
+  deleteExpired?(ruids: readonly string[], nowSec: number): void;
   loadItems(): PersistedItem[];
   /** one transaction: the tables listed are replaced by `items` (their items only) */
   replaceItems(tables: readonly string[], items: readonly PersistedItem[]): void;

@@ -27,7 +27,7 @@ export interface App {
   htable: { store: HtableStore; channel: HtableChannel | null };
   /** kdmq-to-kdmq anti-entropy (null when antientropy.interval is 0) */
   antientropy: AntiEntropy | null;
-  /** usrloc.db_mode 1/2 (null for 0 or without a Persistence port) */
+  /** usrloc.db_mode 1/2/3 (null for 0 or without a Persistence port) */
   persister: Persister | null;
   /** stop the applications' timers (expiry wheel, htable purge) */
   stop(): void;
@@ -53,6 +53,7 @@ export function installApp(node: KdmqNode, o: InstallOptions): App {
     random: o.random.fork('registrar'),
     config: node.config.registrar,
     nodeId: `${node.local.host}:${node.local.port}`,
+    server_id: node.config.usrloc?.server_id ?? 0,
     onChange: (c) => {
       persister?.onBinding(c); // db_mode 1: written here, before the 200 is sent
       antientropy?.onBinding(c.contact.aor);
@@ -64,7 +65,15 @@ export function installApp(node: KdmqNode, o: InstallOptions): App {
   });
   usrloc = new UsrlocChannel({ node, store: registrar.store, log });
   if (node.config.dmq_usrloc.enable) node.addChannel(usrloc);
-  node.setRegistrar((req, source) => registrar.handleRegister(req, source));
+  node.setRegistrar((req, source) => {
+    if (persister?.mode === 3) {
+      // db_mode 3: the AoR's rows as the database holds them now (other nodes may share it)
+      const to = req.to();
+      const aor = to.ok ? registrar.aorOf(to.value.uri.user, to.value.uri.host) : null;
+      if (aor !== null) persister.refreshAor(aor);
+    }
+    return registrar.handleRegister(req, source);
+  });
   const htable = installHtable(node, o.clock, { log });
   antientropy = installAntiEntropy(node, { location: registrar.store, htable }, o.clock, log);
   persister = installPersistence(node, { location: registrar.store, htable }, o.persistence, o.clock);
@@ -85,7 +94,9 @@ export function installApp(node: KdmqNode, o: InstallOptions): App {
 
 export function registerAppMethods(reg: RpcRegistry, node: KdmqNode, app: App): void {
   const admit = () => node.limits.admitChange();
-  registerUlMethods(reg, app.registrar, admit);
+  // db_mode 3: ul.lookup reads the AoR's rows from the database first, as Kamailio's DB-only mode
+  const refresh = app.persister?.mode === 3 ? (aor: string) => app.persister?.refreshAor(aor) : undefined;
+  registerUlMethods(reg, app.registrar, admit, refresh);
   registerHtableMethods(reg, app.htable.store, admit);
   registerStatsMethods(reg, node, app);
 }

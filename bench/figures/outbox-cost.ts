@@ -8,7 +8,7 @@
 
 import { SimCluster, simIp } from '../../src/sim/cluster.ts';
 import { installApp } from '../../src/actors/node/install-app.ts';
-import { plantedBugs } from '../../src/sim/planted-bugs.ts';
+import { noFaults, plantFaults } from '../../src/ports/faults.ts';
 import type { Figure, Samples } from '../lib.ts';
 import { simRegisters } from '../support/sim-registers.ts';
 
@@ -24,8 +24,11 @@ const config = (i: number, ip: string) => ({
 type Mode = 'outbox' | 'direct';
 
 async function registersPerSecond(mode: Mode, n: number, seed: string): Promise<{ rate: number; kdmq: number; dropped: number }> {
-  if (mode === 'direct') plantedBugs.add('drop-on-full');
-  const c: SimCluster = new SimCluster({ seed, config, install: (node, i) => void installApp(node, { clock: c.clock, random: c.random.fork(`app${i}`) }) });
+  const faults = mode === 'direct' ? plantFaults(['drop-on-full']) : noFaults;
+  const c: SimCluster = new SimCluster({
+    seed, config, faults: () => faults,
+    install: (node, i) => void installApp(node, { clock: c.clock, random: c.random.fork(`app${i}`) }),
+  });
   try {
     for (let i = 0; i < 3; i++) await c.start(i);
     await c.run(3000);
@@ -34,7 +37,6 @@ async function registersPerSecond(mode: Mode, n: number, seed: string): Promise<
     const dropped = [...node.kdmq.flow.dropped.values()].reduce((a, byCh) => a + (byCh.usrloc ?? 0), 0);
     return { rate: n / wall, kdmq: node.kdmq.stats.sent.usrloc ?? 0, dropped };
   } finally {
-    plantedBugs.delete('drop-on-full');
     for (const m of c.live()) await c.crash(m.index);
   }
 }

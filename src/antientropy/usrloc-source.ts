@@ -1,10 +1,10 @@
 // Anti-entropy adapter of the location store (specs/anti-entropy.md A3): bindings and remembered
 // deletes keyed by AoR + contact (instance/reg-id when given, as the store matches), bucketed by
-// AoR, ordered by compareVersions (specs/replication.md R3), repairs applied as replicated
+// AoR, ordered by the store's conflict order (specs/replication.md R3), repairs applied as replicated
 // updates/deletes (R4) and announced to Kamailio nodes as usrloc action 1/2 (§5.3). The digest is
 // kept up to date incrementally: every store change touches its AoR, recomputed at the next use.
 
-import { compareVersions } from '../actors/location/binding-machine.ts';
+import { versionOrder, type VersionOrder } from '../actors/location/binding-machine.ts';
 import { formatUsrlocBody, parseUsrlocBody } from '../actors/channels/usrloc-body.ts';
 import type { Binding } from '../actors/location/binding.ts';
 import { toRecord } from '../actors/location/binding.ts';
@@ -38,10 +38,10 @@ export function fingerprint(b: Binding): number {
   return fnv1a(String(b.expires), h);
 }
 
-export function compareUl(a: WireVersion, b: WireVersion): number {
+export function compareUl(a: WireVersion, b: WireVersion, order: VersionOrder = versionOrder): number {
   const va = { callId: String(a[2]), cseq: Number(a[3]), lastModified: Number(a[4]), ruid: String(a[5]), expires: 0 };
   const vb = { callId: String(b[2]), cseq: Number(b[3]), lastModified: Number(b[4]), ruid: String(b[5]), expires: 0 };
-  const c = compareVersions(va, vb);
+  const c = order(va, vb);
   return c !== 0 ? Math.sign(c) : (b[1] as number) - (a[1] as number);
 }
 
@@ -58,6 +58,9 @@ export class UsrlocSource implements AeSource {
   private readonly dirty = new Set<string>();
   /** remembered deletes met by versions(), for record() (cleared when it grows large) */
   private refs = new Map<string, Binding>();
+
+  /** compareUl under the store's conflict order */
+  private readonly cmp = (a: WireVersion, b: WireVersion): number => compareUl(a, b, this.o.store.order);
 
   constructor(private readonly o: UsrlocSourceOptions) {}
 
@@ -103,12 +106,12 @@ export class UsrlocSource implements AeSource {
     for (const l of leaves) byLeaf.set(l, new Map());
     for (const [l, aors] of x.groupsIn(leaves)) {
       const m = byLeaf.get(l)!;
-      for (const aor of aors) for (const b of st.get(aor)) if (b.expires === 0 || b.expires > now) putNewest(m, wire(b, true), compareUl);
+      for (const aor of aors) for (const b of st.get(aor)) if (b.expires === 0 || b.expires > now) putNewest(m, wire(b, true), this.cmp);
     }
     if (this.refs.size > 100_000) this.refs = new Map();
     for (const t of st.removedTombstones()) {
       const m = byLeaf.get(leafOf(t.aor, n, SUB));
-      if (m && putNewest(m, wire(t, false), compareUl)) this.refs.set(keyOf(t), t);
+      if (m && putNewest(m, wire(t, false), this.cmp)) this.refs.set(keyOf(t), t);
     }
     const out = new Map<number, WireVersion[]>();
     for (const [l, m] of byLeaf) out.set(l, [...m.values()]);
@@ -116,7 +119,7 @@ export class UsrlocSource implements AeSource {
   }
 
   compare(a: WireVersion, b: WireVersion): number {
-    return compareUl(a, b);
+    return this.cmp(a, b);
   }
 
   record(key: string): unknown {
@@ -125,7 +128,7 @@ export class UsrlocSource implements AeSource {
     const live = this.o.store.get(aor).find((b) => keyOf(b) === key && (b.expires === 0 || b.expires > now));
     const t = this.refs.get(key);
     // the version versions() showed: a remembered delete newer than the live binding wins
-    const dead = t !== undefined && (!live || compareUl(wire(t, false), wire(live, true)) > 0);
+    const dead = t !== undefined && (!live || this.cmp(wire(t, false), wire(live, true)) > 0);
     if (dead) return JSON.parse(formatUsrlocBody({ action: 2, contact: toRecord(t) }));
     return live ? JSON.parse(formatUsrlocBody({ action: 1, contact: toRecord(live) })) : null;
   }

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { planArb, type FaultKind, type Plan } from './plan.ts';
 import { runPlan, EXIT_CODE, type RunOptions, type RunResult, type Verdict } from './run-plan.ts';
+import type { PlantedBug } from '../ports/faults.ts';
 
 /** every exit status of `kdmq check` (keep in step with CHECK_USAGE, README and specs/invariants.md) */
 export const CHECK_EXIT = { ...EXIT_CODE, usage: 2, incomplete: 3, nonDeterministic: 7 } as const;
@@ -41,6 +42,8 @@ export interface CheckOptions {
   log?: (line: string) => void;
   /** runs one plan (default runPlan); tests inject a flaky one to see non-determinism reported */
   run?: PlanRunner;
+  /** bugs planted in every node of every run, replays included (the checker's own tests) */
+  plant?: readonly PlantedBug[];
 }
 
 export interface CheckFailure {
@@ -101,7 +104,7 @@ export async function runCheck(o: CheckOptions): Promise<CheckReport> {
       if (shrinkRuns >= steps) return true; // bound reached: fast-check keeps the smallest failing plan so far
       shrinkRuns++;
     }
-    const r = await run(plan, { strict: o.strict, antientropy: o.antientropy });
+    const r = await run(plan, { strict: o.strict, antientropy: o.antientropy, plant: o.plant });
     runs++;
     simNodeMs += r.simMs * plan.nodes;
     if (original === null && r.known) known.push({ seed: plan.seed, detail: `${r.known.violation.inv} ${r.known.violation.detail}` });
@@ -131,7 +134,7 @@ export async function runCheck(o: CheckOptions): Promise<CheckReport> {
  */
 async function confirm(f: CheckFailure, original: OriginalFailure, o: CheckOptions): Promise<NonDeterminism | null> {
   const fromFile = JSON.parse(readFileSync(f.planFile, 'utf8')) as Plan;
-  const again = await (o.run ?? runPlan)(fromFile, { strict: o.strict, antientropy: o.antientropy });
+  const again = await (o.run ?? runPlan)(fromFile, { strict: o.strict, antientropy: o.antientropy, plant: o.plant });
   const replays: Verdict[] = [f.result.verdict, again.verdict];
   if (replays.every((v) => v === original.verdict)) return null;
   const originalPlanFile = f.planFile.replace(/\.plan\.json$/, '.original.plan.json');
@@ -146,8 +149,8 @@ export function describe(r: RunResult): string {
 }
 
 /** replay the plan with the trace on, write plan + trace, build the replay line */
-export async function writeFailure(plan: Plan, expected: Verdict, shrinks: number, o: { outDir: string; strict?: boolean; antientropy?: number; run?: PlanRunner }): Promise<CheckFailure> {
-  const result = await (o.run ?? runPlan)(plan, { record: true, strict: o.strict, antientropy: o.antientropy });
+export async function writeFailure(plan: Plan, expected: Verdict, shrinks: number, o: { outDir: string; strict?: boolean; antientropy?: number; run?: PlanRunner; plant?: readonly PlantedBug[] }): Promise<CheckFailure> {
+  const result = await (o.run ?? runPlan)(plan, { record: true, strict: o.strict, antientropy: o.antientropy, plant: o.plant });
   mkdirSync(o.outDir, { recursive: true });
   const stem = join(o.outDir, `kdmq-check-${plan.seed}-${result.hash}`);
   const planFile = `${stem}.plan.json`;

@@ -10,6 +10,7 @@ import { SeededRandom, type Random } from '../ports/random.ts';
 import { VirtualClock } from '../ports/virtual-clock.ts';
 import type { Log } from '../ports/log.ts';
 import type { Clock } from '../ports/clock.ts';
+import { noFaults, type Faults } from '../ports/faults.ts';
 import { SimNetwork, type LinkParams } from '../transport/sim-transport.ts';
 import { SimDns } from './sim-dns.ts';
 
@@ -25,6 +26,8 @@ export interface SimClusterOptions {
   clockFor?: (i: number) => Clock;
   /** build the network (default SimNetwork; the exhaustive explorer passes a controlled one) */
   network?: (clock: VirtualClock, random: Random, link?: Partial<LinkParams>) => SimNetwork;
+  /** the bugs planted in node i (its own faults port; default none) */
+  faults?: (i: number) => Faults;
   /** wrap node i's ports before createNode (the trace recorder plugs in here) */
   ports?: (i: number, ports: Ports) => Ports;
 }
@@ -73,6 +76,7 @@ export class SimCluster {
       transport: this.net.transport(),
       log: this.opts.log?.(i),
       crypto: nodeCrypto,
+      faults: this.opts.faults?.(i) ?? noFaults,
     };
     const node = await createNode(config, this.opts.ports ? this.opts.ports(i, ports) : ports);
     this.opts.install?.(node, i);

@@ -11,6 +11,7 @@ import { HT_TABLE, UA_HOST, World } from './world.ts';
 import { checkSelfListed, type Violation } from './invariants.ts';
 import { digestState, type Digest } from './state-digest.ts';
 import { transportHandleOf } from '../transport/transport-actor.ts';
+import type { PlantedBug } from '../ports/faults.ts';
 
 export interface Scenario {
   describe: string;
@@ -28,6 +29,8 @@ export const DEFAULT_MAX_STATES = 200_000;
 export interface ExploreOptions {
   /** overrides the scenario's cap */
   maxStates?: number;
+  /** bugs planted in every node (the checker's own tests) */
+  plant?: readonly PlantedBug[];
 }
 
 export interface ExploreResult {
@@ -104,10 +107,10 @@ export interface Ctx {
   ticks: number;
 }
 
-export async function build(sc: Scenario): Promise<Ctx> {
+export async function build(sc: Scenario, plant?: readonly PlantedBug[]): Promise<Ctx> {
   let net!: ControlledNetwork;
   const w = await World.create({
-    nodes: sc.nodes, seed: 'exhaustive', config: exConfig,
+    nodes: sc.nodes, seed: 'exhaustive', config: exConfig, plant,
     network: (clock, random, link) => (net = new ControlledNetwork({ clock, random, defaults: link })),
   });
   net.sinks.add(UA_HOST);
@@ -183,7 +186,7 @@ export async function explore(sc: Scenario, o: ExploreOptions = {}): Promise<Exp
     ({ states: visited.size, maxStates, replays, wallMs: performance.now() - t0, truncated, violation, path });
   while (stack.length > 0) {
     let prefix = stack.pop()!;
-    const c = await build(sc);
+    const c = await build(sc, o.plant);
     replays++;
     for (const ch of prefix) await apply(c, ch);
     for (;;) {

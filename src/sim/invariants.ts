@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { StatusChange, NodeView } from '../actors/membership/node-list.ts';
-import { compareVersions, type BindingVersion } from '../actors/location/binding-machine.ts';
+import { versionOrder, type BindingVersion } from '../actors/location/binding-machine.ts';
 import { isSafeNodeListBody } from '../actors/membership/node-list-body.ts';
 import type { BindingChange } from '../actors/location/store.ts';
 import type { UsrlocContact } from '../actors/channels/usrloc-body.ts';
@@ -154,9 +154,9 @@ export function checkNoResurrection(deletes: DeleteMemory, c: BindingChange): st
   if (c.kind === 'delete') {
     const v = versionOfRecord(r);
     const byRuid = deletes.byRuid.get(r.ruid);
-    if (!byRuid || compareVersions(v, byRuid) > 0) deletes.byRuid.set(r.ruid, v);
+    if (!byRuid || versionOrder(v, byRuid) > 0) deletes.byRuid.set(r.ruid, v);
     const byContact = deletes.ofContact(r);
-    if (!byContact || compareVersions(v, byContact) > 0) deletes.setContact(r, v);
+    if (!byContact || versionOrder(v, byContact) > 0) deletes.setContact(r, v);
     return null;
   }
   // a replicated insert or update (its version is built only when a delete is remembered): by ruid, then by contact
@@ -166,7 +166,7 @@ export function checkNoResurrection(deletes: DeleteMemory, c: BindingChange): st
 
 /** `d` when the record is not newer than that delete, else undefined */
 function olderThan(r: UsrlocContact, d: BindingVersion | undefined): BindingVersion | undefined {
-  return d !== undefined && compareVersions(versionOfRecord(r), d) <= 0 ? d : undefined;
+  return d !== undefined && versionOrder(versionOfRecord(r), d) <= 0 ? d : undefined;
 }
 
 /** INV-06: sizes of one datagram (body = after the first blank line) */

@@ -7,6 +7,7 @@ import { simIp } from './cluster.ts';
 import { nodeConfig, World } from './world.ts';
 import type { Plan, Step } from './plan.ts';
 import * as inv from './invariants.ts';
+import type { PlantedBug } from '../ports/faults.ts';
 
 export type Verdict = 'pass' | 'crash' | 'safety' | 'liveness';
 export const EXIT_CODE: Record<Verdict, number> = { pass: 0, crash: 3, safety: 4, liveness: 5 };
@@ -39,6 +40,8 @@ export interface RunOptions {
   /** antientropy.interval of every node, seconds (default CHECK_AE_INTERVAL_S); 0 = off:
    * Kamailio-compatible replication only, where KF-01 applies */
   antientropy?: number;
+  /** bugs planted in every node (the checker's own tests: src/sim/planted-bugs.ts) */
+  plant?: readonly PlantedBug[];
 }
 
 /** the checker's anti-entropy interval: short enough for two rounds within the quiet period */
@@ -218,7 +221,7 @@ async function advance(w: World, ms: number): Promise<boolean> {
 export async function runPlan(plan: Plan, o: RunOptions = {}): Promise<RunResult> {
   const ae = o.antientropy ?? CHECK_AE_INTERVAL_S;
   const w = await World.create({
-    nodes: plan.nodes, seed: plan.seed, offsetsMs: plan.offsetsMs, record: o.record, hash: o.hash,
+    nodes: plan.nodes, seed: plan.seed, offsetsMs: plan.offsetsMs, record: o.record, hash: o.hash, plant: o.plant,
     config: (_, ip) => ({ ...nodeConfig(ip), antientropy: { interval: ae } }),
   });
   const base: Omit<RunResult, 'verdict' | 'violations' | 'known'> = { hash: '', datagrams: 0, simMs: 0, trace: null };

@@ -14,6 +14,7 @@ import type { Endpoint } from '../transport/transport.ts';
 import type { LinkParams, SimTransport } from '../transport/sim-transport.ts';
 import { SimCluster, simIp, type SimClusterOptions } from './cluster.ts';
 import { OffsetClock } from './offset-clock.ts';
+import { plantFaults, type PlantedBug } from '../ports/faults.ts';
 import { Monitor } from './monitor.ts';
 
 export const CLUSTER_NAME = 'cluster.sim';
@@ -46,6 +47,8 @@ export interface WorldOptions {
   network?: SimClusterOptions['network'];
   /** node config (default nodeConfig with DNS discovery) */
   config?: (i: number, ip: string) => Record<string, unknown>;
+  /** bugs planted in every node, or per node (each node gets its own faults port; default none) */
+  plant?: readonly PlantedBug[] | ((i: number) => readonly PlantedBug[]);
 }
 
 export type DnsFault = 'servfail' | 'timeout' | 'nxdomain' | null;
@@ -75,6 +78,7 @@ export class World {
       network: o.network,
       clockFor: (i) => this.clockOf(i),
       install: (node, i) => this.install(node, i),
+      faults: (i) => plantFaults(typeof o.plant === 'function' ? o.plant(i) : (o.plant ?? [])),
     });
     t0 = this.cluster.clock.now();
     this.cluster.net.onDeliver((d) => this.monitor.onDatagram(d));

@@ -10,12 +10,10 @@ import { join } from 'node:path';
 import { runCheck, CHECK_EXIT, type CheckOptions, type PlanRunner } from '../../src/sim/check.ts';
 import { runPlan, type RunResult } from '../../src/sim/run-plan.ts';
 import { FAULT_KINDS, type Plan } from '../../src/sim/plan.ts';
-import { plantedBugs } from '../../src/sim/planted-bugs.ts';
 import { SCENARIOS, explore } from '../../src/sim/explore.ts';
 import { check } from '../../src/cli/check.ts';
 
 afterEach(() => {
-  plantedBugs.clear();
   vi.restoreAllMocks();
 });
 
@@ -32,17 +30,17 @@ function counted(): { run: PlanRunner; calls: () => number } {
 
 describe('kdmq check: shrinking is bounded by steps', () => {
   it('the same failure shrinks to the same plan twice, fully and when cut short by the bound', async () => {
-    plantedBugs.add('no-cseq-guard');
-    const a = await runCheck({ ...search, shrinkSteps: 1000 });
-    const b = await runCheck({ ...search, shrinkSteps: 1000 });
+    const planted: CheckOptions = { ...search, plant: ['no-cseq-guard'] };
+    const a = await runCheck({ ...planted, shrinkSteps: 1000 });
+    const b = await runCheck({ ...planted, shrinkSteps: 1000 });
     expect(a.exitCode).toBe(CHECK_EXIT.safety);
     expect(a.shrinkRuns).toBeLessThan(1000); // finished before the bound
     expect(b.failure!.plan).toEqual(a.failure!.plan);
     expect(b.shrinkRuns).toBe(a.shrinkRuns);
 
     const c1 = counted();
-    const c = await runCheck({ ...search, shrinkSteps: 5, run: c1.run });
-    const d = await runCheck({ ...search, shrinkSteps: 5 });
+    const c = await runCheck({ ...planted, shrinkSteps: 5, run: c1.run });
+    const d = await runCheck({ ...planted, shrinkSteps: 5 });
     expect(c.shrinkRuns).toBe(5);
     expect(c1.calls()).toBe(c.runs + 2); // the search, 5 shrink runs, then the two replays of confirm
     expect(c.runs).toBe(a.runs - a.shrinkRuns + 5);

@@ -1,14 +1,14 @@
 // The checker must catch bugs (issue "kdmq check" item 7): each known bug is planted behind the
-// test-only switch (src/sim/planted-bugs.ts); random runs must find it within a bounded number of
+// nodes' faults port (src/ports/faults.ts, planted with `plant`); random runs must find it within a bounded number of
 // runs and shrink it to a short plan, and exhaustive mode must find every one of them too.
 
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCheck } from '../../src/sim/check.ts';
 import { FAULT_KINDS, type Plan } from '../../src/sim/plan.ts';
 import { runPlan } from '../../src/sim/run-plan.ts';
-import { plantedBugs, type PlantedBug } from '../../src/sim/planted-bugs.ts';
+import type { PlantedBug } from '../../src/sim/planted-bugs.ts';
 import { SCENARIOS, explore } from '../../src/sim/explore.ts';
 
 /** `also`: other invariants a random run may report it by (a shrunk plan keeps any safety failure) */
@@ -21,15 +21,12 @@ const cases: Array<{ bug: PlantedBug; inv: string; scenario: string; also?: stri
   { bug: 'no-cseq-guard', inv: 'INV-04', scenario: 'replicate', also: ['INV-12'] },
 ];
 
-afterEach(() => plantedBugs.clear());
-
 describe('planted bugs are found by random runs and shrunk', () => {
   for (const c of cases) {
     it(`${c.bug}: ${c.inv} within 300 runs, shrunk to ≤ 16 steps`, async () => {
-      plantedBugs.add(c.bug);
       const r = await runCheck({
         nodes: 3, runs: 300, seed: 7, faults: FAULT_KINDS, faultMs: 10_000, quietMs: 8000, maxSteps: 24,
-        only: 'safety', shrinkSteps: 1000, outDir: join(tmpdir(), 'kdmq-check-planted'),
+        only: 'safety', shrinkSteps: 1000, outDir: join(tmpdir(), 'kdmq-check-planted'), plant: [c.bug],
       });
       expect(r.failure, `${c.bug} not found`).not.toBeNull();
       expect(r.exitCode).toBe(4);
@@ -44,8 +41,7 @@ describe('planted bugs are found by random runs and shrunk', () => {
 describe('planted safety bugs are found by exhaustive mode', () => {
   for (const c of cases) {
     it(`${c.bug}: ${c.inv} in scenario ${c.scenario}`, async () => {
-      plantedBugs.add(c.bug);
-      const r = await explore(SCENARIOS[c.scenario]);
+      const r = await explore(SCENARIOS[c.scenario], { plant: [c.bug] });
       expect(r.violation?.inv).toBe(c.inv);
       expect(r.path.length).toBeLessThanOrEqual(12);
     }, 180_000);
@@ -66,9 +62,9 @@ describe("planted bug 'cyclic-order'", () => {
   };
 
   it('is found as INV-12 by the default search (5 nodes, 200 runs, default faults) and shrunk', async () => {
-    plantedBugs.add('cyclic-order');
     const r = await runCheck({
       nodes: 5, runs: 200, seed: 3, faults: FAULT_KINDS, faultMs: 20_000, quietMs: 15_000, outDir: join(tmpdir(), 'kdmq-check-planted'),
+      plant: ['cyclic-order'],
     });
     expect(r.failure, 'cyclic-order not found').not.toBeNull();
     expect(r.exitCode).toBe(4);
@@ -78,11 +74,9 @@ describe("planted bug 'cyclic-order'", () => {
   }, 240_000);
 
   it('the shrunk plan: INV-12 with the bug, every invariant (INV-09 included) without it', async () => {
-    plantedBugs.add('cyclic-order');
-    const bad = await runPlan(shrunk);
+    const bad = await runPlan(shrunk, { plant: ['cyclic-order'] });
     expect(bad.verdict).toBe('safety');
     expect(bad.violations[0].inv).toBe('INV-12');
-    plantedBugs.clear();
     const ok = await runPlan(shrunk, { strict: true });
     expect(ok.violations).toEqual([]);
   }, 60_000);

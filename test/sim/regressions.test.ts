@@ -3,10 +3,10 @@
 // exact mechanisms is caught: each passes as shipped and fails with its bug. Then the real failures
 // the checker found in src, each failing before its fix.
 
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runPlan } from '../../src/sim/run-plan.ts';
 import type { Plan } from '../../src/sim/plan.ts';
-import { plantedBugs, type PlantedBug } from '../../src/sim/planted-bugs.ts';
+import type { PlantedBug } from '../../src/sim/planted-bugs.ts';
 
 const base = { nodes: 3, faultMs: 10_000, quietMs: 8000, offsetsMs: [0, 0, 0] };
 const regressions: Array<{ name: string; bug: PlantedBug; inv: string; plan: Plan }> = [
@@ -40,16 +40,13 @@ const regressions: Array<{ name: string; bug: PlantedBug; inv: string; plan: Pla
   },
 ];
 
-afterEach(() => plantedBugs.clear());
-
 describe('regression plans', () => {
   for (const r of regressions) {
     it(`${r.name}: passes as shipped, ${r.inv} with ${r.bug}`, async () => {
       const ok = await runPlan(r.plan, { antientropy: 0 }); // pinned runs: as found, before the checker ran anti-entropy
       expect(ok.violations).toEqual([]);
       expect(ok.verdict).toBe('pass');
-      plantedBugs.add(r.bug);
-      const bad = await runPlan(r.plan, { antientropy: 0 });
+      const bad = await runPlan(r.plan, { antientropy: 0, plant: [r.bug] });
       expect(bad.verdict).toBe('safety');
       expect(bad.violations[0].inv).toBe(r.inv);
     }, 30_000);

@@ -3,14 +3,12 @@
 // items, in-flight datagrams) did not cover — a tombstone, a pending retransmission, a clock timer,
 // a node machine's context, a replication queue — digest differently.
 
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SCENARIOS, apply, build, stateDigest, type Ctx } from '../../src/sim/explore.ts';
 import { digestState } from '../../src/sim/state-digest.ts';
 import { VirtualClock } from '../../src/ports/virtual-clock.ts';
 import { transportHandleOf } from '../../src/transport/transport-actor.ts';
-import { plantedBugs } from '../../src/sim/planted-bugs.ts';
-
-afterEach(() => plantedBugs.clear());
+import type { PlantedBug } from '../../src/ports/faults.ts';
 
 /** what the explorer's hash held before: node statuses, bindings, htable items, in-flight datagrams */
 function oldParts(c: Ctx): string {
@@ -23,8 +21,8 @@ function oldParts(c: Ctx): string {
 }
 
 /** scenario `replicate` after node 0 got the UA's register, refresh and unregister (so it holds a tombstone) */
-async function registeredAndRemoved(): Promise<Ctx> {
-  const c = await build(SCENARIOS.replicate);
+async function registeredAndRemoved(plant: PlantedBug[] = []): Promise<Ctx> {
+  const c = await build(SCENARIOS.replicate, plant);
   for (const ch of ['d0', 'd0', 'd0']) await apply(c, ch);
   return c;
 }
@@ -45,8 +43,7 @@ describe('exhaustive mode: state digest', () => {
 
   it('a tombstone: node 0 with and without it (forget-tombstones planted) differ, the old parts do not', async () => {
     const a = await registeredAndRemoved();
-    plantedBugs.add('forget-tombstones');
-    const b = await registeredAndRemoved();
+    const b = await registeredAndRemoved(['forget-tombstones']);
     expect(oldParts(b)).toBe(oldParts(a));
     expect(stateDigest(a, true).text).toMatch(/\.tombs map1/);
     expect(stateDigest(b, true).text).toMatch(/\.tombs map0/);

@@ -12,7 +12,6 @@ import { nodeKey } from '../membership/node-list.ts';
 import { isStreamNode, kamailioStreamBodyLimit } from '../dmq/stream-budget.ts';
 import { formatUsrlocBody, formatUsrlocContact, parseUsrlocBodyShared, type UsrlocContact } from './usrloc-body.ts';
 import type { Change } from './replication-outbox.ts';
-import { plantedBugs } from '../../sim/planted-bugs.ts';
 import type { Log } from '../../ports/log.ts';
 import type { BindingChange, LocationStore } from '../location/store.ts';
 import type { SipRequest } from '../../sip/types.ts';
@@ -45,7 +44,11 @@ export class UsrlocChannel implements DataChannel {
     syncContactsSent: 0, syncDatagramsSent: 0, syncContactsReceived: 0,
   };
 
+  /** the planted fault 'drop-on-full' of the node (src/ports/faults.ts), read once */
+  private readonly dropOnFull: boolean;
+
   constructor(private readonly o: UsrlocChannelOptions) {
+    this.dropOnFull = o.node.faults.has('drop-on-full');
     const rep = o.node.replication;
     rep.outbox.register(this.name, {
       maxChanges: (to) => Math.min(o.node.limits.config.replication_batch, this.batchLimits(to).caps?.contacts ?? 1000),
@@ -76,7 +79,7 @@ export class UsrlocChannel implements DataChannel {
     if (c.kind === 'expire') return;
     if (c.kind === 'delete' && !this.cfg.usrloc_delete) return;
     const action = c.kind === 'delete' ? 2 : 1;
-    if (plantedBugs.has('drop-on-full')) return this.broadcastDroppable(action, c.contact); // test-only switch, see src/sim/planted-bugs.ts
+    if (this.dropOnFull) return this.broadcastDroppable(action, c.contact); // planted fault, see src/ports/faults.ts
     const n = this.o.node.replication.owedTo().length;
     if (n === 0) return; // a lone node: the body is not built at all (REGISTER hot path)
     this.stats.broadcasts += n;

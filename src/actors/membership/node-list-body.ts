@@ -3,7 +3,7 @@
 // a Kamailio 5.6.3 node (IP literals, explicit port, known status, CRLF after every line).
 // `isSafeNodeListBody` is the same strictness as a predicate, for invariant checkers. Pure.
 
-import { plantedBugs } from '../../sim/planted-bugs.ts';
+import { noFaults, type Faults } from '../../ports/faults.ts';
 
 export type NodeStatus = 'active' | 'timeout' | 'disabled' | 'pending';
 export const NODE_STATUSES: readonly NodeStatus[] = ['active', 'timeout', 'disabled', 'pending'];
@@ -186,7 +186,7 @@ export function formatNodeLine(n: NodeListInput): { ok: true; value: string } | 
 }
 
 /** Strict writer: every valid line followed by CRLF; invalid lines are skipped and reported. */
-export function formatNodeList(lines: readonly NodeListInput[]): NodeListFormat {
+export function formatNodeList(lines: readonly NodeListInput[], faults: Faults = noFaults): NodeListFormat {
   const out: NodeListFormat = { body: '', skipped: [] };
   const written: string[] = [];
   lines.forEach((n, index) => {
@@ -194,15 +194,15 @@ export function formatNodeList(lines: readonly NodeListInput[]): NodeListFormat 
     if (r.ok) written.push(r.value);
     else out.skipped.push({ index, error: r.error });
   });
-  out.body = joinNodeLines(written);
+  out.body = joinNodeLines(written, faults);
   return out;
 }
 
 /** the body of lines already written by formatNodeLine: each followed by CRLF (what formatNodeList does) */
-export function joinNodeLines(written: readonly string[]): string {
+export function joinNodeLines(written: readonly string[], faults: Faults = noFaults): string {
   let body = '';
   for (const l of written) body += `${l}\r\n`;
-  if (plantedBugs.has('node-list-no-crlf')) body = body.replace(/\r\n$/, ''); // test-only switch, see src/sim/planted-bugs.ts
+  if (faults.has('node-list-no-crlf')) body = body.replace(/\r\n$/, ''); // planted fault, see src/ports/faults.ts
   return body;
 }
 

@@ -5,6 +5,7 @@
 
 import { createActor, type Actor } from 'xstate';
 import type { Clock } from '../../ports/clock.ts';
+import { noFaults, type Faults } from '../../ports/faults.ts';
 import type { NodeStatus } from './node-list-body.ts';
 import { nodeMachine, type NodeContext, type NodeEvent } from './node-machine.ts';
 
@@ -103,6 +104,8 @@ export class NodeList {
     readonly local: NodeId,
     private readonly clock: Clock,
     private readonly failRemove: boolean,
+    /** this node's planted faults (src/ports/faults.ts): none but in the simulator's tests */
+    readonly faults: Faults = noFaults,
   ) {
     this.localKey = nodeKey(local);
   }
@@ -151,7 +154,7 @@ export class NodeList {
     const failedAt = tomb ?? 0;
     const actor = createActor(nodeMachine, {
       clock: this.clock,
-      input: { key, ...id, seed: opts.seed ?? false, failRemove: this.failRemove, initial, at, failedAt },
+      input: { key, ...id, seed: opts.seed ?? false, failRemove: this.failRemove, initial, at, failedAt, gossipRevivesDisabled: this.faults.has('gossip-revives-disabled') },
     });
     const entry: Entry = { id, key, actor, since: at, resolvedIp: opts.resolvedIp ?? id.host.replace(/^\[|\]$/g, ''), kdmq: opts.kdmq ?? false, status: '', view: null, aliveAt: 0 };
     actor.start();

@@ -5,7 +5,6 @@
 
 import { and, assign, setup } from 'xstate';
 import type { NodeStatus } from './node-list-body.ts';
-import { plantedBugs } from '../../sim/planted-bugs.ts';
 
 export interface NodeContext {
   key: string;
@@ -22,6 +21,8 @@ export interface NodeContext {
   failedAt: number;
   /** status the entry was created with */
   initial: NodeStatus;
+  /** the planted fault 'gossip-revives-disabled' (src/ports/faults.ts); false on every real node */
+  gossipRevivesDisabled: boolean;
 }
 
 export type NodeEvent =
@@ -47,6 +48,8 @@ export interface NodeInput {
   at: number;
   /** last failure of an earlier entry for this node, removed after time-outs (default 0) */
   failedAt?: number;
+  /** plant the fault 'gossip-revives-disabled' (the simulator's tests; default false) */
+  gossipRevivesDisabled?: boolean;
 }
 
 export const nodeMachine = setup({
@@ -83,6 +86,7 @@ export const nodeMachine = setup({
     aliveAt: input.initial === 'active' ? input.at : 0,
     failedAt: input.failedAt ?? 0,
     initial: input.initial,
+    gossipRevivesDisabled: input.gossipRevivesDisabled ?? false,
   }),
   initial: 'boot',
   states: {
@@ -147,7 +151,7 @@ export const nodeMachine = setup({
     },
     disabled: {
       on: {
-        'node.listed': { guard: ({ event }) => plantedBugs.has('gossip-revives-disabled') && event.type === 'node.listed' && event.status === 'active', target: 'active' }, // test-only switch, see src/sim/planted-bugs.ts
+        'node.listed': { guard: ({ context, event }) => context.gossipRevivesDisabled && event.type === 'node.listed' && event.status === 'active', target: 'active' }, // planted fault, see src/ports/faults.ts
         'node.replied': { target: 'active', actions: 'markAlive' },
         'node.heard': { target: 'active', actions: 'markAlive' },
         'node.timedOut': [

@@ -93,7 +93,7 @@ export class NotificationCycle {
       const line = this.text.lineOf(id, key, local ? localStatus : status, local);
       if (line !== null) written.push(line);
     });
-    return joinNodeLines(written);
+    return joinNodeLines(written, this.d.list.faults);
   }
 
   /** §2.3: add the notification addresses and send our list to every non-local node, MF 2 */

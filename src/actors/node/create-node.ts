@@ -8,6 +8,7 @@ import type { Clock } from '../../ports/clock.ts';
 import type { Random } from '../../ports/random.ts';
 import type { Resolver } from '../../ports/resolver.ts';
 import { silentLog, type Log } from '../../ports/log.ts';
+import { noFaults, type Faults } from '../../ports/faults.ts';
 import type { Endpoint, Transport } from '../../transport/transport.ts';
 import type { TransactionStats } from '../../transport/transactions.ts';
 import { createTransportHandle, type TransportActorInput, type TransportHandle, type TransportInEvent, type TransportOutEvent } from '../../transport/transport-actor.ts';
@@ -30,6 +31,8 @@ export interface Ports {
   log?: Log;
   /** HMAC for signed KDMQ (dmq.secret / dmq.keyring); `kdmq serve` and the simulator provide it */
   crypto?: CryptoPort;
+  /** bugs planted in this node (the simulator's tests only); absent = noFaults, as `kdmq serve` runs */
+  faults?: Faults;
 }
 
 export interface NodeCounters {
@@ -52,6 +55,8 @@ export interface KdmqNode {
   readonly limits: LimitGuard;
   /** signed KDMQ, when dmq.secret or dmq.keyring is set */
   readonly auth: KdmqAuth | null;
+  /** this node's planted faults (noFaults but in the simulator's tests); its applications read them too */
+  readonly faults: Faults;
   /** what each node is owed of the local changes (the outbox), and admission control on it */
   readonly replication: Replication;
   readonly startedAt: number;
@@ -108,7 +113,8 @@ export async function createNode(config: KdmqConfig, ports: Ports): Promise<Kdmq
     endpoints.find((e) => e.host === bare && String(e.port) === (local.port || '5060')) ??
     endpoints[0];
   const counters: NodeCounters = { badNodeLines: 0, rejectedSenders: 0, unknownChannel: 0, nodeListRefused: { max_nodes: 0, hostname: 0 } };
-  const list = new NodeList(local, ports.clock, config.dmq.fail_remove);
+  const faults = ports.faults ?? noFaults;
+  const list = new NodeList(local, ports.clock, config.dmq.fail_remove, faults);
   const limits = new LimitGuard(ports.clock, config.limits);
   const keys = keysFromConfig(config.dmq);
   if (typeof keys === 'string') throw new Error(`dmq.keyring: ${keys}`); // validated before: broken invariant
@@ -152,7 +158,7 @@ export async function createNode(config: KdmqConfig, ports: Ports): Promise<Kdmq
     if (c.to === 'removed') kdmq.flow.forget(c.key);
   });
   const replication = new Replication({ clock: ports.clock, list, kdmq, limits, log });
-  const router = new Router({ config, list, counters, log, limits, auth, reply: (e) => toTransport(e) });
+  const router = new Router({ config, list, counters, log, limits, auth, faults, reply: (e) => toTransport(e) });
   const cycle = new NotificationCycle({
     list,
     sender: kdmq,
@@ -254,6 +260,7 @@ export async function createNode(config: KdmqConfig, ports: Ports): Promise<Kdmq
     counters,
     limits,
     auth,
+    faults,
     replication,
     startedAt,
     endpoints,

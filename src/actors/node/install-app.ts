@@ -62,6 +62,7 @@ export function installApp(node: KdmqNode, o: InstallOptions): App {
     auth: o.auth,
     socket: sipSocket ? `udp:${sipSocket.host}:${sipSocket.port}` : undefined,
     limits: node.limits,
+    faults: node.faults,
   });
   usrloc = new UsrlocChannel({ node, store: registrar.store, log });
   if (node.config.dmq_usrloc.enable) node.addChannel(usrloc);

@@ -14,7 +14,7 @@ import { cidrContains, parseCidr, type Cidr } from '../dmq/cidr.ts';
 import type { NodeCounters } from './create-node.ts';
 import { nodeKey, type NodeList, type NodeId } from '../membership/node-list.ts';
 import type { NotificationCycle } from '../membership/notification-cycle.ts';
-import { plantedBugs } from '../../sim/planted-bugs.ts';
+import { noFaults, type Faults } from '../../ports/faults.ts';
 import type { LimitGuard } from './limits.ts';
 import type { KdmqAuth } from '../dmq/kdmq-auth.ts';
 
@@ -44,6 +44,8 @@ export interface RouterDeps {
   reply: (e: TransportInEvent) => void;
   limits?: LimitGuard;
   auth?: KdmqAuth | null;
+  /** planted faults (the simulator's tests); absent = none */
+  faults?: Faults;
 }
 
 export function senderOf(req: SipRequest): NodeId | null {
@@ -97,10 +99,13 @@ export class Router {
   private registrar: RequestHandler | null = null;
   private readonly channels = new Map<string, DataChannel>();
   private readonly allow: Cidr[] | null;
+  /** the planted fault 'accept-unknown-senders' (src/ports/faults.ts), read once */
+  private readonly acceptUnknownSenders: boolean;
   readonly stats = { received: {} as Record<string, number> };
 
   constructor(private readonly d: RouterDeps) {
     this.allow = d.config.dmq.allow ? d.config.dmq.allow.map((c) => parseCidr(c)!).filter(Boolean) : null;
+    this.acceptUnknownSenders = (d.faults ?? noFaults).has('accept-unknown-senders');
   }
 
   setCycle(c: NotificationCycle): void {
@@ -181,7 +186,7 @@ export class Router {
     }
     // one key for both questions (status, local); statusOfKey answers 'active' for the local key
     const senderKey = sender ? nodeKey(sender) : '';
-    if (!sender || (!plantedBugs.has('accept-unknown-senders') && (this.d.list.statusOfKey(senderKey) !== 'active' || senderKey === this.d.list.localKey))) { // test-only switch, see src/sim/planted-bugs.ts
+    if (!sender || (!this.acceptUnknownSenders && (this.d.list.statusOfKey(senderKey) !== 'active' || senderKey === this.d.list.localKey))) { // planted fault, see src/ports/faults.ts
       return this.reject(req, source, 'data from a node that is not active in the node list');
     }
     if (this.d.limits && isSyncRequest(channel, req) && !this.d.limits.syncAllowed(`${sender.host}:${sender.port}`)) {

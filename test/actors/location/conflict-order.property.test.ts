@@ -4,14 +4,14 @@
 // same winner (binding machine table and location store); a local write is always the newer one.
 // The old order (planted bug 'cyclic-order') fails on the triple of R3's example.
 import fc from 'fast-check';
-import { afterEach, describe, expect, it } from 'vitest';
-import { compareVersions, versionOrder, type BindingState, type BindingVersion } from '../../../src/actors/location/binding-machine.ts';
+import { describe, expect, it } from 'vitest';
+import { cyclicOrder, orderFor, versionOrder, type BindingContent, type BindingState, type BindingVersion, type VersionOrder } from '../../../src/actors/location/binding-machine.ts';
 import type { UsrlocContact } from '../../../src/actors/channels/usrloc-body.ts';
 import { VirtualClock } from '../../../src/ports/virtual-clock.ts';
 import { writeTime } from '../../../src/registrar/registrar.ts';
 import { LocationStore } from '../../../src/actors/location/store.ts';
 import { step } from '../../../src/actors/location/transition-table.ts';
-import { plantedBugs } from '../../../src/sim/planted-bugs.ts';
+import { noFaults, plantFaults, type Faults } from '../../../src/ports/faults.ts';
 import { T0 } from '../../registrar/helpers.ts';
 
 const RUNS = Number(process.env.RUNS ?? 2000);
@@ -48,33 +48,32 @@ function isStrictTotalOrder(cmp: (a: BindingVersion, b: BindingVersion) => numbe
   if (cmp(a, b) >= 0 && cmp(b, c) >= 0) expect(cmp(a, c)).toBeGreaterThanOrEqual(0);
 }
 
-afterEach(() => plantedBugs.clear());
-
 describe('conflict order (R3): a strict total order', () => {
   it('antisymmetric, transitive and total over triples with colliding Call-IDs', () => {
-    fc.assert(fc.property(small, small, small, (a, b, c) => isStrictTotalOrder(compareVersions, a, b, c)), { numRuns: RUNS });
+    fc.assert(fc.property(small, small, small, (a, b, c) => isStrictTotalOrder(versionOrder, a, b, c)), { numRuns: RUNS });
   });
 
   it('total over arbitrary Kamailio-written values', () => {
-    fc.assert(fc.property(kamailio, kamailio, kamailio, (a, b, c) => isStrictTotalOrder(compareVersions, a, b, c)), { numRuns: RUNS });
+    fc.assert(fc.property(kamailio, kamailio, kamailio, (a, b, c) => isStrictTotalOrder(versionOrder, a, b, c)), { numRuns: RUNS });
   });
 
   it("R3's example: a Kamailio refresh with a higher CSeq but an older last_modified loses", () => {
     const a = { callId: 'x', cseq: 2, lastModified: 100, ruid: 'r', expires: 0 };
     const b = { callId: 'x', cseq: 1, lastModified: 105, ruid: 'r', expires: 0 };
     const c = { callId: 'y', cseq: 1, lastModified: 103, ruid: 'r', expires: 0 };
-    expect([a, b, c].sort(compareVersions)).toEqual([a, c, b]);
+    expect([a, b, c].sort(versionOrder)).toEqual([a, c, b]);
     // the order before issue #14 goes round in a circle: a > b > c > a
-    plantedBugs.add('cyclic-order');
-    expect([compareVersions(a, b), compareVersions(b, c), compareVersions(c, a)].every((x) => x > 0)).toBe(true);
-    expect(() => fc.assert(fc.property(small, small, small, (x, y, z) => isStrictTotalOrder(compareVersions, x, y, z)), { numRuns: RUNS }))
+    expect([cyclicOrder(a, b), cyclicOrder(b, c), cyclicOrder(c, a)].every((x) => x > 0)).toBe(true);
+    expect(() => fc.assert(fc.property(small, small, small, (x, y, z) => isStrictTotalOrder(cyclicOrder, x, y, z)), { numRuns: RUNS }))
       .toThrow();
   });
 
-  it('compareVersions is versionOrder unless a bug is planted', () => {
-    fc.assert(fc.property(kamailio, kamailio, (a, b) => {
-      expect(compareVersions(a, b)).toBe(versionOrder(a, b));
-    }), { numRuns: 500 });
+  it("a store applies versionOrder, cyclicOrder only with the planted fault 'cyclic-order'", () => {
+    expect(orderFor(noFaults)).toBe(versionOrder);
+    expect(orderFor(plantFaults(['cyclic-order']))).toBe(cyclicOrder);
+    expect(orderFor(plantFaults(['no-cseq-guard']))).toBe(versionOrder);
+    expect(new LocationStore(new VirtualClock(T0)).order).toBe(versionOrder);
+    expect(new LocationStore(new VirtualClock(T0), { faults: plantFaults(['cyclic-order']) }).order).toBe(cyclicOrder);
   });
 });
 
@@ -94,11 +93,12 @@ describe('local writes (writeTime, a hybrid logical clock): newer than what they
 });
 
 /** one replica as the binding machine's table sees it: state + held version */
-function machineReplica(first: BindingVersion, arrivals: BindingVersion[]): BindingVersion {
+function machineReplica(first: BindingVersion, arrivals: BindingVersion[], order: VersionOrder): BindingVersion {
   let state: BindingState = 'active';
   let held = first;
   for (const v of arrivals) {
-    const next = step(state, held, { type: 'binding.replicatedUpdate', version: v, nowSec: NOW });
+    // the guards read the version's fields only
+    const next = step(state, held, { type: 'binding.replicatedUpdate', version: v as BindingContent, nowSec: NOW }, order);
     if (next !== null) {
       state = next;
       held = v;
@@ -114,8 +114,8 @@ const record = (v: BindingVersion): UsrlocContact => ({
 });
 
 /** one replica as a location store: the records applied in order; the live binding's version, or 'deleted' */
-function storeReplica(arrivals: Array<{ v: BindingVersion; del: boolean }>): string {
-  const s = new LocationStore(new VirtualClock(T0));
+function storeReplica(arrivals: Array<{ v: BindingVersion; del: boolean }>, faults: Faults): string {
+  const s = new LocationStore(new VirtualClock(T0), { faults });
   for (const a of arrivals) s.applyReplicated(record(a.v), a.del ? 'delete' : 'update');
   const live = [...s.all()];
   expect(live.length).toBeLessThanOrEqual(1);
@@ -130,18 +130,18 @@ const twoOrders = <T>(arb: fc.Arbitrary<T>) =>
 const arrival = fc.record({ v: small, del: fc.boolean() });
 
 /** the machine's replicas agree (and, `checkMax`, keep the greatest version) */
-const machineAgrees = (checkMax: boolean) =>
+const machineAgrees = (checkMax: boolean, order: VersionOrder = versionOrder) =>
   fc.property(small, twoOrders(small), (first, [p, q]) => {
-    const a = machineReplica(first, p);
-    expect(machineReplica(first, q)).toEqual(a);
+    const a = machineReplica(first, p, order);
+    expect(machineReplica(first, q, order)).toEqual(a);
     if (checkMax) expect(a).toEqual([first, ...p].reduce((m, v) => (versionOrder(v, m) > 0 ? v : m)));
   });
 
 /** the stores agree (and, `checkMax`, hold the greatest version, nothing when that is a delete) */
-const storesAgree = (checkMax: boolean) =>
+const storesAgree = (checkMax: boolean, faults: Faults = noFaults) =>
   fc.property(twoOrders(arrival), ([p, q]) => {
-    const a = storeReplica(p);
-    expect(storeReplica(q)).toBe(a);
+    const a = storeReplica(p, faults);
+    expect(storeReplica(q, faults)).toBe(a);
     if (!checkMax) return;
     const max = p.reduce((m, x) => {
       const c = versionOrder(x.v, m.v);
@@ -160,8 +160,7 @@ describe('any delivery order to two replicas ends with the same winner', () => {
   });
 
   it("with the old order (planted bug 'cyclic-order') two replicas can keep different winners", () => {
-    plantedBugs.add('cyclic-order');
-    expect(() => fc.assert(machineAgrees(false), { numRuns: RUNS })).toThrow();
-    expect(() => fc.assert(storesAgree(false), { numRuns: RUNS })).toThrow();
+    expect(() => fc.assert(machineAgrees(false, cyclicOrder), { numRuns: RUNS })).toThrow();
+    expect(() => fc.assert(storesAgree(false, plantFaults(['cyclic-order'])), { numRuns: RUNS })).toThrow();
   });
 });

@@ -6,7 +6,7 @@
 // reached, and each shortest path to it, replayed on a running actor, ends there.
 import { describe, expect, it } from 'vitest';
 import { createActor, type SnapshotFrom } from 'xstate';
-import { getAdjacencyMap, getShortestPaths } from 'xstate/graph';
+import { adjacencyMapToArray, getAdjacencyMap, getShortestPaths } from 'xstate/graph';
 import { nodeMachine, type NodeEvent, type NodeInput } from '../../../src/actors/membership/node-machine.ts';
 import { NODE_STATUSES, type NodeStatus } from '../../../src/actors/membership/node-list-body.ts';
 import { matchingRows, readMembershipRows } from '../../support/membership-table.ts';
@@ -48,15 +48,12 @@ describe('node machine graph (xstate/graph) against specs/membership.md', () => 
   it('every edge is exactly one row of the table and goes where it says; every row is an edge', () => {
     const taken = new Set<string>();
     for (const input of INPUTS) {
-      const adj = getAdjacencyMap(nodeMachine, options(input));
-      for (const { state, transitions } of Object.values(adj)) {
-        for (const { event, state: next } of Object.values(transitions)) {
-          const from = stateOf(state);
-          const match = matchingRows(rows, from, state.context, event);
-          expect(match.map((r) => r.id), `${from} ${JSON.stringify(event)} ${JSON.stringify(state.context)}`).toHaveLength(1);
-          expect(stateOf(next)).toBe(match[0].to);
-          taken.add(match[0].id);
-        }
+      for (const { state, event, nextState } of adjacencyMapToArray(getAdjacencyMap(nodeMachine, options(input)))) {
+        const from = stateOf(state);
+        const match = matchingRows(rows, from, state.context, event);
+        expect(match.map((r) => r.id), `${from} ${JSON.stringify(event)} ${JSON.stringify(state.context)}`).toHaveLength(1);
+        expect(stateOf(nextState)).toBe(match[0].to);
+        taken.add(match[0].id);
       }
     }
     expect([...taken].sort()).toEqual(rows.map((r) => r.id).sort());

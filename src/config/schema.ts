@@ -183,8 +183,6 @@ export const schema: Record<string, Field> = {
     },
     'TLS for tls: listens and ;transport=tls nodes',
   ),
-  dns: obj({ servers: f({ kind: 'strings' }, undefined, 'DNS servers IP[:PORT]; default from /etc/resolv.conf', 'core dns settings') }, 'DNS'),
-  auth: obj(
   siptrace: obj(
     {
       duplicate_uri: f({ kind: 'string' }, undefined, 'where the trace copies go: sip:IP:PORT (IP literal, [IPv6] in brackets; port 5060 when absent; UDP only), e.g. a HOMER or sngrep HEP listener', 'siptrace duplicate_uri'),
@@ -198,6 +196,8 @@ export const schema: Record<string, Field> = {
     },
     'HEPv3 mirroring of SIP and KDMQ traffic as Kamailio\'s siptrace (docs/tracing.md)',
   ),
+  dns: obj({ servers: f({ kind: 'strings' }, undefined, 'DNS servers IP[:PORT]; default from /etc/resolv.conf', 'core dns settings') }, 'DNS'),
+  auth: obj(
     {
       enable: f({ kind: 'bool' }, false, 'authenticate REGISTER with digest: 401 challenge (also for a wrong password or an unknown user, as Kamailio\'s auth_check + auth_challenge), 403 for another user\'s AoR, 500 when the subscriber store cannot answer; false: any UA may register any AoR (said at start)', 'auth_check() in the route (set by --kamailio-cfg when auth_db is loaded)'),
       realm: f({ kind: 'string' }, undefined, 'digest realm; absent: the To domain of each REGISTER', 'auth_check/auth_challenge realm "" (To domain for REGISTER)'),

@@ -34,6 +34,8 @@ export interface KamailioConfigInput {
   ctlExtra?: string[];
   /** jsonrpcs FIFO (kamctl RPCFIFO) at this path; replies in /tmp/ (jsonrpcs' default reply dir) */
   jsonrpcFifo?: string;
+  /** siptrace HEPv3 mirroring of all traffic (trace_mode 1) to this sip:IP:PORT */
+  siptrace?: { duplicateUri: string; captureId: number };
 }
 
 /** Is Kamailio's tls module (package kamailio-tls-modules) installed? null when it is, else why not */
@@ -123,6 +125,7 @@ export function renderKamailioConfig(c: KamailioConfigInput): string {
   mods.push('htable');
   if (http) mods.push('xhttp');
   if (http || c.jsonrpcFifo) mods.push('jsonrpcs');
+  if (c.siptrace) mods.push('siptrace');
   for (const m of mods) L.push(`loadmodule "${m}.so"`);
   L.push(
     `modparam("ctl", "binrpc", ${q(`unix:${c.ctlSocket}`)})`,
@@ -164,6 +167,17 @@ export function renderKamailioConfig(c: KamailioConfigInput): string {
   // transport 1: HTTP only (no FIFO / datagram sockets in a shared runtime dir); 2: FIFO only
   if (http || c.jsonrpcFifo) L.push(`modparam("jsonrpcs", "transport", ${(http ? 1 : 0) | (c.jsonrpcFifo ? 2 : 0)})`);
   if (c.jsonrpcFifo) L.push(`modparam("jsonrpcs", "fifo_name", ${q(c.jsonrpcFifo)})`);
+  if (c.siptrace) {
+    L.push(
+      `modparam("siptrace", "duplicate_uri", ${q(c.siptrace.duplicateUri)})`,
+      'modparam("siptrace", "hep_mode_on", 1)',
+      'modparam("siptrace", "hep_version", 3)',
+      `modparam("siptrace", "hep_capture_id", ${c.siptrace.captureId})`,
+      'modparam("siptrace", "trace_on", 1)',
+      'modparam("siptrace", "trace_mode", 1)',
+      'modparam("siptrace", "trace_to_database", 0)',
+    );
+  }
   L.push('', 'request_route {');
   if (c.dmq) {
     L.push(

@@ -58,6 +58,8 @@ export interface StartKamailioOptions {
   ctlExtra?: string[];
   /** jsonrpcs FIFO for kamctl (RPCFIFO): created in the work dir as kamailio_rpc.fifo */
   jsonrpcFifo?: boolean;
+  /** siptrace: every datagram in and out as HEPv3 to duplicateUri (trace_mode 1) */
+  siptrace?: KamailioConfigInput['siptrace'];
 }
 
 export type KamcmdResult = RunResult;
@@ -159,6 +161,7 @@ export async function startKamailio(opts: StartKamailioOptions): Promise<Kamaili
     tcpRdBufSize: opts.tcpRdBufSize,
     ctlExtra: opts.ctlExtra,
     jsonrpcFifo: opts.jsonrpcFifo ? join(workDir, 'kamailio_rpc.fifo') : undefined,
+    siptrace: opts.siptrace,
   };
   const cfgFile = join(workDir, 'kamailio.cfg');
   const pidFile = join(workDir, 'kamailio.pid');

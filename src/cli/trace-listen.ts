@@ -47,6 +47,7 @@ export async function traceListen(addr: string, out: string, err: (m: string, co
   if (bound) {
     closeSync(fd);
     unlinkSync(spool);
+    unlinkSync(out);
     return err(`cannot listen on ${addr}: ${bound}`, 2);
   }
   sock.on('error', () => {}); // after binding: a receive error is not fatal

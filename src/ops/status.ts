@@ -1,12 +1,16 @@
 // The status page: `GET /` on the RPC listener serves one self-contained HTML page (no external
-// assets) showing the cluster as this node sees it; it polls `GET /status.json` every second and
-// redraws without a reload. The page is also rendered on the server with the current state, so
-// it is useful without JavaScript. The last 50 membership changes are kept in a ring buffer.
+// assets: style and script inlined) showing the cluster as this node sees it; it polls
+// `GET /status.json` every second for the tables and `GET /series.json` for the charts of the
+// last 15 minutes (src/ops/sampler.ts, status-client.ts) and redraws without a reload. The page is
+// also rendered on the server with the current state, so its numbers are useful without
+// JavaScript. The last 50 membership changes are kept in a ring buffer for the table.
 
 import type { KdmqNode } from '../actors/node/create-node.ts';
 import type { StatusChange } from '../actors/membership/node-list.ts';
 import type { App } from '../actors/node/install-app.ts';
 import { KDMQ_VERSION } from '../control/dmq-methods.ts';
+import { STATUS_SCRIPT } from './status-client.ts';
+import { STATUS_CSS } from './status-style.ts';
 
 export class ChangeRing {
   private readonly items: StatusChange[] = [];
@@ -99,25 +103,23 @@ function rows(s: StatusJson): { nodes: string; changes: string; tables: string }
 
 const aeText = (s: StatusJson) => (s.antientropy ? `${s.antientropy.rounds} / ${s.antientropy.repairs}` : 'off');
 
-/** the page, rendered with the current state; its script keeps it current */
+const figure = (id: string, title: string, wide = false) =>
+  `<figure class="chart${wide ? ' wide' : ''}" id="${id}" tabindex="0" data-samples="0"><figcaption>${esc(title)}</figcaption><div class="plot"></div><ul class="legend"></ul></figure>`;
+
+/** the page, rendered with the current state; its script keeps it current and draws the charts */
 export function statusPage(s: StatusJson): string {
   const r = rows(s);
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>kdmq ${esc(s.node)}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<style>
-body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222;background:#fafafa}
-h1{font-size:1.3em;margin:0 0 .2em} h2{font-size:1.05em;margin:1.2em 0 .4em}
-table{border-collapse:collapse;background:#fff;min-width:40em} td,th{border:1px solid #ddd;padding:.25em .6em;text-align:left}
-th{background:#f0f0f0} .st{font-weight:600} .active{color:#187a2f} .pending{color:#a66a00} .timeout{color:#b3261e} .disabled{color:#777}
-.cards{display:flex;gap:1em;flex-wrap:wrap} .card{background:#fff;border:1px solid #ddd;padding:.5em 1em;border-radius:4px}
-.card b{display:block;font-size:1.4em} #stamp{color:#777;font-size:.9em}
-</style></head>
-<body>
+<meta name="color-scheme" content="light dark">
+<style>${STATUS_CSS}</style></head>
+<body data-polls="0" data-series-polls="0">
+<header>
 <h1>kdmq node <span id="self">${esc(s.node)}</span></h1>
 <div id="stamp">version ${esc(s.version)} · up <span id="uptime">${esc(duration(s.uptime_s))}</span> · updated <span id="updated">${esc(new Date(s.now).toISOString())}</span></div>
-<h2>Cluster</h2>
-<table id="nodes"><thead><tr><th>node</th><th>status</th><th>in state</th></tr></thead><tbody>${r.nodes}</tbody></table>
+</header>
+<main>
 <h2>Data</h2>
 <div class="cards">
 <div class="card"><b id="bindings">${s.bindings}</b>bindings</div>
@@ -126,34 +128,22 @@ th{background:#f0f0f0} .st{font-weight:600} .active{color:#187a2f} .pending{colo
 <div class="card"><b id="kdmq">${s.kdmq.sent} / ${s.kdmq.received}</b>KDMQ sent / received</div>
 <div class="card"><b id="ae">${aeText(s)}</b>anti-entropy rounds / repairs</div>
 </div>
+<h2>Last 15 minutes</h2>
+<noscript><p>The charts need JavaScript; the numbers and tables on this page are current as of loading it.</p></noscript>
+<div class="charts">
+${figure('chart-registers', 'REGISTER/s')}
+${figure('chart-bindings', 'Bindings')}
+${figure('chart-sent', 'KDMQ sent per channel (requests/s)')}
+${figure('chart-received', 'KDMQ received per channel (requests/s)')}
+${figure('chart-backlog', 'Replication backlog per node (changes owed)')}
+${figure('chart-membership', 'Membership changes', true).replace('<ul class="legend"></ul>', `<ul class="legend">${['active', 'pending', 'timeout', 'disabled'].map((st) => `<li><span class="sq ${st}" aria-hidden="true"></span>${st}</li>`).join('')}<li>| a change</li></ul>`)}
+</div>
+<h2>Cluster</h2>
+<div class="scroll"><table id="nodes"><thead><tr><th>node</th><th>status</th><th>in state</th></tr></thead><tbody>${r.nodes}</tbody></table></div>
 <h2>Last membership changes</h2>
-<table id="changes"><thead><tr><th>time (UTC)</th><th>node</th><th>change</th><th>trigger</th></tr></thead><tbody>${r.changes}</tbody></table>
-<script>
-(function(){
-  var esc=function(s){return String(s).replace(/[&<>"']/g,function(c){return '&#'+c.charCodeAt(0)+';'})};
-  var dur=function(s){if(s===null)return '';if(s<60)return s+'s';if(s<3600)return Math.floor(s/60)+'m '+(s%60)+'s';return Math.floor(s/3600)+'h '+Math.floor((s%3600)/60)+'m'};
-  var polls=0;
-  function render(s){
-    document.body.setAttribute('data-polls',String(++polls));
-    document.getElementById('nodes').tBodies[0].innerHTML=s.nodes.map(function(n){
-      return '<tr class="node" data-key="'+esc(n.key)+'" data-status="'+esc(n.status)+'"><td>'+esc(n.key)+(n.local?' <em>(this node)</em>':'')+(n.seed?' <em>(seed)</em>':'')+'</td><td class="st '+esc(n.status)+'">'+esc(n.status)+'</td><td>'+dur(n.in_state_s)+'</td></tr>'}).join('');
-    document.getElementById('changes').tBodies[0].innerHTML=s.changes.map(function(c){
-      return '<tr><td>'+esc(new Date(c.at).toISOString().replace('T',' ').slice(0,23))+'</td><td>'+esc(c.node)+'</td><td>'+esc(c.from)+' → '+esc(c.to)+'</td><td>'+esc(c.trigger)+'</td></tr>'}).join('');
-    document.getElementById('bindings').textContent=s.bindings;
-    document.getElementById('aors').textContent=s.aors;
-    document.getElementById('htables').textContent=s.htables.map(function(t){return t.name+': '+t.items}).join(', ')||'none';
-    document.getElementById('kdmq').textContent=s.kdmq.sent+' / '+s.kdmq.received;
-    document.getElementById('ae').textContent=s.antientropy?s.antientropy.rounds+' / '+s.antientropy.repairs:'off';
-    document.getElementById('uptime').textContent=dur(s.uptime_s);
-    document.getElementById('updated').textContent=new Date(s.now).toISOString();
-  }
-  function poll(){
-    fetch('/status.json',{cache:'no-store'}).then(function(r){return r.json()}).then(render).catch(function(){
-      document.getElementById('updated').textContent='(node not reachable)'}).then(function(){setTimeout(poll,1000)});
-  }
-  setTimeout(poll,1000);
-})();
-</script>
+<div class="scroll"><table id="changes"><thead><tr><th>time (UTC)</th><th>node</th><th>change</th><th>trigger</th></tr></thead><tbody>${r.changes}</tbody></table></div>
+</main>
+<script>${STATUS_SCRIPT}</script>
 </body></html>
 `;
 }

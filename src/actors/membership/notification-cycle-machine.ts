@@ -1,50 +1,161 @@
-// The notification cycle's timing as an xstate machine (protocol reference §2.3, §2.6): start →
-// startup notification, then a ping every ping_interval until stopped, then the leave notice.
-// Actions are bound in create-node.ts to a NotificationCycle; the machine only orders them.
+// The notification cycle of one node as an xstate machine (protocol reference §2.3–§2.6, §2.9;
+// specs/membership.md "The notification cycle"). Its states are the cycle's:
+//   discovery  the notification addresses go into the node list (a DNS name: multi_notify's
+//              expansion, an invoked promise actor), then
+//   joining    the startup notification (MF 2) went to every known node; no node is active yet
+//   running    joined: some node answered or notified us; the channels' init callbacks ran once.
+//              Every ping (`cycle.tick`) notifies every node (MF 1); a DNS seed is re-expanded
+//              after it (`running.expanding`), lost seeds are probed (fail_remove)
+//   leaving    stopped: the leave notice (our own line `disabled`) went to every active node;
+//              waits for their answers, at most `leaveWaitMs`
+//   left       final.
+// A ping that finds the list empty goes back to discovery (Kamailio redoes the startup). The ping
+// timer is a parallel region, started with the cycle, so the pings keep their period whatever the
+// membership region does. What each action does (list bodies, merging, sends) is CycleWork's
+// (notification-cycle.ts); which action runs when, and every state change, is this machine's.
 
-import { setup } from 'xstate';
+import { assign, fromPromise, raise, setup } from 'xstate';
+import type { KdmqOutcome } from '../dmq/dmq-sender.ts';
+import type { NodeStatus } from './node-list-body.ts';
+import type { NodeId } from './node-list.ts';
+import type { CycleWork } from './notification-cycle.ts';
 
 export interface CycleInput {
   pingIntervalMs: number;
+  /** what the actions do: the node list's bodies and merges, and the sends */
+  work: CycleWork;
+  /** the channels' init callbacks (sync requests, §2.8): once per join */
+  onJoined: () => void;
+  /** send the leave notice on stop (config dmq.leave_on_stop) */
+  leaveOnStop: boolean;
+  /** how long `leaving` waits for the leave notice's answers (default 2 s) */
+  leaveWaitMs?: number;
 }
 
-export type CycleEvent = { type: 'cycle.stop' } | { type: 'cycle.pingNow' };
+interface CycleContext extends CycleInput {
+  /** leave notices not yet answered */
+  leavePending: number;
+}
+
+export type CycleEvent =
+  /** a notification request from another node; `respond` gets the body of our 200 */
+  | { type: 'cycle.request'; body: string; sender: NodeId | null; maxForwards: number; respond: (body: string) => void }
+  /** the outcome of a notification we sent (sentAt/sentWhile describe it) */
+  | { type: 'cycle.outcome'; to: NodeId; result: KdmqOutcome; sentAt: number; sentWhile: NodeStatus }
+  /** the outcome of a probe of a seed that is not in the list (kdmq C4) */
+  | { type: 'cycle.probed'; to: NodeId; result: KdmqOutcome }
+  /** a data-channel request timed out: the same failure evidence as a ping time-out (kdmq) */
+  | { type: 'cycle.dataTimedOut'; to: NodeId; sentAt: number; sentWhile: NodeStatus }
+  /** an answer (or time-out) to the leave notice */
+  | { type: 'cycle.leaveAnswered' }
+  | { type: 'cycle.pingNow' }
+  | { type: 'cycle.tick' }
+  | { type: 'cycle.stop' };
+
+type Ctx = { context: CycleContext };
 
 export const notificationCycleMachine = setup({
-  types: {
-    context: {} as CycleInput,
-    events: {} as CycleEvent,
-    input: {} as CycleInput,
+  types: { context: {} as CycleContext, events: {} as CycleEvent, input: {} as CycleInput },
+  actors: {
+    /** multi_notify's expansion of the first notification address; resolves to the nodes it added */
+    expand: fromPromise<NodeId[], { work: CycleWork }>(({ input }) => input.work.expandSeed()),
+  },
+  guards: {
+    dnsSeed: ({ context }: Ctx) => context.work.hasDnsSeed(),
+    noPeers: ({ context }: Ctx) => context.work.peerCount() === 0,
+    hasActivePeer: ({ context }: Ctx) => context.work.activePeerCount() > 0,
+    leaveAnswered: ({ context }: Ctx) => context.leavePending <= 0,
   },
   actions: {
-    startup: () => {},
-    ping: () => {},
-    leave: () => {},
+    addSeeds: ({ context }: Ctx) => context.work.addSeeds(),
+    notifyAll: ({ context }: Ctx, p: { maxForwards: number }) => context.work.notifyAll(p.maxForwards),
+    notifySome: ({ context }: Ctx, p: { nodes: NodeId[] }) => context.work.notifySome(p.nodes, 2),
+    probeSeeds: ({ context }: Ctx) => context.work.probeLostSeeds(),
+    joined: ({ context }: Ctx) => context.onJoined(),
+    answer: ({ context }: Ctx, e: Extract<CycleEvent, { type: 'cycle.request' }>) => e.respond(context.work.answer(e.body, e.sender, e.maxForwards)),
+    outcome: ({ context }: Ctx, e: Extract<CycleEvent, { type: 'cycle.outcome' }>) => context.work.applyOutcome(e.to, e.result, e.sentAt, e.sentWhile),
+    probed: ({ context }: Ctx, e: Extract<CycleEvent, { type: 'cycle.probed' }>) => context.work.applyProbe(e.to, e.result),
+    dataTimedOut: ({ context }: Ctx, e: Extract<CycleEvent, { type: 'cycle.dataTimedOut' }>) => context.work.timedOut(e.to, e.sentAt, e.sentWhile),
+    leave: assign({ leavePending: ({ context, self }) => (context.leaveOnStop ? context.work.sendLeave(() => self.send({ type: 'cycle.leaveAnswered' })) : 0) }),
+    leaveAnswered: assign({ leavePending: ({ context }) => context.leavePending - 1 }),
   },
   delays: {
     pingInterval: ({ context }) => context.pingIntervalMs,
+    leaveWait: ({ context }) => context.leaveWaitMs ?? 2000,
   },
 }).createMachine({
   id: 'notificationCycle',
-  context: ({ input }) => ({ ...input }),
-  initial: 'joining',
+  context: ({ input }) => ({ ...input, leavePending: 0 }),
+  initial: 'cycling',
+  on: {
+    'cycle.request': { actions: { type: 'answer', params: ({ event }) => event } },
+    'cycle.outcome': { actions: { type: 'outcome', params: ({ event }) => event } },
+    'cycle.probed': { actions: { type: 'probed', params: ({ event }) => event } },
+    'cycle.dataTimedOut': { actions: { type: 'dataTimedOut', params: ({ event }) => event } },
+  },
   states: {
-    joining: {
-      entry: 'startup',
-      always: 'running',
-    },
-    running: {
-      after: {
-        pingInterval: { target: 'running', reenter: true, actions: 'ping' },
+    cycling: {
+      type: 'parallel',
+      on: { 'cycle.stop': '#notificationCycle.leaving' },
+      states: {
+        membership: {
+          initial: 'discovery',
+          states: {
+            discovery: {
+              always: { guard: ({ context }) => !context.work.hasDnsSeed(), target: 'joining', actions: 'addSeeds' },
+              invoke: { src: 'expand', input: ({ context }) => ({ work: context.work }), onDone: 'joining' },
+            },
+            joining: {
+              entry: { type: 'notifyAll', params: { maxForwards: 2 } },
+              always: { guard: 'hasActivePeer', target: 'running', actions: 'joined' },
+              on: {
+                'cycle.tick': [{ guard: 'noPeers', target: 'discovery' }, { actions: { type: 'notifyAll', params: { maxForwards: 1 } } }],
+              },
+            },
+            running: {
+              initial: 'idle',
+              states: {
+                idle: {
+                  on: {
+                    'cycle.tick': [
+                      { guard: 'noPeers', target: '#notificationCycle.cycling.membership.discovery' },
+                      { guard: 'dnsSeed', target: 'expanding', actions: { type: 'notifyAll', params: { maxForwards: 1 } } },
+                      { actions: [{ type: 'notifyAll', params: { maxForwards: 1 } }, 'probeSeeds'] },
+                    ],
+                  },
+                },
+                expanding: {
+                  invoke: {
+                    src: 'expand',
+                    input: ({ context }) => ({ work: context.work }),
+                    onDone: { target: 'idle', actions: { type: 'notifySome', params: ({ event }) => ({ nodes: event.output }) } },
+                    onError: 'idle',
+                  },
+                  on: {
+                    'cycle.tick': [{ guard: 'noPeers', target: '#notificationCycle.cycling.membership.discovery' }, { actions: { type: 'notifyAll', params: { maxForwards: 1 } } }],
+                  },
+                },
+              },
+            },
+          },
+        },
+        pinger: {
+          initial: 'waiting',
+          states: {
+            waiting: {
+              after: { pingInterval: { target: 'waiting', reenter: true, actions: raise({ type: 'cycle.tick' }) } },
+              on: { 'cycle.pingNow': { target: 'waiting', reenter: true, actions: raise({ type: 'cycle.tick' }) } },
+            },
+          },
+        },
       },
-      on: {
-        'cycle.pingNow': { target: 'running', reenter: true, actions: 'ping' },
-        'cycle.stop': 'left',
-      },
     },
-    left: {
+    leaving: {
       entry: 'leave',
-      type: 'final',
+      always: { guard: 'leaveAnswered', target: 'left' },
+      on: { 'cycle.leaveAnswered': { actions: 'leaveAnswered' } },
+      after: { leaveWait: 'left' },
     },
+    left: { type: 'final' },
   },
 });

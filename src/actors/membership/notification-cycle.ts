@@ -1,15 +1,17 @@
-// The notification cycle's logic (protocol reference §2.3–§2.6, specs/membership.md): startup
-// notification with MF 2, merging received lists, replying with ours, re-broadcasting news with
-// MF−1, periodic pings, seed probes and DNS re-expansion (kdmq), and the leave notice on stop.
-// The timing lives in notification-cycle-machine.ts; this file holds the actions it runs.
+// What the notification cycle's actions do (protocol reference §2.3–§2.6, §2.9, specs/membership.md):
+// seeds into the node list, multi_notify's DNS expansion, notifications and their outcomes, seed
+// probes, the answer to a notification request (merge, our list, the re-broadcast of news with
+// MF−1) and the leave notice. When each runs, and the cycle's states, are notification-cycle-
+// machine.ts's: the outcome of every send goes back to that machine as an event (`post`).
 
 import type { Clock } from '../../ports/clock.ts';
 import type { Resolver } from '../../ports/resolver.ts';
-import { isIpLiteralHost, joinNodeLines, type NodeStatus } from './node-list-body.ts';
+import type { NodeStatus } from './node-list-body.ts';
 import { expandNotificationAddress } from './multi-notify.ts';
 import { NodeList, keyOf, nodeKey, type NodeId } from './node-list.ts';
-import { NodeListText, type PreparedLine } from './node-lines.ts';
+import { ListMerge } from './node-list-merge.ts';
 import type { DmqSender, KdmqOutcome } from '../dmq/dmq-sender.ts';
+import type { CycleEvent } from './notification-cycle-machine.ts';
 
 /** the node-list parameter by which kdmq nodes recognise each other (defined with the node-list text) */
 export { KDMQ_MARK } from './node-lines.ts';
@@ -27,8 +29,6 @@ export interface CycleDeps {
   clock: Clock;
   resolver: Resolver;
   config: CycleConfig;
-  /** init callbacks: sync requests of the data channels (§2.8) */
-  onJoined: () => void;
   counters: { badNodeLines: number; nodeListRefused?: { max_nodes: number; hostname: number } };
   /** limits.max_nodes: entries (local included) that received lists may create; seeds always fit */
   maxNodes?: number;
@@ -37,281 +37,146 @@ export interface CycleDeps {
 
 const isIpLiteral = (h: string) => /^\d{1,3}(\.\d{1,3}){3}$/.test(h) || /^\[[0-9a-fA-F:.]+\]$/.test(h);
 
-/** the last body merged from one node (request or reply), when that merge changed nothing */
-interface MergeMemo {
-  body: string;
-  version: number;
-  /** the sender's own active line: node.heard is sent on every merge */
-  heardKey: string | null;
-  bad: number;
-}
-
-export class NotificationCycle {
-  private joined = false;
-  private leaving = false;
-
-  /** our list body, rebuilt only after a membership change (pings send it to every peer) */
-  private cachedBody: string | null = null;
-  /** node-list text read and written, each distinct line worked out once */
-  private readonly text = new NodeListText();
-  /** by node key, per direction ([0] a request from it, [1] a reply from it): see merge */
-  private readonly lastMerged: [Map<string, MergeMemo>, Map<string, MergeMemo>] = [new Map(), new Map()];
-
-  /**
-   * nodes with direct evidence of life: a 200 to our request, or their own notification listing
-   * themselves active. Only these go into the lists we send (specs/hostile-networks.md "Node
-   * lists"): a node that only a third party listed active is not passed on, so a Kamailio peer
-   * never replicates every REGISTER to it (holding a transaction per send until fr_timer).
-   */
-  private readonly verified = new Set<string>();
-
-  private verifyKey(k: string): void {
-    if (this.verified.has(k)) return;
-    this.verified.add(k);
-    this.cachedBody = null;
-  }
+export class CycleWork {
+  readonly merge: ListMerge;
+  /** the cycle actor's mailbox: outcomes of sends are its events (set by the composition root) */
+  private post: (e: CycleEvent) => void = () => {};
 
   constructor(private readonly d: CycleDeps) {
-    d.list.onChange((c) => {
-      if (c.to === 'removed') this.verified.delete(c.key);
-      this.cachedBody = null;
-    });
+    this.merge = new ListMerge(d);
   }
 
-  /** our list: local + active nodes; the local line says `disabled` when leaving */
+  /** where the outcomes of this work's sends go: the notification cycle actor */
+  attach(post: (e: CycleEvent) => void): void {
+    this.post = post;
+  }
+
+  /** our list: local + vouched-for active nodes; the local line says `disabled` when leaving */
   body(localStatus: NodeStatus = 'active'): string {
-    if (localStatus === 'active' && this.cachedBody !== null) return this.cachedBody;
-    const b = this.buildBody(localStatus);
-    if (localStatus === 'active') this.cachedBody = b;
-    return b;
+    return this.merge.body(localStatus);
   }
 
-  private buildBody(localStatus: NodeStatus): string {
-    const written: string[] = [];
-    this.d.list.forEachNode((id, key, status, local) => {
-      if (!local && !(status === 'active' && this.verified.has(key))) return;
-      const line = this.text.lineOf(id, key, local ? localStatus : status, local);
-      if (line !== null) written.push(line);
-    });
-    return joinNodeLines(written, this.d.list.faults);
+  peerCount(): number {
+    return this.d.list.peers().length;
+  }
+  activePeerCount(): number {
+    return this.d.list.activePeers().length;
   }
 
-  /** §2.3: add the notification addresses and send our list to every non-local node, MF 2 */
-  async startup(): Promise<void> {
+  /** multi_notify with a DNS name as first notification address (§2.3): discovery resolves it */
+  hasDnsSeed(): boolean {
     const c = this.d.config;
-    if (c.multiNotify && c.notificationAddresses.length > 0) {
-      await this.expand(c.notificationAddresses[0]);
-    } else {
-      for (const a of c.notificationAddresses) this.d.list.ensure(a, 'pending', { seed: true });
-    }
-    for (const p of this.d.list.peers()) this.notify(p, 2);
+    return c.multiNotify && c.notificationAddresses.length > 0 && !isIpLiteral(c.notificationAddresses[0].host);
   }
 
-  private async expand(seed: NodeId): Promise<void> {
-    if (isIpLiteral(seed.host)) {
-      this.d.list.ensure(seed, 'pending', { seed: true });
-      return;
-    }
+  /** §2.3 without DNS: the notification addresses (multi_notify: only the first) as seeds */
+  addSeeds(): void {
+    const c = this.d.config;
+    const seeds = c.multiNotify ? c.notificationAddresses.slice(0, 1) : c.notificationAddresses;
+    for (const a of seeds) this.d.list.ensure(a, 'pending', { seed: true });
+  }
+
+  /** multi_notify's expansion of the first address; resolves to the nodes it added to the list */
+  async expandSeed(): Promise<NodeId[]> {
+    if (!this.hasDnsSeed()) return [];
+    const seed = this.d.config.notificationAddresses[0];
     const r = await expandNotificationAddress(this.d.resolver, seed.host, Number(seed.port) || null, seed.transport);
+    const added: NodeId[] = [];
     for (const t of r.targets) {
       const id: NodeId = { host: t.host, port: String(t.port), transport: seed.transport };
-      if (this.d.list.ensure(id, 'pending')) this.d.log?.('node discovered by DNS', { node: nodeKey(id), name: seed.host });
+      if (!this.d.list.ensure(id, 'pending')) continue;
+      added.push(id);
+      this.d.log?.('node discovered by DNS', { node: nodeKey(id), name: seed.host });
     }
+    return added;
   }
 
-  /** §2.6: ping every non-local node (MF 1); alone → redo startup; kdmq: probe lost seeds, re-expand DNS */
-  async ping(): Promise<void> {
-    if (this.leaving) return;
-    const peers = this.d.list.peers();
-    if (peers.length === 0) {
-      this.joined = false;
-      await this.startup();
-      return;
-    }
-    for (const p of peers) this.notify(p, 1);
-    const c = this.d.config;
-    if (c.multiNotify && c.notificationAddresses[0] && !isIpLiteral(c.notificationAddresses[0].host)) {
-      const before = new Set(this.d.list.peers().map((p) => p.key));
-      await this.expand(c.notificationAddresses[0]);
-      for (const p of this.d.list.peers()) if (!before.has(p.key)) this.notify(p, 2);
-    } else if (c.failRemove) {
-      for (const a of c.notificationAddresses) {
-        if (!this.d.list.has(a) && !this.d.list.isLocal(a)) this.probe(a);
-      }
-    }
+  /** our list to every non-local node (startup: MF 2, §2.3; ping: MF 1, §2.6) */
+  notifyAll(maxForwards: number): void {
+    for (const p of this.d.list.peers()) this.notify(p, maxForwards);
   }
 
-  /** send our list to one node and apply the outcome (§2.5) */
-  notify(to: NodeId, maxForwards: number): void {
-    const sentWhile = this.d.list.status(to) ?? 'pending';
-    const sentAt = this.d.clock.now();
+  /** our list to these nodes, if still listed (the ones a DNS re-expansion added) */
+  notifySome(nodes: readonly NodeId[], maxForwards: number): void {
+    for (const p of this.d.list.peers()) if (nodes.some((n) => nodeKey(n) === p.key)) this.notify(p, maxForwards);
+  }
+
+  /**
+   * send our list to one node; its outcome comes back to the machine as cycle.outcome (§2.5).
+   * A re-broadcast (`rebroadcast`) dates its outcome, not its send: a time-out of one is never
+   * older than the node's last sign of life (the node machine's `stale` guard), as before #16.
+   */
+  notify(to: NodeId, maxForwards: number, rebroadcast = false): void {
+    const sentWhile: NodeStatus = rebroadcast ? 'active' : (this.d.list.status(to) ?? 'pending');
+    const sentAt = rebroadcast ? -1 : this.d.clock.now();
     this.d.sender.send({
       to,
       channel: this.d.config.channel,
       body: this.body(),
       contentType: 'text/plain',
       maxForwards,
-      done: (r) => this.onOutcome(to, r, sentAt, sentWhile),
+      done: (result) => this.post({ type: 'cycle.outcome', to, result, sentAt: sentAt < 0 ? this.d.clock.now() : sentAt, sentWhile }),
     });
   }
 
-  /** kdmq C4: a configured seed that is not in the list; only a 200 creates an entry */
-  private probe(to: NodeId): void {
-    this.d.sender.send({
-      to,
-      channel: this.d.config.channel,
-      body: this.body(),
-      contentType: 'text/plain',
-      maxForwards: 2,
-      done: (r) => {
-        if (r.code !== 200 || this.d.list.has(to)) return;
-        this.d.list.ensure(to, 'active', { seed: true });
-        this.d.list.send(to, { type: 'node.replied', at: this.d.clock.now() });
-        this.verifyKey(nodeKey(to));
-        this.merge(r.body, null, to);
-        this.initOnce();
-      },
-    });
-  }
-
-  private onOutcome(to: NodeId, r: KdmqOutcome, sentAt: number, sentWhile: NodeStatus): void {
-    const at = this.d.clock.now();
-    if (r.code === 200) {
-      const key = keyOf(to); // `to` is mostly a view, which carries its key
-      this.d.list.sendKey(key, { type: 'node.replied', at });
-      this.verifyKey(key);
-      this.merge(r.body, null, to);
-      this.initOnce();
-    } else if (r.code === 408) {
-      this.d.list.send(to, { type: 'node.timedOut', at, sentAt, sentWhile });
+  /** kdmq C4 (fail_remove): probe every configured seed that is not in the list */
+  probeLostSeeds(): void {
+    if (!this.d.config.failRemove) return;
+    for (const a of this.d.config.notificationAddresses) {
+      if (this.d.list.has(a) || this.d.list.isLocal(a)) continue;
+      this.d.sender.send({
+        to: a,
+        channel: this.d.config.channel,
+        body: this.body(),
+        contentType: 'text/plain',
+        maxForwards: 2,
+        done: (result) => this.post({ type: 'cycle.probed', to: a, result }),
+      });
     }
   }
 
-  /** a data-channel request timed out: the same failure evidence as a ping time-out (kdmq) */
-  dataTimedOut(to: NodeId, sentAt: number, sentWhile: NodeStatus): void {
+  /** a probe's answer: only a 200 creates the entry, active */
+  applyProbe(to: NodeId, r: KdmqOutcome): void {
+    if (r.code !== 200 || this.d.list.has(to)) return;
+    this.d.list.ensure(to, 'active', { seed: true });
+    this.d.list.send(to, { type: 'node.replied', at: this.d.clock.now() });
+    this.merge.verifyKey(nodeKey(to));
+    this.merge.merge(r.body, null, to);
+  }
+
+  /** a notification's outcome: a 200 is a sign of life and a list to merge, a 408 a failure */
+  applyOutcome(to: NodeId, r: KdmqOutcome, sentAt: number, sentWhile: NodeStatus): void {
+    if (r.code === 200) {
+      const key = keyOf(to); // `to` is mostly a view, which carries its key
+      this.d.list.sendKey(key, { type: 'node.replied', at: this.d.clock.now() });
+      this.merge.verifyKey(key);
+      this.merge.merge(r.body, null, to);
+    } else if (r.code === 408) {
+      this.timedOut(to, sentAt, sentWhile);
+    }
+  }
+
+  /** a request to `to` timed out: failure evidence (pings and, kdmq, data-channel requests) */
+  timedOut(to: NodeId, sentAt: number, sentWhile: NodeStatus): void {
     this.d.list.send(to, { type: 'node.timedOut', at: this.d.clock.now(), sentAt, sentWhile });
   }
 
-  /** §2.4 step 2: merge lines, return how many were new or changed */
-  merge(body: string, sender: NodeId | null, from: NodeId | null = sender): number {
-    const list = this.d.list;
-    const senderKey = sender === null ? null : keyOf(sender);
-    const memos = this.lastMerged[sender === null ? 1 : 0];
-    const memoKey = from === null ? null : from === sender ? senderKey : keyOf(from);
-    const memo = memoKey === null ? undefined : memos.get(memoKey);
-    if (memo !== undefined && memo.body === body && memo.version === list.version) return this.remerge(memo);
-    const prepared = this.text.parse(body);
-    this.d.counters.badNodeLines += prepared.bad;
-    const at = this.d.clock.now();
-    const versionBefore = list.version;
-    let news = 0;
-    let heardKey: string | null = null;
-    let allKnown = true;
-    for (const p of prepared.lines) {
-      const local = p.key === list.localKey;
-      // the line's node as the list has it now (undefined: not in it), asked once per line
-      const current = local ? undefined : list.statusOfKey(p.key);
-      if (!local && current === undefined) allKnown = false;
-      else if (p.key === senderKey && p.line.status === 'active') heardKey = p.key;
-      news += this.mergeLine(p, current, senderKey, at);
-      if (p.kdmq) list.markKdmqKey(p.key);
-    }
-    if (memoKey !== null) {
-      // a body that changed nothing (every line known, no status changed), from a list that has
-      // not changed since, changes nothing again (node.listed without a transition has no effect,
-      // and a refused line is never memoised): only the sender's node.heard remains
-      if (memos.size >= 1024) memos.clear(); // bounded whatever the senders
-      if (allKnown && list.version === versionBefore) memos.set(memoKey, { body, version: list.version, heardKey, bad: prepared.bad });
-      else memos.delete(memoKey);
-    }
-    return news;
-  }
-
-  /** the same body from the same node again, nothing changed since: what merge would do */
-  private remerge(m: MergeMemo): number {
-    this.d.counters.badNodeLines += m.bad;
-    if (m.heardKey === null) return 0;
-    const list = this.d.list;
-    const before = list.statusOfKey(m.heardKey);
-    list.sendKey(m.heardKey, { type: 'node.heard', at: this.d.clock.now() });
-    this.verifyKey(m.heardKey);
-    if (list.version !== m.version) for (const memos of this.lastMerged) memos.clear();
-    return before !== 'active' ? 1 : 0;
-  }
-
-  /** `current`: the node's status in the list before this line (undefined: not in it) */
-  private mergeLine(p: PreparedLine, current: NodeStatus | undefined, senderKey: string | null, at: number): number {
-    const { line, id, key } = p;
-    const list = this.d.list;
-    if (key === list.localKey) return 0;
-    const status: NodeStatus = line.status ?? 'pending';
-    const fromSelf = senderKey === key;
-    if (current === undefined) {
-      if (!this.mayCreate(id, fromSelf)) return 0;
-      list.ensure(id, status);
-      // the node itself says it is active: direct evidence, even if we removed it after failures
-      if (fromSelf && status === 'active') {
-        list.sendKey(key, { type: 'node.heard', at });
-        this.verifyKey(key);
-      }
-      return 1;
-    }
-    if (fromSelf && status === 'active') {
-      list.sendKey(key, { type: 'node.heard', at });
-      this.verifyKey(key);
-      return current !== 'active' ? 1 : 0;
-    }
-    if (line.status === null) return 0;
-    if (current === status) return 0;
-    const after = list.sendKey(key, { type: 'node.listed', status, fromSelf, at });
-    return after !== current ? 1 : 0;
-  }
-
-  /**
-   * specs/hostile-networks.md "Node lists": a line may create an entry only while the list holds
-   * fewer than limits.max_nodes (local included), and only with an IP-literal host unless the
-   * line is the sender's own (a third party cannot make us resolve names and send to them).
-   */
-  private mayCreate(id: NodeId, fromSelf: boolean): boolean {
-    const refused = this.d.counters.nodeListRefused;
-    if (!fromSelf && !isIpLiteralHost(id.host)) {
-      if (refused) refused.hostname++;
-      return false;
-    }
-    if (this.d.maxNodes !== undefined && this.d.list.peers().length + 1 >= this.d.maxNodes) {
-      if (refused) refused.max_nodes++;
-      return false;
-    }
-    return true;
-  }
-
-  /** §2.4: an inbound notification request; returns the 200 body */
-  handleRequest(body: string, sender: NodeId | null, maxForwards: number): string {
+  /** §2.4: merge an inbound notification, re-broadcast news with MF−1; returns the 200 body */
+  answer(body: string, sender: NodeId | null, maxForwards: number): string {
     const mf = Math.max(0, maxForwards - 1);
-    const news = this.merge(body, sender);
+    const news = this.merge.merge(body, sender);
     const reply = this.body();
-    if (news > 0 && mf > 0) {
-      for (const p of this.d.list.activePeers()) {
-        this.d.sender.send({ to: p, channel: this.d.config.channel, body: reply, contentType: 'text/plain', maxForwards: mf, done: (r) => this.onOutcome(p, r, this.d.clock.now(), 'active') });
-      }
-    }
-    this.initOnce();
+    if (news > 0 && mf > 0) for (const p of this.d.list.activePeers()) this.notify(p, mf, true);
     return reply;
   }
 
-  private initOnce(): void {
-    if (this.joined || this.leaving) return;
-    if (this.d.list.activePeers().length === 0) return;
-    this.joined = true;
-    this.d.onJoined();
-  }
-
-  /** clean stop: our list with our own line disabled, to every active node (kdmq; §2.9) */
-  leave(): void {
-    this.leaving = true;
+  /** clean stop (kdmq; §2.9): our list with our own line disabled, to every active node; returns how many were sent */
+  sendLeave(answered: () => void): number {
     const body = this.body('disabled');
-    for (const p of this.d.list.activePeers()) {
-      this.d.sender.send({ to: p, channel: this.d.config.channel, body, contentType: 'text/plain', maxForwards: 1 });
+    const to = this.d.list.activePeers();
+    for (const p of to) {
+      this.d.sender.send({ to: p, channel: this.d.config.channel, body, contentType: 'text/plain', maxForwards: 1, done: () => answered() });
     }
+    return to.length;
   }
 }

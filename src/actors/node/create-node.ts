@@ -1,8 +1,12 @@
 // The one composition root: createNode(config, ports) builds a node from its config and its
-// ports (clock, random, resolver, transport, log). `kdmq serve`, the simulator and replay all
-// call it; nothing here knows which world it runs in. DESIGN.md "The one factory".
+// ports (clock, random, resolver, transport, crypto, faults, log). `kdmq serve`, the simulator and
+// replay all call it; nothing here knows which world it runs in. DESIGN.md "The one factory".
+// Traffic goes through the card's actors: the root actor (node-root-machine.ts) invokes the
+// transport actor, which owns the sockets and the transactions (every KDMQ and reply is sent
+// through it, every request and outcome comes from it to the root), and the notification cycle
+// actor, whose machine holds the cycle's states and gets every notification request and outcome.
 
-import { createActor, fromCallback, type Actor } from 'xstate';
+import { createActor, type Actor } from 'xstate';
 import type { KdmqConfig } from '../../config/types.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { Random } from '../../ports/random.ts';
@@ -11,17 +15,19 @@ import { silentLog, type Log } from '../../ports/log.ts';
 import { noFaults, type Faults } from '../../ports/faults.ts';
 import type { Endpoint, Transport } from '../../transport/transport.ts';
 import type { TransactionStats } from '../../transport/transactions.ts';
-import { createTransportHandle, type TransportActorInput, type TransportHandle, type TransportInEvent, type TransportOutEvent } from '../../transport/transport-actor.ts';
-import { parseUri } from '../../sip/index.ts';
+import { transportHandleOf, type TransportActorInput, type TransportInEvent } from '../../transport/transport-actor.ts';
 import { NodeList, nodeKey, type NodeId, type StatusChange } from '../membership/node-list.ts';
-import { NotificationCycle } from '../membership/notification-cycle.ts';
-import { notificationCycleMachine } from '../membership/notification-cycle-machine.ts';
+import { CycleWork } from '../membership/notification-cycle.ts';
+import type { CycleEvent } from '../membership/notification-cycle-machine.ts';
 import { nodeRootMachine } from './node-root-machine.ts';
 import { KdmqClient } from '../dmq/kdmq-client.ts';
 import { Router, type DataChannel, type RequestHandler } from './router.ts';
 import { LimitGuard } from './limits.ts';
 import { KdmqAuth, keysFromConfig, type CryptoPort } from '../dmq/kdmq-auth.ts';
 import { Replication } from '../channels/replication.ts';
+import { dmqSocketOf, localNodeId, parseListen, seedIds } from './node-identity.ts';
+
+export { localNodeId, parseListen } from './node-identity.ts';
 
 export interface Ports {
   clock: Clock;
@@ -47,7 +53,8 @@ export interface KdmqNode {
   readonly config: KdmqConfig;
   readonly local: NodeId;
   readonly list: NodeList;
-  readonly cycle: NotificationCycle;
+  /** what the notification cycle's actions do (our list body, merges); the cycle actor is root's child `cycle` */
+  readonly cycle: CycleWork;
   readonly router: Router;
   readonly kdmq: KdmqClient;
   readonly counters: NodeCounters;
@@ -75,43 +82,100 @@ export interface KdmqNode {
   readonly root: Actor<typeof nodeRootMachine>;
 }
 
-export function parseListen(l: string): Endpoint {
-  const m = /^(udp|tcp|tls):(\[([0-9a-fA-F:.]+)\]|([\d.]+)):(\d+)$/.exec(l)!;
-  const ep: Endpoint = { host: m[3] ?? m[4], port: Number(m[5]) };
-  if (m[1] !== 'udp') ep.proto = m[1] as 'tcp' | 'tls';
-  return ep;
+/** the parts createNode builds before the actors start */
+interface Parts {
+  config: KdmqConfig;
+  ports: Ports;
+  log: Log;
+  local: NodeId;
+  endpoints: Endpoint[];
+  counters: NodeCounters;
+  faults: Faults;
+  list: NodeList;
+  limits: LimitGuard;
+  auth: KdmqAuth | null;
 }
 
-export function localNodeId(config: KdmqConfig): NodeId {
-  const addr = config.dmq.server_address ?? `sip:${parseListen(config.listen[0]).host}:${parseListen(config.listen[0]).port}`;
-  const u = parseUri(addr);
-  if (!u.ok) throw new Error(`dmq.server_address: ${u.error}`); // validated before: broken invariant
-  const t = u.value.params.find(([n]) => n === 'transport')?.[1] ?? null;
-  return { host: u.value.host, port: u.value.portText, transport: t && t.toLowerCase() !== 'udp' ? t.toLowerCase() : null };
-}
-
-function seedIds(config: KdmqConfig): NodeId[] {
-  const out: NodeId[] = [];
-  for (const a of config.dmq.notification_address) {
-    const u = parseUri(a);
-    if (!u.ok) continue;
-    const t = u.value.params.find(([n]) => n === 'transport')?.[1] ?? null;
-    out.push({ host: u.value.host, port: u.value.portText, transport: t && t.toLowerCase() !== 'udp' ? t.toLowerCase() : null });
-  }
-  return out;
+/** the two children of the root, once it runs: what the node sends through and posts to */
+interface Children {
+  transport: { send(e: TransportInEvent): void } | null;
+  cycle: { send(e: CycleEvent): void } | null;
 }
 
 export async function createNode(config: KdmqConfig, ports: Ports): Promise<KdmqNode> {
+  const p = await buildParts(config, ports);
+  const { log, list, limits } = p;
+  // the root's children, read from its snapshot when first needed (the cycle's startup
+  // notification is sent while the root starts); null again once the node stopped
+  let root: Actor<typeof nodeRootMachine> | null = null;
+  let stopped = false;
+  const children: Children = { transport: null, cycle: null };
+  const child = <K extends keyof Children>(k: K): Children[K] => {
+    if (stopped || root === null) return null;
+    return (children[k] ??= (root.getSnapshot().children[k] as Children[K] | undefined) ?? null);
+  };
+  // every command for the transport goes to the transport actor, every outcome to the cycle actor
+  const toTransport = (e: TransportInEvent): void => child('transport')?.send(e);
+  const post = (e: CycleEvent): void => child('cycle')?.send(e);
+  const kdmq = buildKdmqClient(p, toTransport, post);
+  // what waits for a node that left the list is dropped (counted) rather than kept; replicated
+  // changes it was owed are dropped with it and replaced by a full sync if it comes back
+  list.onChange((c) => {
+    if (c.to === 'removed') kdmq.flow.forget(c.key);
+  });
+  const replication = new Replication({ clock: ports.clock, list, kdmq, limits, log });
+  const router = new Router({ config, list, counters: p.counters, log, limits, auth: p.auth, faults: p.faults, reply: toTransport });
+  const cycle = buildCycleWork(p, kdmq);
+  cycle.attach(post);
+  router.setNotification((body, sender, maxForwards) => {
+    let answer: string | null = null;
+    post({ type: 'cycle.request', body, sender, maxForwards, respond: (b) => void (answer = b) });
+    return answer;
+  });
+  const transportInput = transportInputOf(p);
+  const started = createRoot(p, transportInput, { work: cycle, onJoined: () => router.joined() }, router, kdmq);
+  root = started;
+  started.start();
+  const startedAt = ports.clock.now();
+  log.log('info', 'node started', { node: nodeKey(p.local), listen: p.endpoints.map((e) => `${e.host}:${e.port}`) });
+  return {
+    config,
+    local: p.local,
+    list,
+    cycle,
+    router,
+    kdmq,
+    counters: p.counters,
+    limits,
+    auth: p.auth,
+    faults: p.faults,
+    replication,
+    startedAt,
+    endpoints: p.endpoints,
+    transport: ports.transport,
+    transactionStats: () => (stopped ? null : (transportHandleOf(transportInput)?.stats ?? null)),
+    root: started,
+    addChannel: (ch) => router.addChannel(ch),
+    setRegistrar: (h) => router.setRegistrar(h),
+    onStatusChange: (fn) => list.onChange(fn),
+    pingNow: () => started.send({ type: 'node.pingNow' }),
+    async stop() {
+      started.send({ type: 'node.stop' });
+      // give the leave notice one event-loop turn to reach the transport before the actors stop
+      await Promise.resolve();
+      started.stop();
+      stopped = true;
+      list.stopAll();
+      replication.stop();
+    },
+  };
+}
+
+async function buildParts(config: KdmqConfig, ports: Ports): Promise<Parts> {
   const log = ports.log ?? silentLog;
   const endpoints: Endpoint[] = [];
   for (const l of config.listen) endpoints.push(await ports.transport.bind(parseListen(l)));
   const local = localNodeId(config);
-  const bare = local.host.replace(/^\[|\]$/g, '');
-  const localProto = local.transport ?? 'udp';
-  const dmqSocket =
-    endpoints.find((e) => e.host === bare && String(e.port) === (local.port || '5060') && (e.proto ?? 'udp') === localProto) ??
-    endpoints.find((e) => e.host === bare && String(e.port) === (local.port || '5060')) ??
-    endpoints[0];
   const counters: NodeCounters = { badNodeLines: 0, rejectedSenders: 0, unknownChannel: 0, nodeListRefused: { max_nodes: 0, hostname: 0 } };
   const faults = ports.faults ?? noFaults;
   const list = new NodeList(local, ports.clock, config.dmq.fail_remove, faults);
@@ -121,26 +185,21 @@ export async function createNode(config: KdmqConfig, ports: Ports): Promise<Kdmq
   if (keys !== null && !ports.crypto) throw new Error('dmq.secret/dmq.keyring need the crypto port');
   const auth = keys !== null && ports.crypto ? new KdmqAuth(ports.clock, ports.crypto, keys, config.dmq.kamailio_peers) : null;
   list.onChange((c) => log.log('info', 'membership change', { node: c.key, from: c.from, to: c.to, trigger: c.event }));
+  return { config, ports, log, local, endpoints, counters, faults, list, limits, auth };
+}
 
-  let root!: Actor<typeof nodeRootMachine>;
-  // commands for the transport go straight to the transport actor's handle (what its receive
-  // does) rather than through a root event relayed by sendTo and the actor's mailbox: same order
-  // (the transport never answers synchronously), two xstate macrosteps less per datagram sent
-  const toTransport = (e: TransportInEvent): void => {
-    const t = root.getSnapshot().children.transport;
-    if (t !== undefined && transportHandle !== null && root.getSnapshot().status === 'active') transportHandle.handle(e);
-    else root.send({ type: 'node.transport', event: e });
-  };
-  const kdmq = new KdmqClient({
+function buildKdmqClient(p: Parts, send: (e: TransportInEvent) => void, post: (e: CycleEvent) => void): KdmqClient {
+  const { config, ports, log, limits, list, auth } = p;
+  return new KdmqClient({
     clock: ports.clock,
     random: ports.random.fork('kdmq'),
     resolver: ports.resolver,
-    local,
-    socket: dmqSocket,
-    sockets: endpoints,
-    send: (e) => toTransport(e),
+    local: p.local,
+    socket: dmqSocketOf(p.local, p.endpoints),
+    sockets: p.endpoints,
+    send,
     onTimeout: (to, sentAt, sentWhile, channel) => {
-      if (channel !== config.dmq.notification_channel) cycle.dataTimedOut(to, sentAt, sentWhile);
+      if (channel !== config.dmq.notification_channel) post({ type: 'cycle.dataTimedOut', to, sentAt, sentWhile });
     },
     statusOfKey: (key) => list.statusOfKey(key),
     sign: auth ? (out) => auth.sign(out) : undefined,
@@ -148,19 +207,16 @@ export async function createNode(config: KdmqConfig, ports: Ports): Promise<Kdmq
     notificationChannel: config.dmq.notification_channel,
     onDropBurst: (b) => {
       // only droppable messages (anti-entropy digests) are ever dropped: the next round repeats them
-      if (b.phase === 'start') log.log('info', 'peer queue full: dropping the oldest anti-entropy digests', { node: b.key, channel: b.channel, limit: limits.config.peer_queue });
-      else log.log('info', 'peer queue drained', { node: b.key, dropped: b.dropped });
+      if (b.phase === 'start') log.log('info', 'node queue full: dropping the oldest anti-entropy digests', { node: b.key, channel: b.channel, limit: limits.config.peer_queue });
+      else log.log('info', 'node queue drained', { node: b.key, dropped: b.dropped });
     },
   });
-  // what waits for a node that left the list is dropped (counted) rather than kept; replicated
-  // changes it was owed are dropped with it and replaced by a full sync if it comes back
-  list.onChange((c) => {
-    if (c.to === 'removed') kdmq.flow.forget(c.key);
-  });
-  const replication = new Replication({ clock: ports.clock, list, kdmq, limits, log });
-  const router = new Router({ config, list, counters, log, limits, auth, faults, reply: (e) => toTransport(e) });
-  const cycle = new NotificationCycle({
-    list,
+}
+
+function buildCycleWork(p: Parts, kdmq: KdmqClient): CycleWork {
+  const { config, ports } = p;
+  return new CycleWork({
+    list: p.list,
     sender: kdmq,
     clock: ports.clock,
     resolver: ports.resolver,
@@ -170,114 +226,64 @@ export async function createNode(config: KdmqConfig, ports: Ports): Promise<Kdmq
       multiNotify: config.dmq.multi_notify,
       failRemove: config.dmq.fail_remove,
     },
-    counters,
-    maxNodes: limits.config.max_nodes,
-    onJoined: () => router.joined(),
-    log: (msg, fields) => log.log('info', msg, fields),
+    counters: p.counters,
+    maxNodes: p.limits.config.max_nodes,
+    log: (msg, fields) => p.log.log('info', msg, fields),
   });
-  router.setCycle(cycle);
+}
 
-  // transport events go straight to the root's route/complete actions while it runs, as
-  // toTransport does for sends: one xstate macrostep (and snapshot) less per datagram received.
-  // One raised while another is being handled waits for it, as in the root's mailbox; a root that
-  // stopped gets them through xstate as before.
-  const upQueue: TransportOutEvent[] = [];
-  let upBusy = false;
-  const toRoot = (e: TransportOutEvent, sendBack: (e: TransportOutEvent) => void): void => {
-    if (root.getSnapshot().status !== 'active') return sendBack(e);
-    upQueue.push(e);
-    if (upBusy) return;
-    upBusy = true;
-    try {
-      for (let x = upQueue.shift(); x !== undefined; x = upQueue.shift()) {
-        if (x.type === 'transport.received') router.route(x);
-        else kdmq.complete(x);
-      }
-    } finally {
-      upBusy = false;
-    }
-  };
-
-  let transportHandle: TransportHandle | null = null;
-  const machine = nodeRootMachine.provide({
-    actors: {
-      // transportActor, keeping its handle so transactionStats() can read the layer's counters
-      transport: fromCallback<TransportInEvent, TransportActorInput>(({ input, sendBack, receive }) => {
-        const handle = createTransportHandle(input, (e) => toRoot(e, sendBack));
-        transportHandle = handle;
-        receive((e) => handle.handle(e));
-        return () => void handle.stop();
-      }),
-      cycle: notificationCycleMachine.provide({
-        actions: {
-          startup: () => void cycle.startup(),
-          ping: () => void cycle.ping(),
-          leave: () => {
-            if (config.dmq.leave_on_stop) cycle.leave();
-          },
-        },
-      }),
-    },
-    actions: {
-      route: (_, { event }) => router.route(event),
-      complete: (_, { event }) => kdmq.complete(event),
-    },
-  });
+function transportInputOf(p: Parts): TransportActorInput {
+  const { config, ports, limits } = p;
   const timeoutF = config.sip.kdmq_timeout > 0 ? config.sip.kdmq_timeout : undefined;
+  return {
+    transport: ports.transport,
+    clock: ports.clock,
+    random: ports.random.fork('transport'),
+    timers: { t1: config.sip.t1, t2: config.sip.t2, t4: config.sip.t4, ...(timeoutF ? { timeoutF } : {}) },
+    closeOnStop: false,
+    limits: {
+      maxDatagram: limits.config.max_datagram,
+      maxHeaders: limits.config.max_headers,
+      maxBody: limits.config.max_body,
+      maxPendingServer: limits.config.max_pending_transactions,
+      maxQueueWait: limits.config.max_queue_wait,
+      maxStreamMessage: config.tcp?.max_message ?? 1_048_576,
+    },
+    onRefused: (l) => void limits.refusals[l]++,
+  };
+}
+
+/**
+ * The root actor (not started). A request or outcome whose handling throws (a bug) is logged and, for
+ * a request, answered 500, so that one message cannot stop the node's actors (xstate stops an
+ * actor whose action throws).
+ */
+function createRoot(p: Parts, transport: TransportActorInput, cycle: { work: CycleWork; onJoined: () => void }, router: Router, kdmq: KdmqClient): Actor<typeof nodeRootMachine> {
+  const { config, ports, log } = p;
+  let root!: Actor<typeof nodeRootMachine>;
+  const failed = (err: unknown, what: string): void => log.log('error', 'internal error', { what, error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+  const machine = nodeRootMachine.provide({
+    actions: {
+      route: (_, { event }) => {
+        try {
+          router.route(event);
+        } catch (err) {
+          failed(err, `${event.request.method} from ${event.source.host}:${event.source.port}`);
+          root.getSnapshot().children.transport?.send({ type: 'transport.respond', txId: event.txId, status: 500, reason: 'Server Internal Error' });
+        }
+      },
+      complete: (_, { event }) => {
+        try {
+          kdmq.complete(event);
+        } catch (err) {
+          failed(err, `outcome of ${event.id}`);
+        }
+      },
+    },
+  });
   root = createActor(machine, {
     clock: ports.clock,
-    input: {
-      transport: {
-        transport: ports.transport,
-        clock: ports.clock,
-        random: ports.random.fork('transport'),
-        timers: { t1: config.sip.t1, t2: config.sip.t2, t4: config.sip.t4, ...(timeoutF ? { timeoutF } : {}) },
-        closeOnStop: false,
-        limits: {
-          maxDatagram: limits.config.max_datagram,
-          maxHeaders: limits.config.max_headers,
-          maxBody: limits.config.max_body,
-          maxPendingServer: limits.config.max_pending_transactions,
-          maxQueueWait: limits.config.max_queue_wait,
-          maxStreamMessage: config.tcp?.max_message ?? 1_048_576,
-        },
-        onRefused: (l) => void limits.refusals[l]++,
-      },
-      cycle: { pingIntervalMs: config.dmq.ping_interval * 1000 },
-    },
+    input: { transport, cycle: { pingIntervalMs: config.dmq.ping_interval * 1000, leaveOnStop: config.dmq.leave_on_stop, ...cycle } },
   });
-  const startedAt = ports.clock.now();
-  root.start();
-  log.log('info', 'node started', { node: nodeKey(local), listen: endpoints.map((e) => `${e.host}:${e.port}`) });
-
-  return {
-    config,
-    local,
-    list,
-    cycle,
-    router,
-    kdmq,
-    counters,
-    limits,
-    auth,
-    faults,
-    replication,
-    startedAt,
-    endpoints,
-    transport: ports.transport,
-    transactionStats: () => transportHandle?.stats ?? null,
-    root,
-    addChannel: (ch) => router.addChannel(ch),
-    setRegistrar: (h) => router.setRegistrar(h),
-    onStatusChange: (fn) => list.onChange(fn),
-    pingNow: () => root.send({ type: 'node.pingNow' }),
-    async stop() {
-      root.send({ type: 'node.stop' });
-      // give the leave notice one event-loop turn to reach the transport before the actors stop
-      await Promise.resolve();
-      root.stop();
-      list.stopAll();
-      replication.stop();
-    },
-  };
+  return root;
 }

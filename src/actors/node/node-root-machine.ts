@@ -1,17 +1,14 @@
 // The root actor of one node: invokes the transport actor (sockets + transactions) and the
-// notification cycle, hands transport events to the router and forwards commands to children.
-// Actions and the cycle's actions are bound by create-node.ts (the one composition root) with
+// notification cycle actor, hands what the transport actor reports (a request received, the
+// outcome of a request sent) to the router and the KDMQ client, and forwards commands to its
+// children. `route` and `complete` are bound by create-node.ts (the one composition root) with
 // `provide`; this file only wires events between actors.
 
 import { sendTo, setup } from 'xstate';
-import { transportActor, type TransportActorInput, type TransportInEvent, type TransportOutEvent } from '../../transport/transport-actor.ts';
+import { transportActor, type TransportActorInput, type TransportOutEvent } from '../../transport/transport-actor.ts';
 import { notificationCycleMachine, type CycleInput } from '../membership/notification-cycle-machine.ts';
 
-export type RootEvent =
-  | TransportOutEvent
-  | { type: 'node.transport'; event: TransportInEvent }
-  | { type: 'node.pingNow' }
-  | { type: 'node.stop' };
+export type RootEvent = TransportOutEvent | { type: 'node.pingNow' } | { type: 'node.stop' };
 
 export interface RootInput {
   transport: TransportActorInput;
@@ -39,7 +36,6 @@ export const nodeRootMachine = setup({
         'transport.received': { actions: { type: 'route', params: ({ event }) => ({ event }) } },
         'transport.response': { actions: { type: 'complete', params: ({ event }) => ({ event }) } },
         'transport.timedOut': { actions: { type: 'complete', params: ({ event }) => ({ event }) } },
-        'node.transport': { actions: sendTo('transport', ({ event }) => event.event) },
         'node.pingNow': { actions: sendTo('cycle', { type: 'cycle.pingNow' }) },
         'node.stop': { actions: sendTo('cycle', { type: 'cycle.stop' }) },
       },

@@ -13,7 +13,6 @@ import type { TransportInEvent, TransportOutEvent } from '../../transport/transp
 import { cidrContains, parseCidr, type Cidr } from '../dmq/cidr.ts';
 import type { NodeCounters } from './create-node.ts';
 import { nodeKey, type NodeList, type NodeId } from '../membership/node-list.ts';
-import type { NotificationCycle } from '../membership/notification-cycle.ts';
 import { noFaults, type Faults } from '../../ports/faults.ts';
 import type { LimitGuard } from './limits.ts';
 import type { KdmqAuth } from '../dmq/kdmq-auth.ts';
@@ -95,7 +94,8 @@ function localPart(localKey: string): string {
 }
 
 export class Router {
-  private cycle!: NotificationCycle;
+  /** a notification request, handed to the notification cycle actor: our 200's body, null when it stopped */
+  private notification: (body: string, sender: NodeId | null, maxForwards: number) => string | null = () => null;
   private registrar: RequestHandler | null = null;
   private readonly channels = new Map<string, DataChannel>();
   private readonly allow: Cidr[] | null;
@@ -108,8 +108,9 @@ export class Router {
     this.acceptUnknownSenders = (d.faults ?? noFaults).has('accept-unknown-senders');
   }
 
-  setCycle(c: NotificationCycle): void {
-    this.cycle = c;
+  /** where notification requests go: the notification cycle actor (create-node.ts) */
+  setNotification(fn: (body: string, sender: NodeId | null, maxForwards: number) => string | null): void {
+    this.notification = fn;
   }
   setRegistrar(h: RequestHandler): void {
     this.registrar = h;
@@ -177,7 +178,8 @@ export class Router {
     const sender = senderOf(req);
     if (notification) {
       const mf = req.maxForwards();
-      const body = this.cycle.handleRequest(req.bodyText(), sender, mf.ok && mf.value !== null ? mf.value : 1);
+      const body = this.notification(req.bodyText(), sender, mf.ok && mf.value !== null ? mf.value : 1);
+      if (body === null) return { status: 503, reason: 'Service Unavailable' }; // the cycle has stopped
       return { status: 200, reason: 'OK', headers: [['Content-Type', 'text/plain']], body };
     }
     if (!ch) {

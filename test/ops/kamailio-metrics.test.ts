@@ -2,13 +2,14 @@
 // - the whole output passes `promtool check metrics` with nothing printed (no lint warnings, the
 //   Node default metrics included);
 // - the kamailio_ series (xhttp_prom's names) hold the exact counts of what was registered, are
-//   gauges, and equal what stats.get_statistics all prints, line for line.
+//   gauges, and equal what stats.get_statistics all prints, line for line;
+// - GET /series.json (the status page's samples) holds the same counts; a bad `since` is a 400.
 // promtool comes from Debian's `prometheus` package; the promtool part is skipped without it.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { allocLoopbackIps, freeTcpPort } from '../support/loopback.ts';
-import { waitFor } from '../support/wait.ts';
+import { WaitAbortError, waitFor } from '../support/wait.ts';
 import { parseProm, promValue, rpcCall, serveProc, type ServeProc } from './helpers.ts';
 import { sendRegister } from './sip-register.ts';
 
@@ -45,7 +46,7 @@ describe('GET /metrics with Kamailio names', () => {
     }, `${ip}:${rpcPort}`);
     procs.push(p);
     await waitFor(async () => {
-      if (p.exited()) throw new Error(`node exited: ${p.err()}`);
+      if (p.exited()) throw new WaitAbortError(`node exited: ${p.err()}`);
       return (await fetch(`${p.base}/metrics`).catch(() => null))?.ok;
     }, { timeoutMs: 20_000, what: 'the node answers /metrics' });
 
@@ -82,5 +83,18 @@ describe('GET /metrics with Kamailio names', () => {
       const r = await promtool(text);
       expect(r, text).toEqual({ code: 0, out: '' });
     }
+
+    // the status page's series (sampled every second by the serve process): the same 4 REGISTERs
+    // answered, 3 bindings at the end; an incremental query; a bad `since` is a 400, not a crash
+    const series = await waitFor(async () => {
+      const j = (await (await fetch(`${p.base}/series.json`)).json()) as { samples: Array<{ at: number; registers: number; bindings: number }> };
+      return j.samples.reduce((a, x) => a + x.registers, 0) === 4 && j.samples.at(-1)!.bindings === 3 ? j : undefined;
+    }, { timeoutMs: 5000, what: 'the series show the 4 REGISTERs' });
+    const last = series.samples.at(-1)!.at;
+    const inc = (await (await fetch(`${p.base}/series.json?since=${last}`)).json()) as { samples: Array<{ at: number }> };
+    expect(inc.samples.every((x) => x.at > last)).toBe(true);
+    const bad = await fetch(`${p.base}/series.json?since=yesterday`);
+    expect([bad.status, await bad.text()]).toEqual([400, 'since: a number of milliseconds\n']);
+    expect(p.exited()).toBe(null);
   });
 });

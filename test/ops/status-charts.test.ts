@@ -96,7 +96,8 @@ describe.skipIf(!have)('status page charts in headless Chromium', () => {
 
     const after = await waitFor(async () => {
       const s = await br.eval<ChartState>(STATE);
-      return s.regTotal === users.length && s.bindingsLast === users.length && (s.sentSeries.usrloc ?? 0) > 0 ? s : undefined;
+      // and a second 5 s bucket began: the line has two vertices (a fresh node's first bucket has one)
+      return s.regTotal === users.length && s.bindingsLast === users.length && (s.sentSeries.usrloc ?? 0) > 0 && s.regPoints >= 2 ? s : undefined;
     }, { timeoutMs: 20_000, what: 'the charts show the REGISTERs' });
     expect(after.mark).toBe(42); // the same document: updated live, never reloaded
     expect(after.regSamples).toBeGreaterThan(before.regSamples); // new samples appended

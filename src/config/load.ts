@@ -9,6 +9,7 @@ import type { KdmqConfig } from './types.ts';
 import { keysFromConfig } from '../actors/dmq/kdmq-auth.ts';
 import { parseCidr } from '../actors/dmq/cidr.ts';
 import { authConfigError } from './auth.ts';
+import { errorText } from '../errors.ts';
 
 export type ConfigResult = { ok: true; config: KdmqConfig } | { ok: false; error: string };
 
@@ -17,7 +18,7 @@ const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !
 
 function checkField(path: string, field: Field, value: unknown): { ok: true; value: unknown } | { ok: false; error: string } {
   const t = field.type;
-  const bad = (want: string) => ({ ok: false as const, error: `config key ${path}: expected ${want}, got ${JSON.stringify(value)}` });
+  const bad = (want: string) => ({ ok: false as const, error: errorText('KDMQ_CONFIG_TYPE', path, want, JSON.stringify(value)) });
   switch (t.kind) {
     case 'string':
       return typeof value === 'string' ? { ok: true, value } : bad('a string');
@@ -57,9 +58,9 @@ function checkField(path: string, field: Field, value: unknown): { ok: true; val
 
 function checkObject(path: string, fields: Record<string, Field>, value: unknown): { ok: true; value: Obj } | { ok: false; error: string } {
   const v = value ?? {};
-  if (!isObj(v)) return { ok: false, error: `config key ${path || '(top level)'}: expected a mapping, got ${JSON.stringify(value)}` };
+  if (!isObj(v)) return { ok: false, error: errorText('KDMQ_CONFIG_TYPE', path || '(top level)', 'a mapping', JSON.stringify(value)) };
   for (const k of Object.keys(v)) {
-    if (!Object.hasOwn(fields, k)) return { ok: false, error: `config key ${path ? path + '.' : ''}${k}: unknown key` };
+    if (!Object.hasOwn(fields, k)) return { ok: false, error: errorText('KDMQ_CONFIG_UNKNOWN_KEY', `${path ? path + '.' : ''}${k}`) };
   }
   const out: Obj = {};
   for (const [k, field] of Object.entries(fields)) {
@@ -85,42 +86,42 @@ function checkObject(path: string, fields: Record<string, Field>, value: unknown
 /** semantic checks that span keys */
 function crossCheck(c: KdmqConfig): string | null {
   const addrRe = /^(udp|tcp|tls):(\[[0-9a-fA-F:.]+\]|\d{1,3}(\.\d{1,3}){3}):(\d{1,5})$/;
-  if (c.listen.length === 0) return 'config key listen: at least one udp:IP:PORT is needed';
+  if (c.listen.length === 0) return errorText('KDMQ_CONFIG_LISTEN_EMPTY');
   const listens = new Set<string>();
   for (const l of c.listen) {
     const m = addrRe.exec(l);
-    if (!m || Number(m[4]) > 65535 || isIP(m[2].replace(/^\[|\]$/g, '')) === 0) return `config key listen: "${l}" is not udp:IP:PORT, tcp:IP:PORT or tls:IP:PORT`;
+    if (!m || Number(m[4]) > 65535 || isIP(m[2].replace(/^\[|\]$/g, '')) === 0) return errorText('KDMQ_CONFIG_LISTEN_ADDRESS', l);
     listens.add(`${m[1]}:${m[2]}:${Number(m[4])}`);
   }
   if (c.listen.some((l) => l.startsWith('tls:')) && (!c.tls?.certificate || !c.tls.private_key)) {
-    return 'config key tls.certificate: a tls: listen needs tls.certificate and tls.private_key';
+    return errorText('KDMQ_CONFIG_TLS_FILES');
   }
   const sa = c.dmq.server_address === undefined ? null : /^sip:(\[[0-9a-fA-F:.]+\]|\d{1,3}(?:\.\d{1,3}){3}):(\d{1,5})(?:;transport=(udp|tcp|tls))?$/i.exec(c.dmq.server_address);
   if (c.dmq.server_address !== undefined && (sa === null || isIP(sa[1].replace(/^\[|\]$/g, '')) === 0 || Number(sa[2]) > 65535)) {
-    return `config key dmq.server_address: "${c.dmq.server_address}" must be sip:IP:PORT[;transport=tcp|tls] with an IP literal and an explicit port`;
+    return errorText('KDMQ_CONFIG_SERVER_ADDRESS', c.dmq.server_address);
   }
   const saProto = sa?.[3]?.toLowerCase();
   if (sa && (saProto === 'tcp' || saProto === 'tls') && !listens.has(`${saProto}:${sa[1]}:${Number(sa[2])}`)) {
-    return `config key dmq.server_address: "${c.dmq.server_address}" needs the listen ${saProto}:${sa[1]}:${Number(sa[2])}`;
+    return errorText('KDMQ_CONFIG_SERVER_ADDRESS_LISTEN', c.dmq.server_address!, `${saProto}:${sa[1]}:${Number(sa[2])}`);
   }
   for (const a of c.dmq.notification_address) {
-    if (!/^sip:[^\s;]+:\d{1,5}(;[^\s]*)?$|^sip:[^\s;:]+(;[^\s]*)?$/i.test(a)) return `config key dmq.notification_address: "${a}" is not a sip: URI`;
+    if (!/^sip:[^\s;]+:\d{1,5}(;[^\s]*)?$|^sip:[^\s;:]+(;[^\s]*)?$/i.test(a)) return errorText('KDMQ_CONFIG_NOTIFICATION_ADDRESS', a);
     const t = /;transport=([^;]*)/i.exec(a)?.[1].toLowerCase();
-    if (t !== undefined && t !== 'udp' && t !== 'tcp' && t !== 'tls') return `config key dmq.notification_address: "${a}" has transport "${t}" (udp, tcp or tls)`;
+    if (t !== undefined && t !== 'udp' && t !== 'tcp' && t !== 'tls') return errorText('KDMQ_CONFIG_NOTIFICATION_TRANSPORT', a, t);
   }
-  if (c.rpc.listen !== '' && !/^(\[[0-9a-fA-F:.]+\]|[\w.-]+):\d{1,5}$/.test(c.rpc.listen)) return `config key rpc.listen: "${c.rpc.listen}" is not HOST:PORT`;
+  if (c.rpc.listen !== '' && !/^(\[[0-9a-fA-F:.]+\]|[\w.-]+):\d{1,5}$/.test(c.rpc.listen)) return errorText('KDMQ_CONFIG_RPC_LISTEN', c.rpc.listen);
   return securityCheck(c) ?? authConfigError(c);
 }
 
 /** signed KDMQ keys, kamailio_peers CIDRs, and no RPC off loopback without a token */
 function securityCheck(c: KdmqConfig): string | null {
   const keys = keysFromConfig(c.dmq);
-  if (typeof keys === 'string') return `config key ${c.dmq.keyring ? 'dmq.keyring' : 'dmq.secret'}: ${keys}`;
-  for (const p of c.dmq.kamailio_peers ?? []) if (parseCidr(p) === null) return `config key dmq.kamailio_peers: "${p}" is not a CIDR`;
-  if (c.dmq.kamailio_peers !== undefined && keys === null) return 'config key dmq.kamailio_peers: needs dmq.secret or dmq.keyring (signing off lets every sender in)';
-  if (c.rpc.token !== undefined && !/^[\x21-\x7e]{16,}$/.test(c.rpc.token)) return 'config key rpc.token: needs 16 or more printable characters, no spaces';
+  if (typeof keys === 'string') return errorText('KDMQ_CONFIG_DMQ_KEYS', c.dmq.keyring ? 'dmq.keyring' : 'dmq.secret', keys);
+  for (const p of c.dmq.kamailio_peers ?? []) if (parseCidr(p) === null) return errorText('KDMQ_CONFIG_KAMAILIO_PEERS_CIDR', p);
+  if (c.dmq.kamailio_peers !== undefined && keys === null) return errorText('KDMQ_CONFIG_KAMAILIO_PEERS_UNSIGNED');
+  if (c.rpc.token !== undefined && !/^[\x21-\x7e]{16,}$/.test(c.rpc.token)) return errorText('KDMQ_CONFIG_RPC_TOKEN');
   if (c.rpc.listen !== '' && c.rpc.token === undefined && !isLoopbackHost(c.rpc.listen.slice(0, c.rpc.listen.lastIndexOf(':')))) {
-    return `config key rpc.listen: "${c.rpc.listen}" is not a loopback address: set rpc.token (or KDMQ_RPC_TOKEN) to serve RPC there`;
+    return errorText('KDMQ_CONFIG_RPC_OFF_LOOPBACK', c.rpc.listen);
   }
   return null;
 }
@@ -144,22 +145,22 @@ export function parseConfigText(text: string): { ok: true; value: unknown } | { 
     return { ok: true, value: parseYaml(text) };
   } catch (e) {
     const msg = (e as Error).message.split('\n')[0].replace(/:\s*$/, '');
-    return { ok: false, error: `config file is not valid YAML or JSON: ${msg}` };
+    return { ok: false, error: errorText('KDMQ_CONFIG_SYNTAX', msg) };
   }
 }
 
 /** apply `key.path=value` overrides to the raw object */
 export function applyOverrides(raw: unknown, sets: string[]): { ok: true; value: unknown } | { ok: false; error: string } {
   if (raw !== null && raw !== undefined && !isObj(raw)) {
-    return { ok: false, error: `config key (top level): expected a mapping, got ${JSON.stringify(raw)}` };
+    return { ok: false, error: errorText('KDMQ_CONFIG_TYPE', '(top level)', 'a mapping', JSON.stringify(raw)) };
   }
   const root: Obj = isObj(raw) ? structuredClone(raw) : {};
   for (const s of sets) {
     const eq = s.indexOf('=');
-    if (eq <= 0) return { ok: false, error: `--set ${s}: expected key.path=value` };
+    if (eq <= 0) return { ok: false, error: errorText('KDMQ_CONFIG_SET_SYNTAX', s) };
     const keys = s.slice(0, eq).split('.');
     if (keys.some((k) => k === '' || k === '__proto__' || k === 'constructor' || k === 'prototype')) {
-      return { ok: false, error: `--set ${s.slice(0, eq)}: not a key path` };
+      return { ok: false, error: errorText('KDMQ_CONFIG_SET_PATH', s.slice(0, eq)) };
     }
     let value: unknown;
     try {

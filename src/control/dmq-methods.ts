@@ -5,7 +5,7 @@
 import type { KdmqNode } from '../actors/node/create-node.ts';
 import { parseUri } from '../sip/index.ts';
 import { keysFromConfig } from '../actors/dmq/kdmq-auth.ts';
-import { RpcError, register, type RpcRegistry } from './rpc.ts';
+import { rpcError, register, type RpcRegistry } from './rpc.ts';
 
 export const KDMQ_VERSION = '0.1.0';
 
@@ -31,23 +31,23 @@ export function registerDmqMethods(reg: RpcRegistry, node: KdmqNode, now: () => 
     })),
   );
   register(reg, 'dmq.remove', 'Remove a DMQ node', (p) => {
-    if (typeof p[0] !== 'string') throw new RpcError(500, 'Invalid Parameters');
+    if (typeof p[0] !== 'string') throw rpcError('KDMQ_RPC_INVALID_PARAMS');
     const u = parseUri(p[0]);
-    if (!u.ok) throw new RpcError(500, 'Failure');
+    if (!u.ok) throw rpcError('KDMQ_RPC_FAILURE');
     const t = u.value.params.find(([n]) => n === 'transport')?.[1] ?? null;
     const id = { host: u.value.host, port: u.value.portText, transport: t && t.toLowerCase() !== 'udp' ? t.toLowerCase() : null };
     if (!node.list.isLocal(id)) node.list.send(id, { type: 'node.remove' });
     return 'Ok. DMQ node removed.';
   });
   register(reg, 'dmq.keyring', 'Signed KDMQ: the key ids (never the secrets), the first signs', () => {
-    if (!node.auth) throw new RpcError(500, 'KDMQ signing is off (no dmq.secret or dmq.keyring)');
+    if (!node.auth) throw rpcError('KDMQ_RPC_SIGNING_OFF');
     return node.auth.keyIds();
   });
   register(reg, 'dmq.keyring_set', 'Signed KDMQ: replace the key ring with ID:SECRET params, the first signs, all verify (rotation)', (p) => {
-    if (!node.auth) throw new RpcError(500, 'KDMQ signing is off (no dmq.secret or dmq.keyring)');
-    if (p.length === 0 || !p.every((x) => typeof x === 'string')) throw new RpcError(500, 'Invalid Parameters');
+    if (!node.auth) throw rpcError('KDMQ_RPC_SIGNING_OFF');
+    if (p.length === 0 || !p.every((x) => typeof x === 'string')) throw rpcError('KDMQ_RPC_INVALID_PARAMS');
     const keys = keysFromConfig({ keyring: p as string[] });
-    if (typeof keys === 'string' || keys === null) throw new RpcError(500, `Invalid Parameters: ${keys ?? 'no key'}`);
+    if (typeof keys === 'string' || keys === null) throw rpcError('KDMQ_RPC_INVALID_KEYS', keys ?? 'no key');
     node.auth.setKeys(keys);
     return node.auth.keyIds();
   });

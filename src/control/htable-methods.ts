@@ -6,11 +6,13 @@
 import type { HtableStore } from '../htable/store.ts';
 import type { HtableValue } from '../actors/channels/htable-body.ts';
 import { formatExpire } from '../htable/hash.ts';
-import { RpcError, register, type RpcRegistry } from './rpc.ts';
+import { RpcError, register, rpcError, type RpcRegistry } from './rpc.ts';
+import type { ErrorCode } from '../errors.ts';
 
 const INT32_MIN = -2147483648;
 
-const fail = (message: string, code = 500) => new RpcError(code, message);
+/** a store's own refusal (no such table, full), as htable's RPC answers it */
+const fail = (message: string) => new RpcError(500, message);
 
 /** jsonrpcs "S": a JSON string, nothing else */
 function str(p: unknown): string | undefined {
@@ -36,8 +38,8 @@ function toInt(n: number): number {
   return Number.isFinite(t) && t >= INT32_MIN && t <= 2147483647 ? t : INT32_MIN;
 }
 
-function needTable(store: HtableStore, t: string, message = 'No such htable'): void {
-  if (!store.has(t)) throw fail(message);
+function needTable(store: HtableStore, t: string, code: ErrorCode = 'KDMQ_RPC_HTABLE_NOT_FOUND'): void {
+  if (!store.has(t)) throw rpcError(code);
 }
 
 const SET_OK = 'Ok. Key set to new value.';
@@ -60,9 +62,9 @@ export function registerHtableMethods(reg: RpcRegistry, store: HtableStore, admi
 function registerLookups(reg: RpcRegistry, store: HtableStore): void {
   register(reg, 'htable.dump', 'Dump the contents of hash table.', (p) => {
     const t = str(p[0]);
-    if (t === undefined) throw fail('No htable name given');
+    if (t === undefined) throw rpcError('KDMQ_RPC_HTABLE_NO_NAME');
     const slots = store.dump(t);
-    if (!slots) throw fail('No such htable');
+    if (!slots) throw rpcError('KDMQ_RPC_HTABLE_NOT_FOUND');
     return slots.map((s) => ({
       entry: s.entry,
       size: s.items.length,
@@ -72,10 +74,10 @@ function registerLookups(reg: RpcRegistry, store: HtableStore): void {
 
   register(reg, 'htable.get', 'Get one key from a hash table.', (p) => {
     const [t, k] = [str(p[0]), str(p[1])];
-    if (t === undefined || k === undefined) throw fail('Not enough parameters (htable name and key name)');
+    if (t === undefined || k === undefined) throw rpcError('KDMQ_RPC_HTABLE_GET_PARAMS');
     needTable(store, t);
     const it = store.get(t, k);
-    if (!it) throw fail("Key name doesn't exist in htable.");
+    if (!it) throw rpcError('KDMQ_RPC_HTABLE_NO_KEY');
     const expire = it.expireAt === 0 ? 'NEVER' : formatExpire(Math.floor(it.expireAt / 1000));
     return { item: { name: it.name, value: valueOf(it.value), flags: it.value.type, expire } };
   });
@@ -86,7 +88,7 @@ function registerWrites(reg: RpcRegistry, store: HtableStore, admit?: Admit): vo
   const setter = (name: string, help: string, read: (p: unknown) => HtableValue | undefined) =>
     register(reg, name, help, (p) => {
       const [t, k, v] = [str(p[0]), str(p[1]), read(p[2])];
-      if (t === undefined || k === undefined || v === undefined) throw fail('Not enough parameters (htable name, key name and value)');
+      if (t === undefined || k === undefined || v === undefined) throw rpcError('KDMQ_RPC_HTABLE_SET_PARAMS');
       needTable(store, t);
       admitted(admit);
       const r = store.set(t, k, v);
@@ -98,7 +100,7 @@ function registerWrites(reg: RpcRegistry, store: HtableStore, admit?: Admit): vo
 
   register(reg, 'htable.setex', 'Set expire in a hash table.', (p) => {
     const [t, k, e] = [str(p[0]), str(p[1]), int(p[2])];
-    if (t === undefined || k === undefined || e === undefined) throw fail('Not enough parameters (htable name, item name and expire)');
+    if (t === undefined || k === undefined || e === undefined) throw rpcError('KDMQ_RPC_HTABLE_SETEX_PARAMS');
     needTable(store, t);
     admitted(admit);
     store.setex(t, k, e);
@@ -109,9 +111,9 @@ function registerWrites(reg: RpcRegistry, store: HtableStore, admit?: Admit): vo
     register(reg, name, help, (p) => {
       const [t, k, v, e] = [str(p[0]), str(p[1]), read(p[2]), int(p[3])];
       if (t === undefined || k === undefined || v === undefined || e === undefined) {
-        throw fail('Not enough parameters (htable name, key name, value and expire)');
+        throw rpcError('KDMQ_RPC_HTABLE_SETX_PARAMS');
       }
-      needTable(store, t, 'Failed to set the item');
+      needTable(store, t, 'KDMQ_RPC_HTABLE_SET_FAILED');
       admitted(admit);
       const r = store.setx(t, k, v, e);
       if (!r.ok) throw fail(r.message);
@@ -122,11 +124,11 @@ function registerWrites(reg: RpcRegistry, store: HtableStore, admit?: Admit): vo
 
   register(reg, 'htable.delete', 'Delete one key from a hash table.', (p) => {
     const [t, k] = [str(p[0]), str(p[1])];
-    if (t === undefined || k === undefined) throw fail('Not enough parameters (htable name & key name'); // sic
+    if (t === undefined || k === undefined) throw rpcError('KDMQ_RPC_HTABLE_DELETE_PARAMS'); // sic: Kamailio's text lacks the ')'
     needTable(store, t);
     admitted(admit);
     const r = store.delete(t, k);
-    if (r.ok && !r.value) throw fail('Key not found in htable.', 404);
+    if (r.ok && !r.value) throw rpcError('KDMQ_RPC_HTABLE_KEY_NOT_FOUND');
     return 'Ok. Key deleted.';
   });
 }
@@ -134,7 +136,7 @@ function registerWrites(reg: RpcRegistry, store: HtableStore, admit?: Admit): vo
 function registerTableMethods(reg: RpcRegistry, store: HtableStore): void {
   register(reg, 'htable.listTables', 'List all htables.', () => {
     const tables = store.listTables();
-    if (tables.length === 0) throw fail('No htables');
+    if (tables.length === 0) throw rpcError('KDMQ_RPC_HTABLE_NONE');
     return tables.map((t) => ({
       name: t.name,
       dbtable: '',
@@ -148,13 +150,13 @@ function registerTableMethods(reg: RpcRegistry, store: HtableStore): void {
 
   register(reg, 'htable.stats', 'Statistics about htables.', () => {
     const s = store.stats();
-    if (s.length === 0) throw fail('No htables');
+    if (s.length === 0) throw rpcError('KDMQ_RPC_HTABLE_NONE');
     return s;
   });
 
   register(reg, 'htable.flush', 'Flush hash table.', (p) => {
     const t = str(p[0]);
-    if (t === undefined) throw fail('No htable name given');
+    if (t === undefined) throw rpcError('KDMQ_RPC_HTABLE_NO_NAME');
     needTable(store, t);
     store.flush(t);
     return 'Ok. Htable flushed.';

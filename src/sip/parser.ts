@@ -10,6 +10,7 @@ import { ParsedRequest, ParsedResponse } from './message.ts';
 import { commonName, headerKey } from './headers.ts';
 import { clip, fail, isToken, ok, parseIntRange, TOKEN, trimWs } from './scan.ts';
 import { controlError, findControl, withoutControls } from './control.ts';
+import { errorText } from '../errors.ts';
 
 const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 const utf8Enc = new TextEncoder();
@@ -34,7 +35,7 @@ function splitHeaders(head: string, pos: number, lenient = false): ParseResult<R
     if (c0 === 32 || c0 === 9) {
       const last = headers[headers.length - 1];
       if (last === undefined) {
-        if (!lenient) return fail('continuation line before any header');
+        if (!lenient) return fail(errorText('KDMQ_SIP_CONTINUATION_FIRST'));
         pos = e + 1;
         continue;
       }
@@ -50,7 +51,7 @@ function splitHeaders(head: string, pos: number, lenient = false): ParseResult<R
       const nameEnd = colon;
       while (colon < lineEnd && (head.charCodeAt(colon) === 32 || head.charCodeAt(colon) === 9)) colon++;
       if (nameEnd === pos || head.charCodeAt(colon) !== 58 || colon >= lineEnd) {
-        if (!lenient) return fail(`bad header line '${clip(head.slice(pos, lineEnd))}'`);
+        if (!lenient) return fail(errorText('KDMQ_SIP_BAD_HEADER_LINE', clip(head.slice(pos, lineEnd))));
         pos = e + 1;
         continue;
       }
@@ -74,7 +75,7 @@ function contentLength(headers: RawHeader[]): ParseResult<number | null> {
     if (headerKey(h.name) !== 'content-length') continue;
     const n = parseIntRange(h.value, 0, 2 ** 31 - 1, 'Content-Length');
     if (!n.ok) return n;
-    if (cl !== null && cl !== n.value) return fail('conflicting Content-Length headers');
+    if (cl !== null && cl !== n.value) return fail(errorText('KDMQ_SIP_CONTENT_LENGTH_CONFLICT'));
     cl = n.value;
   }
   return ok(cl);
@@ -84,22 +85,22 @@ function startLine(line: string, headers: RawHeader[], body: Uint8Array): ParseR
   if (line.length > 4 && line.charCodeAt(3) === 47 && line.slice(0, 4).toUpperCase() === 'SIP/') {
     const sp = line.indexOf(' ');
     const version = sp < 0 ? line : line.slice(0, sp);
-    if (!VERSION.test(version)) return fail(`bad SIP version '${clip(version)}'`);
+    if (!VERSION.test(version)) return fail(errorText('KDMQ_SIP_BAD_VERSION', clip(version)));
     const code = line.slice(sp + 1, sp + 4);
-    if (sp < 0 || (line.length > sp + 4 && line.charCodeAt(sp + 4) !== 32)) return fail(`bad status line '${clip(line)}'`);
+    if (sp < 0 || (line.length > sp + 4 && line.charCodeAt(sp + 4) !== 32)) return fail(errorText('KDMQ_SIP_BAD_STATUS_LINE', clip(line)));
     const status = parseIntRange(code, 100, 699, 'status code');
-    if (!status.ok || code.length !== 3) return fail(`bad status code '${clip(code)}'`);
+    if (!status.ok || code.length !== 3) return fail(errorText('KDMQ_SIP_BAD_STATUS_CODE', clip(code)));
     return ok(new ParsedResponse(status.value, line.slice(sp + 5), version, headers, body));
   }
   const sp1 = line.indexOf(' ');
   const sp2 = sp1 < 0 ? -1 : line.indexOf(' ', sp1 + 1);
-  if (sp2 < 0) return fail(`bad request line '${clip(line)}'`);
+  if (sp2 < 0) return fail(errorText('KDMQ_SIP_BAD_REQUEST_LINE', clip(line)));
   const method = line.slice(0, sp1);
   const uri = line.slice(sp1 + 1, sp2);
   const version = line.slice(sp2 + 1);
-  if (!isToken(method)) return fail(`bad method '${clip(method)}'`);
-  if (uri.length === 0 || uri.indexOf('\t') >= 0) return fail(`bad Request-URI '${clip(uri)}'`);
-  if (!VERSION.test(version)) return fail(`bad SIP version '${clip(version)}'`);
+  if (!isToken(method)) return fail(errorText('KDMQ_SIP_BAD_METHOD', clip(method)));
+  if (uri.length === 0 || uri.indexOf('\t') >= 0) return fail(errorText('KDMQ_SIP_BAD_REQUEST_URI', clip(uri)));
+  if (!VERSION.test(version)) return fail(errorText('KDMQ_SIP_BAD_VERSION', clip(version)));
   return ok(new ParsedRequest(method, uri, version, headers, body));
 }
 
@@ -145,14 +146,14 @@ export function parseMessage(data: Uint8Array | string): MessageParseResult {
   const bytes = typeof data === 'string' ? utf8Enc.encode(data) : data;
   let start = 0;
   while (start < bytes.length && (bytes[start] === 13 || bytes[start] === 10)) start++;
-  if (start === bytes.length) return fail('empty message');
+  if (start === bytes.length) return fail(errorText('KDMQ_SIP_EMPTY'));
   const ends = findHeadEnd(bytes, start);
-  if (ends === null) return fail('no empty line after the headers');
+  if (ends === null) return fail(errorText('KDMQ_SIP_NO_EMPTY_LINE'));
   const head = utf8.decode(bytes.subarray(start, ends[0]));
   if (findControl(bytes, start, ends[0]) >= 0) {
     // a 400 formed from the head without those chars (the sender's headers as they were before
     // one char was inserted); that request is never handed up
-    const error = controlError(head) ?? 'control character in the header section';
+    const error = controlError(head) ?? errorText('KDMQ_SIP_CONTROL_CHARACTER');
     return salvageHead(error, withoutControls(head));
   }
   const nl = firstLineEnd(head);
@@ -163,7 +164,7 @@ export function parseMessage(data: Uint8Array | string): MessageParseResult {
   if (!cl.ok) return salvage(cl.error, line, headers.value, EMPTY);
   const avail = bytes.length - ends[1];
   if (cl.value !== null && cl.value > avail) {
-    return salvage(`body shorter than Content-Length (${avail} < ${cl.value})`, line, headers.value, bytes.subarray(ends[1]));
+    return salvage(errorText('KDMQ_SIP_BODY_SHORT', avail, cl.value), line, headers.value, bytes.subarray(ends[1]));
   }
   const body = bytes.subarray(ends[1], cl.value === null ? bytes.length : ends[1] + cl.value);
   return startLine(line, headers.value, body);
@@ -171,7 +172,7 @@ export function parseMessage(data: Uint8Array | string): MessageParseResult {
 
 /** The checks of RFC 3261 §8.2 a server needs before handling a request. */
 export function validateRequest(m: SipRequest): ParseResult<true> {
-  if (m.version.toUpperCase() !== 'SIP/2.0') return fail(`unsupported SIP version ${m.version}`);
+  if (m.version.toUpperCase() !== 'SIP/2.0') return fail(errorText('KDMQ_SIP_UNSUPPORTED_VERSION', m.version));
   // in this order (the first failure is the error): To, From, Call-ID, Via, Max-Forwards, CSeq
   const to = m.to();
   if (!to.ok) return to;
@@ -185,6 +186,6 @@ export function validateRequest(m: SipRequest): ParseResult<true> {
   if (!mf.ok) return mf;
   const cseq = m.cseq();
   if (!cseq.ok) return cseq;
-  if (cseq.value.method !== m.method) return fail(`CSeq method ${cseq.value.method} does not match ${m.method}`);
+  if (cseq.value.method !== m.method) return fail(errorText('KDMQ_SIP_CSEQ_METHOD', cseq.value.method, m.method));
   return ok(true);
 }

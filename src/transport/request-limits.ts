@@ -7,6 +7,7 @@ import { responseTo, writeResponse } from '../sip/index.ts';
 import type { SipRequest } from '../sip/types.ts';
 import { isReliable, type Datagram, type Endpoint } from './transport.ts';
 import { replaceTopVia, responseRoute } from './via-route.ts';
+import { errorText } from '../errors.ts';
 
 export interface RequestLimits {
   maxDatagram: number;
@@ -34,17 +35,17 @@ export interface Refusal {
  */
 export function checkRequestLimits(req: SipRequest, d: Datagram, l: RequestLimits, pending: number, waited = 0): Refusal | null {
   const stream = isReliable(d.local) && l.maxStreamMessage !== undefined;
-  if (d.data.byteLength > (stream ? l.maxStreamMessage! : l.maxDatagram)) return { limit: 'datagram', status: 513, reason: 'Message Too Large', headers: [] };
-  if (req.headers.length > l.maxHeaders) return { limit: 'headers', status: 513, reason: 'Message Too Large (too many headers)', headers: [] };
-  if (req.body.byteLength > (stream ? l.maxStreamMessage! : l.maxBody)) return { limit: 'body', status: 413, reason: 'Request Entity Too Large', headers: [] };
+  if (d.data.byteLength > (stream ? l.maxStreamMessage! : l.maxDatagram)) return { limit: 'datagram', status: 513, reason: errorText('KDMQ_SIP_MESSAGE_TOO_LARGE'), headers: [] };
+  if (req.headers.length > l.maxHeaders) return { limit: 'headers', status: 513, reason: errorText('KDMQ_SIP_TOO_MANY_HEADERS'), headers: [] };
+  if (req.body.byteLength > (stream ? l.maxStreamMessage! : l.maxBody)) return { limit: 'body', status: 413, reason: errorText('KDMQ_SIP_BODY_TOO_LARGE'), headers: [] };
   if (pending >= l.maxPendingServer) {
-    return { limit: 'pending_transactions', status: 503, reason: 'Service Unavailable (limit pending_transactions)', headers: [['Retry-After', '5']] };
+    return { limit: 'pending_transactions', status: 503, reason: errorText('KDMQ_SIP_PENDING_TRANSACTIONS'), headers: [['Retry-After', '5']] };
   }
   // overload (a node short of CPU): a client request that waited too long is refused at once and
   // cheaply, so answers stay prompt and the node sheds what it cannot do; KDMQ is never refused
   // here (its sender retries: replication and membership must keep flowing)
   if (l.maxQueueWait !== undefined && l.maxQueueWait > 0 && waited > l.maxQueueWait && req.method !== 'KDMQ') {
-    return { limit: 'queue_wait', status: 503, reason: 'Service Unavailable (overloaded)', headers: [['Retry-After', String(Math.max(1, Math.ceil(waited / 1000)))]] };
+    return { limit: 'queue_wait', status: 503, reason: errorText('KDMQ_SIP_OVERLOADED'), headers: [['Retry-After', String(Math.max(1, Math.ceil(waited / 1000)))]] };
   }
   return null;
 }
@@ -57,4 +58,12 @@ export function statelessResponse(req: SipRequest, source: Endpoint, r: Refusal)
   const out = responseTo(req, r.status, r.reason, { headers: r.headers });
   out.headers = replaceTopVia(out.headers, route.stampedVia);
   return { to: isReliable(source) ? source : route.dest, bytes: writeResponse(out) };
+}
+
+const BAD_REQUEST_REASON_MAX = 100;
+
+/** the reason phrase of a 400: the parse error (specs/errors.md KDMQ_SIP_*), controls blanked, at most 100 characters */
+export function badRequestReason(error: string): string {
+  const clean = error.replace(/[\x00-\x1f\x7f]+/g, ' ').trim();
+  return clean.length > BAD_REQUEST_REASON_MAX ? `${clean.slice(0, BAD_REQUEST_REASON_MAX - 3)}...` : clean || errorText('KDMQ_SIP_BAD_REQUEST');
 }

@@ -13,7 +13,7 @@ import { ExpiryQueue } from './expiry-queue.ts';
 import { ClientTransaction } from './client-transaction.ts';
 import { ServerTransaction } from './server-transaction.ts';
 import { MAGIC_COOKIE, hostPort, serverKey } from './via-route.ts';
-import { checkRequestLimits, statelessResponse, type RequestLimitName, type RequestLimits } from './request-limits.ts';
+import { badRequestReason, checkRequestLimits, statelessResponse, type RequestLimitName, type RequestLimits } from './request-limits.ts';
 
 export interface TimerConfig {
   t1: number;
@@ -79,8 +79,6 @@ export interface TransactionLayerOptions {
   /** one request refused by a limit (answered statelessly) */
   onRefused?(limit: RequestLimitName): void;
 }
-
-const BAD_REQUEST_REASON_MAX = 100;
 
 export class TransactionLayer {
   readonly stats: TransactionStats = {
@@ -234,7 +232,7 @@ export class TransactionLayer {
     }
     const tx = this.newServer(keyed.key, req, d);
     this.stats.badRequests400++;
-    tx.respond(400, reasonFrom(error));
+    tx.respond(400, badRequestReason(error));
   }
 
   private newServer(key: string, req: SipRequest, d: Datagram): ServerTransaction {
@@ -287,11 +285,6 @@ export class TransactionLayer {
 /** responseTo needs Via, From, To, Call-ID and CSeq */
 function canAnswer(req: SipRequest): boolean {
   return req.vias().ok && req.from().ok && req.to().ok && req.callId().ok && req.cseq().ok;
-}
-
-function reasonFrom(error: string): string {
-  const clean = error.replace(/[\x00-\x1f\x7f]+/g, ' ').trim();
-  return clean.length > BAD_REQUEST_REASON_MAX ? `${clean.slice(0, BAD_REQUEST_REASON_MAX - 3)}...` : clean || 'Bad Request';
 }
 
 function looksLikeResponse(data: Uint8Array): boolean {

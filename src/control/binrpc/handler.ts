@@ -5,6 +5,7 @@
 // stream connection (as ctl does); a fault from the method does not. No I/O here.
 
 import { RpcError, type RpcRegistry } from '../rpc.ts';
+import { errorText } from '../../errors.ts';
 import { decodeBody, encodePacket, faultPacket, readHeader, E, type BinrpcPacket } from './codec.ts';
 import { METHOD_HINTS, paramValue, resultRecords } from './shape.ts';
 
@@ -30,25 +31,25 @@ export async function answerBinrpc(reg: RpcRegistry, buf: Uint8Array): Promise<S
   const h = readHeader(buf);
   if (!h.ok) {
     if ('need' in h) return { kind: 'need', bytes: h.need };
-    return fault(0, 400, `bad request: ${h.error}`, buf.length, true);
+    return fault(0, 400, errorText('KDMQ_RPC_BINRPC_BAD_REQUEST', h.error), buf.length, true);
   }
   const size = h.headerLen + h.bodyLen;
-  if (size > MAX_REQUEST) return fault(h.cookie, 400, 'bad request: buffer too small (overflow)', buf.length, true);
+  if (size > MAX_REQUEST) return fault(h.cookie, 400, errorText('KDMQ_RPC_BINRPC_BAD_REQUEST', 'buffer too small (overflow)'), buf.length, true);
   if (buf.length < size) return { kind: 'need', bytes: size - buf.length };
-  if (h.type !== 'request') return fault(h.cookie, 400, `bad request: ${E.badPacket}`, size, true);
+  if (h.type !== 'request') return fault(h.cookie, 400, errorText('KDMQ_RPC_BINRPC_BAD_REQUEST', E.badPacket), size, true);
   const body = decodeBody(buf.subarray(h.headerLen, size));
-  if (!body.ok) return fault(h.cookie, 400, `bad request: ${body.error}`, size, true);
+  if (!body.ok) return fault(h.cookie, 400, errorText('KDMQ_RPC_BINRPC_BAD_REQUEST', body.error), size, true);
   const [first, ...rest] = body.values;
-  if (first?.t !== 'str') return fault(h.cookie, 400, `bad request method: ${first ? E.type : E.endOfPacket}`, size, true);
+  if (first?.t !== 'str') return fault(h.cookie, 400, errorText('KDMQ_RPC_BINRPC_BAD_METHOD', first ? E.type : E.endOfPacket), size, true);
   const method = first.v;
   const m = reg.methods.get(method);
-  if (!m) return fault(h.cookie, 500, `command ${method} not found`, size, false, method);
+  if (!m) return fault(h.cookie, 500, errorText('KDMQ_RPC_BINRPC_NO_COMMAND', method), size, false, method);
   let result: unknown;
   try {
     result = await m.fn(rest.map(paramValue));
   } catch (e) {
     if (e instanceof RpcError) return fault(h.cookie, e.code, e.message, size, false, method);
-    return fault(h.cookie, 500, `Internal error: ${(e as Error).message}`, size, false, method);
+    return fault(h.cookie, 500, errorText('KDMQ_RPC_INTERNAL', (e as Error).message), size, false, method);
   }
   // the same value the HTTP answer carries (toJSON, undefined members dropped)
   const json: unknown = result === undefined ? undefined : JSON.parse(JSON.stringify(result) ?? 'null');

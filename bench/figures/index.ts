@@ -6,6 +6,7 @@ import type { Figure } from '../lib.ts';
 import { antiEntropyRoundFigure } from './antientropy.ts';
 import { registerRateDbModeFigure } from './register-dbmode.ts';
 import { failureDefaultFigure, failureFastFigure } from './failure.ts';
+import { failureLossFigure } from './failure-loss.ts';
 import { parserFigure } from './parser.ts';
 import { fuzzCampaignFigure } from './fuzz-campaign.ts';
 import { registrarMemoryFigure } from './registrar-memory.ts';
@@ -18,4 +19,4 @@ import { traceOverheadFigure } from './trace-overhead.ts';
 import { outboxCostFigure } from './outbox-cost.ts';
 import { usrlocLatencyFigure, usrlocSync100kFigure, usrlocSync10kFigure } from './usrloc.ts';
 
-export const figures: Figure[] = [parserFigure, failureFastFigure, failureDefaultFigure, simCheckFigure, simSpeedFigure, usrlocLatencyFigure, usrlocSync10kFigure, usrlocSync100kFigure, traceOverheadFigure, registrarRateFigure, outboxCostFigure, registerClusterFigure, registrarMemoryFigure, simSpeedRegisterFigure, antiEntropyRoundFigure, registerRateDbModeFigure, fuzzCampaignFigure];
+export const figures: Figure[] = [parserFigure, failureFastFigure, failureLossFigure, failureDefaultFigure, simCheckFigure, simSpeedFigure, usrlocLatencyFigure, usrlocSync10kFigure, usrlocSync100kFigure, traceOverheadFigure, registrarRateFigure, outboxCostFigure, registerClusterFigure, registrarMemoryFigure, simSpeedRegisterFigure, antiEntropyRoundFigure, registerRateDbModeFigure, fuzzCampaignFigure];

@@ -38,12 +38,15 @@ export interface KdmqNodeOptions {
   peers: string[];
   pingInterval: number;
   sip?: { t1?: number; t2?: number; kdmq_timeout?: number };
+  /** dmq.server_address when it is not the node's own DMQ socket (a relay in front of it, support/lossy-relay.ts) */
+  serverAddress?: string;
 }
 
 export function kdmqConfig(o: KdmqNodeOptions): Record<string, unknown> {
   return {
-    listen: [`udp:${o.ip}:${o.sipPort}`, `udp:${o.ip}:${o.dmqPort}`],
-    dmq: { server_address: `sip:${o.ip}:${o.dmqPort}`, notification_address: o.peers, ping_interval: o.pingInterval },
+    // with a server_address of another host, kdmq sends DMQ from its first listen: the DMQ socket first
+    listen: o.serverAddress ? [`udp:${o.ip}:${o.dmqPort}`, `udp:${o.ip}:${o.sipPort}`] : [`udp:${o.ip}:${o.sipPort}`, `udp:${o.ip}:${o.dmqPort}`],
+    dmq: { server_address: o.serverAddress ?? `sip:${o.ip}:${o.dmqPort}`, notification_address: o.peers, ping_interval: o.pingInterval },
     ...(o.sip ? { sip: o.sip } : {}),
     rpc: { listen: `${o.ip}:${o.rpcPort}` },
     dns: { servers: ['127.0.0.1:9'] }, // never used (IP peers); keeps the node off the machine's resolver

@@ -8,11 +8,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const acked: Acked = new Map([
-  ['ack-0000', new Map([['sip:a@x:1', { present: true, by: 'kdmq' as const }], ['sip:a@x:2', { present: false, by: 'kdmq' as const }]])],
-  ['ack-0001', new Map([['sip:b@x:1', { present: true, by: 'kamailio' as const }]])],
-  ['snap-0000', new Map([['sip:s@x:1', { present: true, by: 'before' as const }]])],
-]);
+type By = 'kdmq' | 'kamailio' | 'before';
+const st = (present: boolean, by: By) => ({ present, by });
+const acked: Acked = new Map();
+acked.set('ack-0000', new Map([['sip:a@x:1', st(true, 'kdmq')], ['sip:a@x:2', st(false, 'kdmq')]]));
+acked.set('ack-0001', new Map([['sip:b@x:1', st(true, 'kamailio')]]));
+acked.set('snap-0000', new Map([['sip:s@x:1', st(true, 'before')]]));
 const keep = (a: string) => a.startsWith('ack-') || a.startsWith('snap-');
 
 describe('diffAcked', () => {

@@ -7,9 +7,9 @@ import type { Clock } from '../ports/clock.ts';
 import type { Random } from '../ports/random.ts';
 import type { ContactValue, SipRequest } from '../sip/types.ts';
 import type { DigestAuth } from './auth.ts';
-import { Binding, detach, intern, methodsMask } from '../actors/location/binding.ts';
+import { Binding, detach, methodsMask } from '../actors/location/binding.ts';
 import { EI, fail, ok, type RegisterResult } from './reply.ts';
-import { LocationStore, type BindingChange } from '../actors/location/store.ts';
+import { LocationStore, type BindingChange, type TakeEvent } from '../actors/location/store.ts';
 import type { LimitGuard } from '../actors/node/limits.ts';
 import type { Faults } from '../ports/faults.ts';
 
@@ -51,7 +51,7 @@ export type { RegisterResult };
 
 type Plan =
   | { op: 'insert'; b: Binding }
-  | { op: 'update'; cur: Binding; b: Binding; ev: BindingEvent }
+  | { op: 'update'; cur: Binding; ev: TakeEvent }
   | { op: 'remove'; cur: Binding };
 
 export class Registrar {
@@ -121,7 +121,7 @@ export class Registrar {
     }
     if (contacts.value.length === 0) return ok(this.store.get(aor), this.opts.clock.now(), '');
     // step 7: plan every binding change, then commit all or nothing
-    const ctx = { aor, callId: detach(callId.value), cseq: cseq.value.seq, path, source, req };
+    const ctx = { aor: detach(aor), callId: detach(callId.value), cseq: cseq.value.seq, path, source, req };
     const plans: Plan[] = [];
     const seen = new Set<string>();
     for (let i = contacts.value.length - 1; i >= 0; i--) {
@@ -173,22 +173,22 @@ export class Registrar {
     const cur = this.store.match(ctx.aor, c.uriText, instance, regId);
     const nowSec = Math.floor(this.opts.clock.now() / 1000);
     const lastModified = writeTime(nowSec, ctx.callId, cur ?? this.store.tombOfContact(ctx.aor, c.uriText));
-    const version = { callId: ctx.callId, cseq: ctx.cseq, lastModified, ruid: cur?.ruid ?? '', expires: nowSec + expires };
     if (expires === 0) {
       if (cur === undefined) return null;
-      const ev: BindingEvent = { type: 'binding.remove', origin: 'local', version, nowSec };
+      const version = { callId: ctx.callId, cseq: ctx.cseq, lastModified, ruid: cur.ruid, expires: nowSec };
+      const ev: BindingEvent = { type: 'binding.remove', origin: 'local', version, nowSec, tombstoneSeconds: this.store.tombstoneSeconds };
       return this.store.accepts(cur, ev) ? { op: 'remove', cur } : 'cseq';
     }
-    const b = new Binding(
-      ctx.aor, cur?.ruid ?? '', detach(c.uriText), this.opts.save_received === false ? '' : receivedOf(c, ctx.source), ctx.path, ctx.callId,
-      intern(ctx.req.get('user-agent') ?? 'n/a'), intern(instance), nowSec + expires, ctx.cseq, 0, 0,
-      c.q === null ? -1 : Math.round(c.q * 1000), lastModified, methodsMask(ctx.req.getAll('allow')), regId,
-      this.opts.server_id ?? 0, false,
-    );
+    const b = new Binding({
+      aor: ctx.aor, ruid: cur?.ruid ?? '', c: detach(c.uriText), received: this.opts.save_received === false ? '' : receivedOf(c, ctx.source),
+      path: ctx.path, callId: ctx.callId, userAgent: ctx.req.get('user-agent') ?? 'n/a', instance: detach(instance),
+      expires: nowSec + expires, cseq: ctx.cseq, flags: 0, cflags: 0, q: c.q === null ? -1 : Math.round(c.q * 1000), lastModified,
+      methods: methodsMask(ctx.req.getAll('allow')), regId, serverId: this.opts.server_id ?? 0, replicated: false,
+    }, this.store.traits);
     if (cur === undefined) return { op: 'insert', b };
     const type = cur.callId === ctx.callId ? 'binding.refresh' : 'binding.update';
-    const ev: BindingEvent = { type, version, nowSec };
-    return this.store.accepts(cur, ev) ? { op: 'update', cur, b, ev } : 'cseq';
+    const ev: TakeEvent = { type, version: b, nowSec };
+    return this.store.accepts(cur, ev) ? { op: 'update', cur, ev } : 'cseq';
   }
 
   /** step 6: `*` with Expires 0 removes every binding; a same-Call-ID binding needs a higher CSeq */
@@ -201,7 +201,7 @@ export class Registrar {
     }
     for (const cur of all) {
       const version = { callId, cseq, lastModified: writeTime(nowSec, callId, cur), ruid: cur.ruid, expires: nowSec };
-      if (!this.store.accepts(cur, { type: 'binding.remove', origin: 'local', version, nowSec })) return fail(400, EI.INV_CSEQ);
+      if (!this.store.accepts(cur, { type: 'binding.remove', origin: 'local', version, nowSec, tombstoneSeconds: this.store.tombstoneSeconds })) return fail(400, EI.INV_CSEQ);
     }
     for (const cur of all) this.store.remove(cur, 'local');
     return ok([], this.opts.clock.now(), '');
@@ -209,7 +209,7 @@ export class Registrar {
 
   private commit(p: Plan): void {
     if (p.op === 'remove') this.store.remove(p.cur, 'local');
-    else if (p.op === 'update') this.store.update(p.cur, p.b, p.ev, 'local');
+    else if (p.op === 'update') this.store.update(p.cur, p.ev, 'local');
     else {
       p.b.ruid = this.nextRuid();
       this.store.insert(p.b, 'local');

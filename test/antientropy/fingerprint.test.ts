@@ -9,7 +9,10 @@ describe('usrloc fingerprint', () => {
   it('equals fnv1a of the joined key and version text', () => {
     fc.assert(
       fc.property(fc.string(), fc.string(), fc.constantFrom('', '<urn:uuid:1>'), fc.string(), fc.string(), fc.integer(), fc.integer(), fc.integer(), fc.integer(), (aor, c, instance, ruid, callId, cseq, lm, expires, regId) => {
-        const b = new Binding(aor, ruid, c, '', '', callId, 'ua', instance, expires, cseq, 0, 0, -1, lm, -1, regId, 0, true);
+        const b = new Binding({
+          aor, ruid, c, received: '', path: '', callId, userAgent: 'ua', instance, expires, cseq, flags: 0, cflags: 0, q: -1,
+          lastModified: lm, methods: -1, regId, serverId: 0, replicated: true,
+        });
         const key = `${aor}\n${instance !== '' ? `${instance};${regId}` : c}`;
         expect(fingerprint(b)).toBe(fnv1a(`${key}\n${ruid}\n${callId}\n${cseq}\n${lm}\n${expires}`));
       }),

@@ -1,9 +1,12 @@
 // The lifecycle of one binding (RFC 3261 §10.3 step 7, specs/registrar.md "Binding machine"):
-// active → expired | removed, with the CSeq rules and the replication conflict order as guards.
-// This machine is the behaviour; src/actors/location/transition-table.ts compiles it once into the
-// lookup table the store applies to a million compact records (virtual actors).
+// active → expired | removed (tombstones, remembered until their `until`) → forgotten, with the
+// CSeq rules and the replication conflict order as guards and the fields each transition sets as
+// its actions. This machine is the behaviour: src/actors/location/transition-table.ts compiles it
+// once into the lookup table (guard, actions, target) the store applies, in place, to a million
+// compact records (virtual actors); the actions below are the same functions in both.
 import { assign, setup } from 'xstate';
 import type { Faults } from '../../ports/faults.ts';
+import type { BindingTraits } from './binding.ts';
 
 /** What orders two versions of one binding (the usrloc fields that matter for conflicts). */
 export interface BindingVersion {
@@ -16,19 +19,38 @@ export interface BindingVersion {
   expires: number;
 }
 
-export type BindingState = 'active' | 'expired' | 'removed';
-export const BINDING_STATES: readonly BindingState[] = ['active', 'expired', 'removed'];
+/** A whole version of a binding: what a refresh, update or replicated update brings (all but the AoR). */
+export interface BindingContent extends BindingVersion {
+  c: string;
+  received: string;
+  instance: string;
+  /** the fields many bindings share (User-Agent, Path, q, flags…: binding.ts) */
+  traits: BindingTraits;
+}
+
+/** The machine's context: the binding's record (its AoR never changes). */
+export interface BindingRecord extends BindingContent {
+  readonly aor: string;
+  /** tombstones only: the absolute second at which it is forgotten (0 while active) */
+  until: number;
+}
+
+export type BindingState = 'active' | 'expired' | 'removed' | 'forgotten';
+export const BINDING_STATES: readonly BindingState[] = ['active', 'expired', 'removed', 'forgotten'];
 
 type Payload = { version: BindingVersion; nowSec: number };
+/** a tombstone is kept tombstoneSeconds (registrar.tombstone_seconds) from the event that made it */
+type Entombing = { nowSec: number; tombstoneSeconds: number };
 export type BindingEvent =
-  | ({ type: 'binding.refresh' } & Payload) // local REGISTER, same Call-ID
-  | ({ type: 'binding.update' } & Payload) // local REGISTER, another Call-ID replaces the binding
-  | { type: 'binding.expire'; nowSec: number }
-  | ({ type: 'binding.remove'; origin: 'local' | 'replicated' } & Payload)
-  | ({ type: 'binding.replicatedUpdate' } & Payload);
+  | { type: 'binding.refresh'; version: BindingContent; nowSec: number } // local REGISTER, same Call-ID
+  | { type: 'binding.update'; version: BindingContent; nowSec: number } // local REGISTER, another Call-ID replaces the binding
+  | ({ type: 'binding.expire' } & Entombing)
+  | ({ type: 'binding.remove'; origin: 'local' | 'replicated'; version: BindingVersion } & Entombing)
+  | { type: 'binding.replicatedUpdate'; version: BindingContent; nowSec: number }
+  | { type: 'binding.forget'; nowSec: number }; // the tombstone's time is up
 export type BindingEventType = BindingEvent['type'];
 export const BINDING_EVENTS: readonly BindingEventType[] = [
-  'binding.refresh', 'binding.update', 'binding.expire', 'binding.remove', 'binding.replicatedUpdate',
+  'binding.refresh', 'binding.update', 'binding.expire', 'binding.remove', 'binding.replicatedUpdate', 'binding.forget',
 ];
 
 /**
@@ -85,18 +107,49 @@ export const bindingGuards = {
   /** a replicated version wins only when strictly newer and still alive (no resurrection) */
   remoteNewer: (ctx: BindingVersion, ev: Payload, order: VersionOrder = versionOrder): boolean =>
     order(ev.version, ctx) > 0 && live(ev.version, ev.nowSec),
+  /** a tombstone is forgotten once its time is up */
+  tombstoneDue: (ctx: { until: number }, ev: { nowSec: number }): boolean => ctx.until <= ev.nowSec,
 };
 export type BindingGuardName = keyof typeof bindingGuards;
 
+/**
+ * The actions as plain functions that set a record's fields in place: the machine's assign()s
+ * call them on a copy of its context, the store on its compact record (transition-table.ts send()).
+ * These are the only places a binding's fields change after it is created.
+ */
+export const bindingActions = {
+  /** the winning version's content becomes the binding's (every field but the AoR); a revived tombstone is none any more */
+  take: (b: BindingRecord, ev: { version: BindingContent }): void => {
+    const n = ev.version;
+    b.ruid = n.ruid; b.c = n.c; b.received = n.received; b.callId = n.callId; b.instance = n.instance;
+    b.expires = n.expires; b.cseq = n.cseq; b.lastModified = n.lastModified; b.traits = n.traits;
+    b.until = 0;
+  },
+  /** the binding, as it was, becomes a tombstone until tombstoneSeconds from now */
+  entomb: (b: BindingRecord, ev: Entombing): void => {
+    b.until = ev.nowSec + ev.tombstoneSeconds;
+  },
+};
+export type BindingActionName = keyof typeof bindingActions;
+
+/** an assign() running one of bindingActions on a copy of the context */
+function assigning(name: BindingActionName) {
+  return assign<BindingRecord, BindingEvent, undefined, BindingEvent, never>(({ context, event }) => {
+    const next = { ...context };
+    (bindingActions[name] as (b: BindingRecord, e: BindingEvent) => void)(next, event);
+    return next;
+  });
+}
+
 export const bindingMachine = setup({
   types: {
-    context: {} as BindingVersion,
+    context: {} as BindingRecord,
     events: {} as BindingEvent,
-    input: {} as BindingVersion,
+    input: {} as BindingRecord,
   },
   actions: {
-    /** the winning version becomes the binding's version */
-    take: assign(({ event }) => ('version' in event ? { ...event.version } : {})),
+    take: assigning('take'),
+    entomb: assigning('entomb'),
   },
   guards: {
     localNewer: ({ context, event }) => 'version' in event && bindingGuards.localNewer(context, event),
@@ -104,6 +157,7 @@ export const bindingMachine = setup({
     removeAllowed: ({ context, event }) =>
       event.type === 'binding.remove' && bindingGuards.removeAllowed(context, event),
     remoteNewer: ({ context, event }) => 'version' in event && bindingGuards.remoteNewer(context, event),
+    tombstoneDue: ({ context, event }) => bindingGuards.tombstoneDue(context, event),
   },
 }).createMachine({
   id: 'binding',
@@ -114,22 +168,26 @@ export const bindingMachine = setup({
       on: {
         'binding.refresh': { guard: 'localNewer', target: 'active', actions: 'take' },
         'binding.update': { guard: 'localNewer', target: 'active', actions: 'take' },
-        'binding.expire': { guard: 'isDue', target: 'expired' },
-        'binding.remove': { guard: 'removeAllowed', target: 'removed' },
+        'binding.expire': { guard: 'isDue', target: 'expired', actions: 'entomb' },
+        'binding.remove': { guard: 'removeAllowed', target: 'removed', actions: 'entomb' },
         'binding.replicatedUpdate': { guard: 'remoteNewer', target: 'active', actions: 'take' },
       },
     },
-    // expired and removed are tombstones: only a strictly newer replicated version revives them
+    // expired and removed are tombstones: only a strictly newer replicated version revives them,
+    // and they are forgotten at their `until`
     expired: {
       on: {
-        'binding.remove': { target: 'removed' },
+        'binding.remove': { target: 'removed', actions: 'entomb' },
         'binding.replicatedUpdate': { guard: 'remoteNewer', target: 'active', actions: 'take' },
+        'binding.forget': { guard: 'tombstoneDue', target: 'forgotten' },
       },
     },
     removed: {
       on: {
         'binding.replicatedUpdate': { guard: 'remoteNewer', target: 'active', actions: 'take' },
+        'binding.forget': { guard: 'tombstoneDue', target: 'forgotten' },
       },
     },
+    forgotten: { type: 'final' },
   },
 });

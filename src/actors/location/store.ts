@@ -1,13 +1,16 @@
 // The location store: every binding of a node as a compact record (a virtual actor), one timer
-// wheel for expiry and tombstones, and the binding machine's table applied on each event.
+// wheel for expiry and tombstones, and the binding machine applied on each event (send(): its
+// guards decide, its actions set the fields, its states say what a record is: active, a
+// tombstone, forgotten). The store keeps the indexes in step with what the machine changed.
 // Emits every change for the usrloc channel (kamailio-dmq-protocol.md §5.5) and applies records
 // that arrive over DMQ (§5.6) with the conflict order of specs/registrar.md.
-import { orderFor, type BindingEvent, type VersionOrder } from './binding-machine.ts';
+import { orderFor, type BindingContent, type BindingEvent, type VersionOrder } from './binding-machine.ts';
 import type { Clock } from '../../ports/clock.ts';
-import { Binding, fromRecord, toRecord, versionOf, type UsrlocContact } from './binding.ts';
-import { ContactIndex } from './contact-index.ts';
+import { AorTable } from './aor-table.ts';
+import { Binding, copyOf, fromRecord, toRecord, TraitsPool, versionOf, type UsrlocContact } from './binding.ts';
+import { ContactIndex, scanMatch } from './contact-index.ts';
 import { TimerWheel } from './timer-wheel.ts';
-import { ST_ACTIVE, ST_EXPIRED, ST_REMOVED, STATE_NAME, step } from './transition-table.ts';
+import { send, ST_ACTIVE, ST_REMOVED, step, stateOf } from './transition-table.ts';
 import { noFaults, type Faults } from '../../ports/faults.ts';
 
 export type ChangeKind = 'insert' | 'update' | 'delete' | 'expire';
@@ -17,6 +20,8 @@ export interface BindingChange {
   origin: 'local' | 'replicated';
 }
 export type ReplicatedOutcome = 'inserted' | 'updated' | 'deleted' | 'revived' | 'stale' | 'tombstoned' | 'expired' | 'refused';
+/** the events that bring a whole new version (refresh, update, replicatedUpdate) */
+export type TakeEvent = Extract<BindingEvent, { version: BindingContent }>;
 
 export interface StoreOptions {
   /** how long a deleted or expired binding is remembered (default 300 s) */
@@ -30,7 +35,9 @@ export interface StoreOptions {
 
 export class LocationStore {
   /** AoR → its bindings, q descending then oldest first (usrloc's order) */
-  readonly aors = new Map<string, Binding[]>();
+  readonly aors = new AorTable();
+  /** the traits (User-Agent, Path, q…) this store's bindings share */
+  readonly traits = new TraitsPool();
   private readonly byRuid = new Map<string, Binding>();
   /** match() without scanning a large AoR's list (contact-index.ts) */
   private readonly byContact = new ContactIndex();
@@ -38,7 +45,7 @@ export class LocationStore {
   /** tombstones by AoR, then Contact URI (nested: no key string built per lookup) */
   private readonly tombByContact = new Map<string, Map<string, Binding>>();
   private readonly wheel: TimerWheel<Binding>;
-  private readonly tombstoneSeconds: number;
+  readonly tombstoneSeconds: number;
   /** the conflict order this store applies (specs/replication.md R3; orderFor: chosen from the faults once) */
   readonly order: VersionOrder;
   /** planted faults, read once (src/ports/faults.ts) */
@@ -85,6 +92,8 @@ export class LocationStore {
 
   /** the binding of `aor` that `c` matches: by +sip.instance and reg-id when given, else by URI */
   match(aor: string, c: string, instance: string, regId: number): Binding | undefined {
+    const one = this.aors.single(aor);
+    if (one !== undefined) return scanMatch1(one, c, instance, regId);
     const list = this.aors.get(aor);
     if (list === undefined) return undefined;
     return this.byContact.match(list, aor, c, instance, regId);
@@ -92,16 +101,11 @@ export class LocationStore {
 
   /** would the machine accept `ev` for `b`? (used to validate a REGISTER before committing) */
   accepts(b: Binding, ev: BindingEvent): boolean {
-    return step(STATE_NAME[b.state], b, ev, this.order) !== null;
+    return step(stateOf(b), b, ev, this.order) !== null;
   }
 
   insert(b: Binding, origin: 'local' | 'replicated'): void {
-    let list = this.aors.get(b.aor);
-    if (list === undefined) {
-      list = [];
-      this.aors.set(b.aor, list);
-    }
-    place(list, b);
+    const list = this.aors.add(b);
     this.byRuid.set(b.ruid, b);
     this.byContact.added(b, list);
     this.contacts++;
@@ -109,82 +113,96 @@ export class LocationStore {
     this.emit('insert', b, origin);
   }
 
-  /** apply a refresh/update/replicatedUpdate carrying `next`'s fields; false when the machine refuses */
-  update(b: Binding, next: Binding, ev: BindingEvent, origin: 'local' | 'replicated'): boolean {
-    if (!this.noCseqGuard && step(STATE_NAME[b.state], b, ev, this.order) === null) return false; // planted fault, see src/ports/faults.ts
-    const list = this.aors.get(b.aor)!;
-    const qChanged = b.q !== next.q;
-    if (origin === 'replicated' && next.ruid !== b.ruid) {
-      this.byRuid.delete(b.ruid);
-      b.ruid = next.ruid;
-      this.byRuid.set(b.ruid, b);
-    }
+  /** apply a refresh/update/replicatedUpdate bringing `ev.version`; false when the machine refuses */
+  update(b: Binding, ev: TakeEvent, origin: 'local' | 'replicated'): boolean {
+    const next = ev.version;
+    if (!this.noCseqGuard && !this.accepts(b, ev)) return false; // planted fault, see src/ports/faults.ts
+    const oldRuid = b.ruid;
+    const qChanged = b.q !== next.traits.q;
     const rescheduled = b.expires !== next.expires;
     const rekeyed = b.c !== next.c || b.instance !== next.instance;
     if (rekeyed) this.byContact.unkeyed(b);
-    b.c = next.c; b.received = next.received; b.path = next.path; b.callId = next.callId;
-    b.userAgent = next.userAgent; b.instance = next.instance; b.expires = next.expires; b.cseq = next.cseq;
-    b.flags = next.flags; b.cflags = next.cflags; b.q = next.q; b.lastModified = next.lastModified;
-    b.methods = next.methods; b.regId = next.regId; b.serverId = next.serverId; b.replicated = next.replicated;
-    if (rekeyed) this.byContact.rekeyed(b);
-    if (qChanged) {
-      list.splice(list.indexOf(b), 1);
-      place(list, b);
+    send(b, ev, this.order, true);
+    if (b.ruid !== oldRuid) {
+      this.byRuid.delete(oldRuid);
+      this.byRuid.set(b.ruid, b);
     }
+    if (rekeyed) this.byContact.rekeyed(b);
+    if (qChanged) this.aors.reorder(b);
     if (rescheduled) this.schedule(b);
     this.emit('update', b, origin);
     return true;
   }
 
-  /** remove `b` (unregister, replaced, RPC, replicated delete) and leave a tombstone */
+  /** remove `b` (unregister, replaced, RPC: already decided by the caller) and leave a tombstone */
   remove(b: Binding, origin: 'local' | 'replicated', kind: 'delete' | 'expire' = 'delete'): void {
-    const list = this.aors.get(b.aor)!;
-    list.splice(list.indexOf(b), 1);
-    if (list.length === 0) this.aors.delete(b.aor);
+    const now = this.nowSec();
+    const ev: BindingEvent = kind === 'expire'
+      ? { type: 'binding.expire', nowSec: now, tombstoneSeconds: this.tombstoneSeconds }
+      : { type: 'binding.remove', origin, version: b, nowSec: now, tombstoneSeconds: this.tombstoneSeconds };
+    send(b, ev, this.order, true);
+    this.removed(b, origin, kind);
+  }
+
+  /** `b` just became a tombstone: out of the live indexes, the change emitted, remembered */
+  private removed(b: Binding, origin: 'local' | 'replicated', kind: 'delete' | 'expire'): void {
+    this.byContact.removed(b, this.aors.delete(b));
     this.byRuid.delete(b.ruid);
-    this.byContact.removed(b, list);
     this.contacts--;
     this.emit(kind, b, origin);
-    this.entomb(b, kind === 'expire' ? ST_EXPIRED : ST_REMOVED);
+    this.remember(b);
   }
 
   /** a record from the usrloc channel (§5.6): ruid match first, then contact matching, never re-emitted as local */
   applyReplicated(r: UsrlocContact, action: 'update' | 'delete'): ReplicatedOutcome {
     const now = this.nowSec();
-    const v = versionOf(r);
     const byR = this.byRuid.get(r.ruid);
     const cur = byR !== undefined && byR.aor === r.aor ? byR : this.match(r.aor, r.c, r.instance, r.reg_id);
-    if (action === 'delete') {
-      if (cur !== undefined) {
-        const ev: BindingEvent = { type: 'binding.remove', origin: 'replicated', version: v, nowSec: now };
-        if (step('active', cur, ev, this.order) === null) return 'stale';
-        this.remove(cur, 'replicated');
-        // remember the delete itself too (its ruid may differ when it matched by contact)
-        if (cur.ruid !== r.ruid || this.order(v, cur) > 0) this.entomb(fromRecord(r, true), ST_REMOVED);
-        return 'deleted';
-      }
-      const t = this.tomb(r);
-      if (t !== undefined && this.order(v, t) <= 0) return 'tombstoned';
-      this.entomb(fromRecord(r, true), ST_REMOVED);
-      return 'tombstoned';
-    }
-    const ev: BindingEvent = { type: 'binding.replicatedUpdate', version: v, nowSec: now };
+    if (action === 'delete') return this.applyDelete(r, cur, now);
     if (cur !== undefined) {
       if (r.expires !== 0 && r.expires <= now) return 'expired';
-      return this.update(cur, fromRecord(r, true, cur), ev, 'replicated') ? 'updated' : 'stale';
+      const ev: TakeEvent = { type: 'binding.replicatedUpdate', version: fromRecord(r, true, cur, this.traits), nowSec: now };
+      return this.update(cur, ev, 'replicated') ? 'updated' : 'stale';
     }
     const t = this.tomb(r);
     if (t !== undefined) {
-      if (step(STATE_NAME[t.state], t, ev, this.order) === null) return 'tombstoned';
+      const ev: TakeEvent = { type: 'binding.replicatedUpdate', version: fromRecord(r, true, t, this.traits), nowSec: now };
+      if (!this.accepts(t, ev)) return 'tombstoned';
       if (this.full()) return 'refused';
       this.untomb(t);
-      this.insert(fromRecord(r, true), 'replicated');
+      // the tombstone revives (its machine: → active, taking r) as a copy: anti-entropy may still hold the tombstone itself
+      const b = copyOf(t);
+      send(b, ev, this.order, true);
+      this.insert(b, 'replicated');
       return 'revived';
     }
     if (r.expires !== 0 && r.expires <= now) return 'expired';
     if (this.full()) return 'refused';
-    this.insert(fromRecord(r, true), 'replicated');
+    this.insert(fromRecord(r, true, undefined, this.traits), 'replicated');
     return 'inserted';
+  }
+
+  private applyDelete(r: UsrlocContact, cur: Binding | undefined, now: number): ReplicatedOutcome {
+    const v = versionOf(r);
+    if (cur !== undefined) {
+      const ev: BindingEvent = { type: 'binding.remove', origin: 'replicated', version: v, nowSec: now, tombstoneSeconds: this.tombstoneSeconds };
+      if (!send(cur, ev, this.order)) return 'stale';
+      this.removed(cur, 'replicated', 'delete');
+      // remember the delete itself too (its ruid may differ when it matched by contact)
+      if (cur.ruid !== r.ruid || this.order(v, cur) > 0) this.rememberDelete(r, now);
+      return 'deleted';
+    }
+    const t = this.tomb(r);
+    if (t !== undefined && this.order(v, t) <= 0) return 'tombstoned';
+    this.rememberDelete(r, now);
+    return 'tombstoned';
+  }
+
+  /** a delete with no live binding of ours: a binding born of it, removed by it (its own version) */
+  private rememberDelete(r: UsrlocContact, now: number): void {
+    const b = fromRecord(r, true, undefined, this.traits);
+    send(b, { type: 'binding.remove', origin: 'replicated', version: b, nowSec: now, tombstoneSeconds: this.tombstoneSeconds }, this.order, true);
+    this.remember(b);
   }
 
   /** at limits.max_bindings: count one refused insert */
@@ -206,8 +224,8 @@ export class LocationStore {
   }
 
   /** every active binding, AoR by AoR */
-  *all(): IterableIterator<Binding> {
-    for (const list of this.aors.values()) yield* list;
+  all(): IterableIterator<Binding> {
+    return this.aors.bindings();
   }
 
   private schedule(b: Binding): void {
@@ -218,18 +236,17 @@ export class LocationStore {
     const now = this.nowSec();
     if (b.state === ST_ACTIVE) {
       if (this.byRuid.get(b.ruid) !== b || b.expires !== sec) return; // stale wheel entry
-      if (step('active', b, { type: 'binding.expire', nowSec: now }, this.order) === null) return;
+      if (!send(b, { type: 'binding.expire', nowSec: now, tombstoneSeconds: this.tombstoneSeconds }, this.order)) return;
       this.expiredCount++;
-      this.remove(b, 'local', 'expire');
+      this.removed(b, 'local', 'expire');
     } else if (b.until === sec && this.tombs.get(b.ruid) === b) {
-      this.untomb(b);
+      if (send(b, { type: 'binding.forget', nowSec: now }, this.order)) this.untomb(b);
     }
   }
 
-  private entomb(b: Binding, state: number): void {
+  /** a tombstone (the machine has just made `b` one, with its `until`) is kept until then */
+  private remember(b: Binding): void {
     if (this.forgetTombstones) return; // planted fault, see src/ports/faults.ts
-    b.state = state;
-    b.until = this.nowSec() + this.tombstoneSeconds;
     this.tombs.set(b.ruid, b);
     let byC = this.tombByContact.get(b.aor);
     if (byC === undefined) {
@@ -271,9 +288,8 @@ export class LocationStore {
   }
 }
 
-/** after the last binding whose q is not lower (usrloc's q order; equal q keeps insertion order) */
-function place(list: Binding[], b: Binding): void {
-  let i = list.length;
-  while (i > 0 && list[i - 1].q < b.q) i--;
-  list.splice(i, 0, b);
+/** scanMatch over an AoR's one binding */
+function scanMatch1(b: Binding, c: string, instance: string, regId: number): Binding | undefined {
+  if (instance !== '') return b.instance === instance && b.regId === regId ? b : undefined;
+  return b.c === c && b.instance === '' ? b : undefined;
 }

@@ -7,7 +7,10 @@ import { batchUsrlocContacts, parseUsrlocBody } from '../../../src/actors/channe
 import { sendSyncAnswer, type SyncAnswerResult } from '../../../src/actors/channels/usrloc-sync.ts';
 
 function binding(i: number): Binding {
-  return new Binding(`u${i}`, `ruid-${i}`, `sip:u${i}@127.0.0.9:5070`, '', '', `cid-${i}`, 'ua', '', 1_795_700_000, 1, 0, 0, -1, 1_795_690_000, -1, 0, 0, false);
+  return new Binding({
+    aor: `u${i}`, ruid: `ruid-${i}`, c: `sip:u${i}@127.0.0.9:5070`, received: '', path: '', callId: `cid-${i}`, userAgent: 'ua', instance: '',
+    expires: 1_795_700_000, cseq: 1, flags: 0, cflags: 0, q: -1, lastModified: 1_795_690_000, methods: -1, regId: 0, serverId: 0, replicated: false,
+  });
 }
 
 function run(snapshot: Binding[], window: number, live: (b: Binding) => boolean = () => true) {

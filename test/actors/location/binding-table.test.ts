@@ -1,27 +1,43 @@
 // The compiled lookup table equals the binding machine for every state × event (house rule 6):
 // the literal table below is the one in specs/registrar.md, and xstate's pure transition() agrees
-// with step() on random contexts and events.
+// with send() on random records and events: the same next state and the same fields (the
+// actions' effects), so what the store applies in place is what the machine does.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { transition } from 'xstate';
 import {
   BINDING_EVENTS, BINDING_STATES, bindingMachine, versionOrder,
-  type BindingEvent, type BindingEventType, type BindingState, type BindingVersion,
+  type BindingEvent, type BindingEventType, type BindingRecord, type BindingState, type BindingVersion,
 } from '../../../src/actors/location/binding-machine.ts';
-import { step, TABLE } from '../../../src/actors/location/transition-table.ts';
+import { TraitsPool, type BindingTraits } from '../../../src/actors/location/binding.ts';
+import { send, ST_INITIAL, STATE_CODE, STATE_NAME, step, TABLE, type BindingActor } from '../../../src/actors/location/transition-table.ts';
 
-const SPEC: Record<BindingState, Partial<Record<BindingEventType, [string | null, BindingState]>>> = {
+type Row = [guard: string | null, actions: string[], target: BindingState];
+const SPEC: Record<BindingState, Partial<Record<BindingEventType, Row>>> = {
   active: {
-    'binding.refresh': ['localNewer', 'active'],
-    'binding.update': ['localNewer', 'active'],
-    'binding.expire': ['isDue', 'expired'],
-    'binding.remove': ['removeAllowed', 'removed'],
-    'binding.replicatedUpdate': ['remoteNewer', 'active'],
+    'binding.refresh': ['localNewer', ['take'], 'active'],
+    'binding.update': ['localNewer', ['take'], 'active'],
+    'binding.expire': ['isDue', ['entomb'], 'expired'],
+    'binding.remove': ['removeAllowed', ['entomb'], 'removed'],
+    'binding.replicatedUpdate': ['remoteNewer', ['take'], 'active'],
   },
-  expired: { 'binding.remove': [null, 'removed'], 'binding.replicatedUpdate': ['remoteNewer', 'active'] },
-  removed: { 'binding.replicatedUpdate': ['remoteNewer', 'active'] },
+  expired: {
+    'binding.remove': [null, ['entomb'], 'removed'],
+    'binding.replicatedUpdate': ['remoteNewer', ['take'], 'active'],
+    'binding.forget': ['tombstoneDue', [], 'forgotten'],
+  },
+  removed: {
+    'binding.replicatedUpdate': ['remoteNewer', ['take'], 'active'],
+    'binding.forget': ['tombstoneDue', [], 'forgotten'],
+  },
+  forgotten: {},
 };
 
+const pool = new TraitsPool();
+const traits = fc.record({
+  path: fc.constantFrom('', '<sip:edge;lr>'), userAgent: fc.constantFrom('a', 'b'), flags: fc.constantFrom(0, 4), cflags: fc.constant(0),
+  q: fc.constantFrom(-1, 500), methods: fc.constantFrom(-1, 33), regId: fc.constantFrom(0, 1), serverId: fc.constant(0), replicated: fc.boolean(),
+}).map((t: BindingTraits) => pool.of(t));
 const version = fc.record({
   callId: fc.constantFrom('a', 'b'),
   cseq: fc.integer({ min: 1, max: 4 }),
@@ -29,36 +45,63 @@ const version = fc.record({
   ruid: fc.constantFrom('r1', 'r2'),
   expires: fc.constantFrom(0, 101, 102, 200),
 });
+const content = fc.record({
+  v: version, c: fc.constantFrom('sip:x@h', 'sip:y@h'), received: fc.constantFrom('', 'sip:1.2.3.4:5060'),
+  instance: fc.constantFrom('', '<urn:uuid:1>'), traits,
+}).map(({ v, ...rest }) => ({ ...v, ...rest }));
+const record: fc.Arbitrary<BindingRecord> = fc.record({ x: content, until: fc.constantFrom(0, 150, 300) }).map(({ x, until }) => ({ ...x, aor: 'alice', until }));
 const event = fc.record({
   type: fc.constantFrom(...BINDING_EVENTS),
-  version,
-  nowSec: fc.integer({ min: 99, max: 205 }),
+  version: content,
+  nowSec: fc.integer({ min: 99, max: 305 }),
   origin: fc.constantFrom('local' as const, 'replicated' as const),
-}).map((e) => (e.type === 'binding.expire' ? { type: e.type, nowSec: e.nowSec } : e) as BindingEvent);
+  tombstoneSeconds: fc.constantFrom(1, 300),
+}).map((e): BindingEvent => {
+  if (e.type === 'binding.expire') return { type: e.type, nowSec: e.nowSec, tombstoneSeconds: e.tombstoneSeconds };
+  if (e.type === 'binding.forget') return { type: e.type, nowSec: e.nowSec };
+  if (e.type === 'binding.remove') return { type: e.type, origin: e.origin, version: e.version, nowSec: e.nowSec, tombstoneSeconds: e.tombstoneSeconds };
+  return { type: e.type, version: e.version, nowSec: e.nowSec };
+});
 
 describe('binding transition table', () => {
   it('equals the table of specs/registrar.md', () => {
     for (const s of BINDING_STATES) {
-      const got = Object.fromEntries(Object.entries(TABLE[s]).map(([k, c]) => [k, [c!.guard, c!.target]]));
+      const got = Object.fromEntries(Object.entries(TABLE[s]).map(([k, c]) => [k, [c!.guard, [...c!.actions], c!.target]]));
       expect(got).toEqual(SPEC[s]);
     }
+    expect(STATE_NAME[ST_INITIAL]).toBe('active');
   });
 
-  it('step() equals xstate transition() for every state × event', () => {
+  it('send() on a record equals xstate transition() for every state × event: next state and fields', () => {
     fc.assert(
-      fc.property(fc.constantFrom(...BINDING_STATES), version, event, (s, ctx, ev) => {
+      fc.property(fc.constantFrom(...BINDING_STATES), record, event, (s, ctx, ev) => {
         const snap = bindingMachine.resolveState({ value: s, context: ctx });
         const [next] = transition(bindingMachine, snap, ev);
+        const actor: BindingActor = { ...ctx, state: STATE_CODE[s] };
+        const taken = send(actor, ev, versionOrder);
         const want = step(s, ctx, ev);
-        if (want === null) {
-          expect(next.value).toBe(s);
-          expect(next.context).toEqual(ctx);
-        } else {
-          expect(next.value).toBe(want);
-          if ('version' in ev && want === 'active') expect(next.context).toEqual(ev.version);
-        }
+        expect(taken).toBe(want !== null);
+        expect(next.value).toBe(want ?? s);
+        expect(STATE_NAME[actor.state]).toBe(next.value);
+        const { state: _state, ...fields } = actor;
+        expect(fields).toEqual(next.context);
+        if (!taken) expect(fields).toEqual(ctx);
       }),
       { numRuns: 3000 },
+    );
+  });
+
+  it('take sets every field but the AoR from the version; entomb sets until only', () => {
+    fc.assert(
+      fc.property(record, content, fc.integer({ min: 99, max: 305 }), (ctx, v, now) => {
+        const b: BindingActor = { ...ctx, until: 0, state: STATE_CODE.active, lastModified: 0, cseq: 0 };
+        expect(send(b, { type: 'binding.update', version: v, nowSec: now }, versionOrder)).toBe(true);
+        expect(b).toEqual({ ...v, aor: 'alice', until: 0, state: STATE_CODE.active });
+        const before = { ...b };
+        send(b, { type: 'binding.remove', origin: 'local', version: b, nowSec: now, tombstoneSeconds: 300 }, versionOrder, true);
+        expect(b).toEqual({ ...before, until: now + 300, state: STATE_CODE.removed });
+      }),
+      { numRuns: 500 },
     );
   });
 

@@ -5,7 +5,7 @@
 // The old order (planted bug 'cyclic-order') fails on the triple of R3's example.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { cyclicOrder, orderFor, versionOrder, type BindingState, type BindingVersion, type VersionOrder } from '../../../src/actors/location/binding-machine.ts';
+import { cyclicOrder, orderFor, versionOrder, type BindingContent, type BindingState, type BindingVersion, type VersionOrder } from '../../../src/actors/location/binding-machine.ts';
 import type { UsrlocContact } from '../../../src/actors/channels/usrloc-body.ts';
 import { VirtualClock } from '../../../src/ports/virtual-clock.ts';
 import { writeTime } from '../../../src/registrar/registrar.ts';
@@ -97,7 +97,8 @@ function machineReplica(first: BindingVersion, arrivals: BindingVersion[], order
   let state: BindingState = 'active';
   let held = first;
   for (const v of arrivals) {
-    const next = step(state, held, { type: 'binding.replicatedUpdate', version: v, nowSec: NOW }, order);
+    // the guards read the version's fields only
+    const next = step(state, held, { type: 'binding.replicatedUpdate', version: v as BindingContent, nowSec: NOW }, order);
     if (next !== null) {
       state = next;
       held = v;

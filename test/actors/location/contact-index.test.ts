@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../../src/ports/virtual-clock.ts';
 import { LocationStore } from '../../../src/actors/location/store.ts';
 import { ContactIndex, scanMatch } from '../../../src/actors/location/contact-index.ts';
-import { Binding } from '../../../src/actors/location/binding.ts';
+import { Binding, TraitsPool } from '../../../src/actors/location/binding.ts';
 import type { UsrlocContact } from '../../../src/actors/channels/usrloc-body.ts';
 
 const T0 = 1_795_689_727_000;
@@ -95,12 +95,16 @@ describe('ContactIndex with small thresholds', () => {
     fc.assert(
       fc.property(fc.array(op, { maxLength: 60 }), (ops) => {
         const idx = new ContactIndex(2, 1);
+        const pool = new TraitsPool();
         const lists = new Map<string, Binding[]>([['a', []], ['b', []]]);
         let n = 0;
         for (const o of ops) {
           const list = lists.get(o.aor)!;
           if (o.kind === 'add') {
-            const b = new Binding(o.aor, `r${n++}`, o.c, '', '', 'x', 'ua', o.instance, 0, 1, 0, 0, -1, 0, -1, o.regId, 0, true);
+            const b = new Binding({
+              aor: o.aor, ruid: `r${n++}`, c: o.c, received: '', path: '', callId: 'x', userAgent: 'ua', instance: o.instance,
+              expires: 0, cseq: 1, flags: 0, cflags: 0, q: -1, lastModified: 0, methods: -1, regId: o.regId, serverId: 0, replicated: true,
+            }, pool);
             list.splice(o.pick % (list.length + 1), 0, b);
             idx.added(b, list);
           } else if (list.length > 0) {
@@ -112,7 +116,7 @@ describe('ContactIndex with small thresholds', () => {
               idx.unkeyed(b);
               b.c = o.c;
               b.instance = o.instance;
-              b.regId = o.regId;
+              b.traits = pool.of({ ...b.traits, regId: o.regId });
               idx.rekeyed(b);
             }
           }

@@ -166,7 +166,7 @@ export class UsrlocChannel implements DataChannel {
     this.o.log.log('info', 'usrloc sync answer started', { to: nodeKey(to), contacts: snapshot.length, per_body: limits.caps?.contacts ?? limits.maxContacts });
     sendSyncAnswer({
       snapshot,
-      live: (b) => this.o.store.byRuidGet(b.ruid) === b,
+      live: (b) => this.o.store.isLive(b),
       limits,
       window: this.o.window ?? 8,
       send: (body, done) => {

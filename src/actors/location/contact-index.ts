@@ -1,9 +1,10 @@
 // The location store's contact matching without a scan of a large AoR's list (an AoR may hold
 // hundreds of contacts: the checker's REGISTER workload puts ~300 on each of its 3 AoRs). Only
 // AoRs with more than `buildAt` bindings get an index (Contact URI → bindings without
-// +sip.instance, +sip.instance → bindings with one); small AoRs, the usual case, are scanned and
-// cost no memory (specs/registrar.md heap budget). The store keeps it in step with every insert,
-// remove and change of a binding's c/instance; match() answers exactly what `scanMatch` would.
+// +sip.instance, +sip.instance → bindings with one, ruid → bindings); small AoRs, the usual case,
+// are scanned and cost no memory (specs/registrar.md heap budget). The store keeps it in step with
+// every insert, remove and change of a binding's c/instance/ruid; match() and byRuid() answer
+// exactly what `scanMatch` and `scanRuid` would.
 
 import type { Binding } from './binding.ts';
 
@@ -15,26 +16,34 @@ class AorIndex {
   readonly byUri = new Map<string, Slot>();
   /** bindings with an instance by instance (reg-id checked on the candidates) */
   readonly byInstance = new Map<string, Slot>();
+  /** every binding by ruid */
+  readonly byRuid = new Map<string, Slot>();
 
   add(b: Binding): void {
-    const m = b.instance === '' ? this.byUri : this.byInstance;
-    const key = b.instance === '' ? b.c : b.instance;
-    const s = m.get(key);
-    if (s === undefined) m.set(key, b);
-    else if (Array.isArray(s)) s.push(b);
-    else m.set(key, [s, b]);
+    put(b.instance === '' ? this.byUri : this.byInstance, b.instance === '' ? b.c : b.instance, b);
+    put(this.byRuid, b.ruid, b);
   }
 
   delete(b: Binding): void {
-    const m = b.instance === '' ? this.byUri : this.byInstance;
-    const key = b.instance === '' ? b.c : b.instance;
-    const s = m.get(key);
-    if (s === b) m.delete(key);
-    else if (Array.isArray(s)) {
-      const i = s.indexOf(b);
-      if (i >= 0) s.splice(i, 1);
-      if (s.length === 1) m.set(key, s[0]);
-    }
+    take(b.instance === '' ? this.byUri : this.byInstance, b.instance === '' ? b.c : b.instance, b);
+    take(this.byRuid, b.ruid, b);
+  }
+}
+
+function put(m: Map<string, Slot>, key: string, b: Binding): void {
+  const s = m.get(key);
+  if (s === undefined) m.set(key, b);
+  else if (Array.isArray(s)) s.push(b);
+  else m.set(key, [s, b]);
+}
+
+function take(m: Map<string, Slot>, key: string, b: Binding): void {
+  const s = m.get(key);
+  if (s === b) m.delete(key);
+  else if (Array.isArray(s)) {
+    const i = s.indexOf(b);
+    if (i >= 0) s.splice(i, 1);
+    if (s.length === 1) m.set(key, s[0]);
   }
 }
 
@@ -66,7 +75,7 @@ export class ContactIndex {
     else x.delete(b);
   }
 
-  /** call before changing b's c or instance (then rekeyed after) */
+  /** call before changing b's c, instance or ruid (then rekeyed after) */
   unkeyed(b: Binding): void {
     this.big.get(b.aor)?.delete(b);
   }
@@ -78,6 +87,14 @@ export class ContactIndex {
   /** AoRs indexed now (tests) */
   indexedAors(): number {
     return this.big.size;
+  }
+
+  /** the binding of `list` (the AoR's, in store order) that scanRuid returns */
+  byRuid(list: readonly Binding[], aor: string, ruid: string): Binding | undefined {
+    const x = this.big.get(aor);
+    if (x === undefined) return scanRuid(list, ruid);
+    const s = x.byRuid.get(ruid);
+    return s === undefined || !Array.isArray(s) ? s : scanRuid(list, ruid);
   }
 
   /** the binding of `list` (the AoR's, in store order) that scanMatch returns */
@@ -99,4 +116,9 @@ export class ContactIndex {
 export function scanMatch(list: readonly Binding[], c: string, instance: string, regId: number): Binding | undefined {
   if (instance !== '') return list.find((b) => b.instance === instance && b.regId === regId);
   return list.find((b) => b.c === c && b.instance === '');
+}
+
+/** the first binding of the list with this ruid */
+export function scanRuid(list: readonly Binding[], ruid: string): Binding | undefined {
+  return list.find((b) => b.ruid === ruid);
 }

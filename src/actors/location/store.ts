@@ -38,7 +38,6 @@ export class LocationStore {
   readonly aors = new AorTable();
   /** the traits (User-Agent, Path, q…) this store's bindings share */
   readonly traits = new TraitsPool();
-  private readonly byRuid = new Map<string, Binding>();
   /** match() without scanning a large AoR's list (contact-index.ts) */
   private readonly byContact = new ContactIndex();
   private readonly tombs = new Map<string, Binding>();
@@ -76,8 +75,16 @@ export class LocationStore {
   get(aor: string): readonly Binding[] {
     return this.aors.get(aor) ?? [];
   }
-  byRuidGet(ruid: string): Binding | undefined {
-    return this.byRuid.get(ruid);
+  /** `aor`'s live binding with this ruid (ruids are unique: replicated records name theirs with their AoR) */
+  byRuid(aor: string, ruid: string): Binding | undefined {
+    const one = this.aors.single(aor);
+    if (one !== undefined) return one.ruid === ruid ? one : undefined;
+    const list = this.aors.get(aor);
+    return list === undefined ? undefined : this.byContact.byRuid(list, aor, ruid);
+  }
+  /** is `b` one of the store's live bindings (not removed, expired or forgotten since)? */
+  isLive(b: Binding): boolean {
+    return b.state === ST_ACTIVE;
   }
   contactCount(): number {
     return this.contacts;
@@ -106,7 +113,6 @@ export class LocationStore {
 
   insert(b: Binding, origin: 'local' | 'replicated'): void {
     const list = this.aors.add(b);
-    this.byRuid.set(b.ruid, b);
     this.byContact.added(b, list);
     this.contacts++;
     this.schedule(b);
@@ -117,16 +123,11 @@ export class LocationStore {
   update(b: Binding, ev: TakeEvent, origin: 'local' | 'replicated'): boolean {
     const next = ev.version;
     if (!this.noCseqGuard && !this.accepts(b, ev)) return false; // planted fault, see src/ports/faults.ts
-    const oldRuid = b.ruid;
     const qChanged = b.q !== next.traits.q;
     const rescheduled = b.expires !== next.expires;
-    const rekeyed = b.c !== next.c || b.instance !== next.instance;
+    const rekeyed = b.c !== next.c || b.instance !== next.instance || b.ruid !== next.ruid;
     if (rekeyed) this.byContact.unkeyed(b);
     send(b, ev, this.order, true);
-    if (b.ruid !== oldRuid) {
-      this.byRuid.delete(oldRuid);
-      this.byRuid.set(b.ruid, b);
-    }
     if (rekeyed) this.byContact.rekeyed(b);
     if (qChanged) this.aors.reorder(b);
     if (rescheduled) this.schedule(b);
@@ -147,7 +148,6 @@ export class LocationStore {
   /** `b` just became a tombstone: out of the live indexes, the change emitted, remembered */
   private removed(b: Binding, origin: 'local' | 'replicated', kind: 'delete' | 'expire'): void {
     this.byContact.removed(b, this.aors.delete(b));
-    this.byRuid.delete(b.ruid);
     this.contacts--;
     this.emit(kind, b, origin);
     this.remember(b);
@@ -156,8 +156,7 @@ export class LocationStore {
   /** a record from the usrloc channel (§5.6): ruid match first, then contact matching, never re-emitted as local */
   applyReplicated(r: UsrlocContact, action: 'update' | 'delete'): ReplicatedOutcome {
     const now = this.nowSec();
-    const byR = this.byRuid.get(r.ruid);
-    const cur = byR !== undefined && byR.aor === r.aor ? byR : this.match(r.aor, r.c, r.instance, r.reg_id);
+    const cur = this.byRuid(r.aor, r.ruid) ?? this.match(r.aor, r.c, r.instance, r.reg_id);
     if (action === 'delete') return this.applyDelete(r, cur, now);
     if (cur !== undefined) {
       if (r.expires !== 0 && r.expires <= now) return 'expired';
@@ -235,7 +234,7 @@ export class LocationStore {
   private due(b: Binding, sec: number): void {
     const now = this.nowSec();
     if (b.state === ST_ACTIVE) {
-      if (this.byRuid.get(b.ruid) !== b || b.expires !== sec) return; // stale wheel entry
+      if (b.expires !== sec) return; // stale wheel entry (a refresh moved it)
       if (!send(b, { type: 'binding.expire', nowSec: now, tombstoneSeconds: this.tombstoneSeconds }, this.order)) return;
       this.expiredCount++;
       this.removed(b, 'local', 'expire');

@@ -9,7 +9,7 @@ import type { KdmqNode } from '../actors/node/create-node.ts';
 import type { Clock } from '../ports/clock.ts';
 import { writeRequest } from '../sip/index.ts';
 import { toRecord } from '../actors/location/binding.ts';
-import { parseUsrlocBodyShared } from '../actors/channels/usrloc-body.ts';
+import { parseUsrlocBody } from '../actors/channels/usrloc-body.ts';
 import type { Endpoint } from '../transport/transport.ts';
 import type { LinkParams, SimTransport } from '../transport/sim-transport.ts';
 import { SimCluster, simIp, type SimClusterOptions } from './cluster.ts';
@@ -118,8 +118,8 @@ export class World {
         const key = sender ? nodeKey(sender) : '(no From)';
         this.monitor.onData(i, ch.name, key, sender ? node.list.statusOfKey(key) : undefined, sender ? key === node.list.localKey : false);
         if (ch === app.usrloc && current()) {
-          // only a delete (action 2) is checked here; the channel's own parse of the same text is then a memo hit
-          const m = parseUsrlocBodyShared(req.bodyText());
+          // only a delete (action 2) is checked here (the channel parses the body again: no memo shared between nodes)
+          const m = parseUsrlocBody(req.bodyText());
           if (m.ok && 'action' in m.value && m.value.action === 2) this.monitor.onReplicatedDelete(i, m.value.contact);
         }
         return handle(req, sender, source);

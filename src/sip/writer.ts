@@ -14,9 +14,12 @@ const EMPTY = new Uint8Array(0);
  * round, a usrloc change to every active node, an anti-entropy digest of 1024 buckets, ~16.4 K
  * chars, sent again while unchanged). Emptied when it would hold more than 256 bodies or
  * MEMO_BUDGET_CHARS; larger bodies (sync batches, each sent once) bypass it.
- * The bytes are only read (copied into the message), never handed out.
+ * Kept process-wide on purpose (issue #16 item 2): a pure function of immutable text, the same
+ * bytes for every node, bounded, and the bytes never leave this module (each is copied into the
+ * message), so no node can change what another reads. It serves production too: one node sends
+ * the same body to each of its peers.
  */
-const encoded = new Map<string, Uint8Array>();
+const encoded: Map<string, Readonly<Uint8Array>> = new Map();
 const MEMO_MAX_CHARS = 32_768;
 const MEMO_BUDGET_CHARS = 1_048_576;
 /** chars of the bodies in `encoded` */

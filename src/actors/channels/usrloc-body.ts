@@ -106,32 +106,6 @@ export function parseUsrlocBody(text: string): ParseResult<UsrlocMessage> {
   return { ok: true, value: deletes === undefined ? { multi: contacts } : { multi: contacts, deletes } };
 }
 
-/**
- * parseUsrlocBody through a small memo of the last few bodies: a node's change goes out as the
- * same body to every peer, and a process hosting several nodes (the simulator), or one handling a
- * retransmission, reads it again. The result (a hit or not) is shared with other callers and must
- * never be mutated. Large bodies (sync answers, each sent once) are parsed without the memo.
- */
-export function parseUsrlocBodyShared(text: string): ParseResult<UsrlocMessage> {
-  if (text.length > MEMO_MAX_CHARS) return parseUsrlocBody(text);
-  // newest first: the body being delivered is most often the last one parsed
-  for (let k = 1; k <= MEMO_SIZE; k++) {
-    const i = (memoNext - k + MEMO_SIZE) % MEMO_SIZE;
-    if (memoText[i] === text) return memoResult[i]!;
-  }
-  const r = parseUsrlocBody(text);
-  memoText[memoNext] = text;
-  memoResult[memoNext] = r;
-  memoNext = (memoNext + 1) % MEMO_SIZE;
-  return r;
-}
-
-const MEMO_SIZE = 8;
-const MEMO_MAX_CHARS = 4096;
-const memoText: Array<string | undefined> = new Array<string | undefined>(MEMO_SIZE).fill(undefined);
-const memoResult: Array<ParseResult<UsrlocMessage> | undefined> = new Array<ParseResult<UsrlocMessage> | undefined>(MEMO_SIZE).fill(undefined);
-let memoNext = 0;
-
 /** One single-action object, keys in Kamailio's order. */
 export function formatUsrlocContact(action: 1 | 2, c: UsrlocContact): string {
   let s = `{"action":${action}`;

@@ -10,7 +10,7 @@ import type { DataChannel, Reply } from '../node/router.ts';
 import type { NodeId, NodeView } from '../membership/node-list.ts';
 import { nodeKey } from '../membership/node-list.ts';
 import { isStreamNode, kamailioStreamBodyLimit } from '../dmq/stream-budget.ts';
-import { formatUsrlocBody, formatUsrlocContact, parseUsrlocBodyShared, type UsrlocContact } from './usrloc-body.ts';
+import { formatUsrlocBody, formatUsrlocContact, parseUsrlocBody, type UsrlocContact } from './usrloc-body.ts';
 import type { Change } from './replication-outbox.ts';
 import type { Log } from '../../ports/log.ts';
 import type { BindingChange, LocationStore } from '../location/store.ts';
@@ -103,7 +103,7 @@ export class UsrlocChannel implements DataChannel {
    * answer (503) then depends on the outcome.
    */
   handle(req: SipRequest, sender: NodeId): Reply {
-    const parsed = parseUsrlocBodyShared(req.bodyText()); // shared result: read only
+    const parsed = parseUsrlocBody(req.bodyText());
     if (!parsed.ok) {
       this.stats.badBodies++;
       return { status: 400, reason: 'Bad Request' };

@@ -1,7 +1,8 @@
 // Node-list text as the notification cycle reads and writes it (protocol reference §2.2), each
 // distinct line worked out once: a node's list body changes with every membership change (and
 // each node's differs), but it is made of the same few lines, parsed and formatted here by text
-// or by node. Pure caches, bounded; what they hand out is shared and never mutated.
+// or by node. One NodeListText per node (nothing shared between the nodes of one process, as in the
+// simulator); its caches are bounded and what they hand out is read-only.
 
 import { formatNodeLine, parseNodeLine, type NodeLine, type NodeStatus } from './node-list-body.ts';
 import { nodeKey, type NodeId } from './node-list.ts';
@@ -9,19 +10,19 @@ import { nodeKey, type NodeId } from './node-list.ts';
 /** the node-list parameter by which kdmq nodes recognise each other (specs/anti-entropy.md A1) */
 export const KDMQ_MARK: [string, string] = ['kdmq', '1'];
 
-/** one parsed node-list line with its identity computed once */
+/** one parsed node-list line with its identity computed once (shared by every body holding the line: read only) */
 export interface PreparedLine {
-  line: NodeLine;
-  id: NodeId;
-  key: string;
+  readonly line: Readonly<Omit<NodeLine, 'params'>> & { readonly params: ReadonlyArray<readonly [string, string | null]> };
+  readonly id: Readonly<NodeId>;
+  readonly key: string;
   /** the line carries KDMQ_MARK */
-  kdmq: boolean;
+  readonly kdmq: boolean;
 }
 
 export interface PreparedBody {
-  lines: PreparedLine[];
+  readonly lines: readonly PreparedLine[];
   /** lines that did not parse */
-  bad: number;
+  readonly bad: number;
 }
 
 /** the lines formatted for one node (its identity as given then), by status (null: refused by the writer) */
@@ -33,31 +34,28 @@ interface WrittenLines {
 }
 
 /**
- * Parsed bodies and lines, shared by every NodeListText of the process (pure functions of the
- * text): in a simulated cluster a node's list reaches all its peers, each of which would
- * otherwise parse the same body again. Bounded by count and by characters held.
+ * Distinct lines a NodeListText keeps parsed: a node's peers list the same few nodes, so most
+ * lines of a body were seen before. (The body itself is parsed anew: an unchanged body from the
+ * same node is not merged again at all, see NodeListMerge's memo; a process-wide cache of bodies
+ * only served the simulator, whose nodes received each other's identical bodies.)
  */
-const MAX_BODIES = 256;
-const MAX_BODY_CHARS = 4_000_000;
 const MAX_LINES = 4096;
-const parsedBodies = new Map<string, PreparedBody>();
-let parsedChars = 0;
-const preparedLines = new Map<string, PreparedLine | null>();
 
-/** what parseNodeList(body) says, with each line's identity (lines from the shared line cache, the body parsed anew) */
-export function prepareBody(body: string): PreparedBody {
-  const p: PreparedBody = { bad: 0, lines: [] };
+/** what parseNodeList(body) says, with each line's identity (lines from `cache` when given, the body parsed anew) */
+export function prepareBody(body: string, cache: Map<string, PreparedLine | null> = new Map()): PreparedBody {
+  const lines: PreparedLine[] = [];
+  let bad = 0;
   const raws = typeof body === 'string' && body.length > 0 ? body.split('\n') : [];
   if (raws[raws.length - 1] === '') raws.pop();
   for (const raw of raws) {
-    const l = prepareLine(raw.endsWith('\r') ? raw.slice(0, -1) : raw);
-    if (l === null) p.bad++;
-    else p.lines.push(l);
+    const l = prepareLine(raw.endsWith('\r') ? raw.slice(0, -1) : raw, cache);
+    if (l === null) bad++;
+    else lines.push(l);
   }
-  return p;
+  return { lines, bad };
 }
 
-function prepareLine(text: string): PreparedLine | null {
+function prepareLine(text: string, preparedLines: Map<string, PreparedLine | null>): PreparedLine | null {
   let l = preparedLines.get(text);
   if (l === undefined) {
     const r = parseNodeLine(text);
@@ -87,24 +85,12 @@ export class NodeListText {
   /** formatted lines of peers by node key (checked against the identity: a key may come back spelt otherwise) */
   private readonly written = new Map<string, WrittenLines>();
   private readonly localWritten = new Map<NodeStatus, string | null>();
+  /** parsed lines by text (bounded by MAX_LINES whatever the peers send) */
+  private readonly preparedLines = new Map<string, PreparedLine | null>();
 
-  /** what parseNodeList(body) says, with each line's identity (shared: do not mutate) */
+  /** what parseNodeList(body) says, with each line's identity (the lines are this node's cached ones: read only) */
   parse(body: string): PreparedBody {
-    let p = parsedBodies.get(body);
-    if (p === undefined) {
-      p = prepareBody(body);
-      const chars = typeof body === 'string' ? body.length : 0;
-      while (parsedBodies.size > 0 && (parsedBodies.size >= MAX_BODIES || parsedChars + chars > MAX_BODY_CHARS)) {
-        const oldest = parsedBodies.keys().next().value as string;
-        parsedChars -= typeof oldest === 'string' ? oldest.length : 0;
-        parsedBodies.delete(oldest);
-      }
-      if (chars <= MAX_BODY_CHARS) {
-        parsedBodies.set(body, p);
-        parsedChars += chars;
-      }
-    }
-    return p;
+    return prepareBody(body, this.preparedLines);
   }
 
   /** formatLine(id, status, local) for the node whose key is `key` */

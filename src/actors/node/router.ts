@@ -60,8 +60,8 @@ function fnv(s: string, h = 0x811c9dc5): number {
   return h >>> 0;
 }
 
-/** a To tag derived from the request and this node (stateless-reply style, `<hex>.<hex>`) */
-export function toTagFor(req: SipRequest, localKey: string): string {
+/** a To tag derived from the request and this node (stateless-reply style, `<hex>.<hex>`); `local` = localTagPart(localKey), which a Router works out once */
+export function toTagFor(req: SipRequest, localKey: string, local = localTagPart(localKey)): string {
   const cid = req.callId();
   const from = req.from();
   const callId = cid.ok ? cid.value : '';
@@ -69,7 +69,7 @@ export function toTagFor(req: SipRequest, localKey: string): string {
   // FNV-1a of `${callId}|${tag}`, hashed part by part (the same value, without building that string)
   const a = fnv(tag, fnv('|', fnv(callId)));
   const b = fnv(tag, fnv('|', fnv(callId, 0x1234567)));
-  return `${hex8(a)}${hex8(b)}.${localPart(localKey)}`;
+  return `${hex8(a)}${hex8(b)}.${local}`;
 }
 
 /** h (an unsigned 32-bit number) as 8 lower-case hex digits, in one string allocation */
@@ -81,16 +81,9 @@ function hexDigit(n: number): number {
   return n < 10 ? 48 + n : 87 + n; // '0'…'9', 'a'…'f'
 }
 
-/** the node's part of every To tag it writes: one per node, asked on every request answered (by key: several nodes may share a process) */
-const localParts = new Map<string, string>();
-function localPart(localKey: string): string {
-  let hex = localParts.get(localKey);
-  if (hex === undefined) {
-    hex = fnv(localKey).toString(16).padStart(8, '0');
-    if (localParts.size >= 1024) localParts.clear();
-    localParts.set(localKey, hex);
-  }
-  return hex;
+/** the node's part of every To tag it writes (each Router keeps its node's: nothing shared between nodes of one process) */
+export function localTagPart(localKey: string): string {
+  return fnv(localKey).toString(16).padStart(8, '0');
 }
 
 export class Router {
@@ -101,11 +94,14 @@ export class Router {
   private readonly allow: Cidr[] | null;
   /** the planted fault 'accept-unknown-senders' (src/ports/faults.ts), read once */
   private readonly acceptUnknownSenders: boolean;
+  /** this node's part of the To tags it writes (localTagPart of its key, which never changes) */
+  private readonly tagPart: string;
   readonly stats = { received: {} as Record<string, number> };
 
   constructor(private readonly d: RouterDeps) {
     this.allow = d.config.dmq.allow ? d.config.dmq.allow.map((c) => parseCidr(c)!).filter(Boolean) : null;
     this.acceptUnknownSenders = (d.faults ?? noFaults).has('accept-unknown-senders');
+    this.tagPart = localTagPart(d.list.localKey);
   }
 
   /** where notification requests go: the notification cycle actor (create-node.ts) */
@@ -129,7 +125,7 @@ export class Router {
 
   route(e: Extract<TransportOutEvent, { type: 'transport.received' }>): void {
     const r = this.dispatch(e.request, e.source, e.local);
-    const toTag = toTagFor(e.request, this.d.list.localKey);
+    const toTag = toTagFor(e.request, this.d.list.localKey, this.tagPart);
     this.d.reply({ type: 'transport.respond', txId: e.txId, status: r.status, reason: r.reason, headers: r.headers, body: r.body, toTag });
     r.after?.();
   }

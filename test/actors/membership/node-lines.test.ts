@@ -37,7 +37,7 @@ const body = fc.tuple(fc.array(lineText, { maxLength: 8 }), fc.constantFrom('\r\
 describe('node lines: read and written as the node-list body does', () => {
   it('parse equals parseNodeList, cached or not', () => {
     const text = new NodeListText();
-    const other = new NodeListText(); // the parse cache is shared by every instance
+    const other = new NodeListText(); // another node: its own line cache
     fc.assert(
       fc.property(fc.array(body, { minLength: 1, maxLength: 6 }), (bodies) => {
         for (const b of [...bodies, ...bodies]) {
@@ -55,6 +55,16 @@ describe('node lines: read and written as the node-list body does', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('each NodeListText (one per node) keeps its own parsed lines: equal, never the same objects', () => {
+    const body = 'sip:10.0.0.1:5060;status=active\r\nsip:10.0.0.2:5060;status=disabled\r\n';
+    const [a, b] = [new NodeListText(), new NodeListText()];
+    const [pa, pb] = [a.parse(body), b.parse(body)];
+    expect(pb).toEqual(pa);
+    expect(pa.lines.map((l) => l.key)).toEqual(['10.0.0.1:5060', '10.0.0.2:5060']);
+    pa.lines.forEach((l, i) => expect(pb.lines[i]).not.toBe(l));
+    expect(a.parse(body).lines[0]).toBe(pa.lines[0]); // the same node reads the line from its cache
   });
 
   it('lineOf equals formatNodeLine of the identity it is given, whatever was asked before', () => {

@@ -1,6 +1,6 @@
 // The compiled lookup table equals the binding machine for every state × event (house rule 6):
-// the literal table below is the one in specs/registrar.md, and xstate's pure transition() agrees
-// with send() on random records and events: the same next state and the same fields (the
+// the table is the one specs/registrar.md writes (read by test/support/binding-table.ts), and
+// xstate's pure transition() agrees with send() on random records and events: the same next state and the same fields (the
 // actions' effects), so what the store applies in place is what the machine does.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -10,28 +10,13 @@ import {
   type BindingEvent, type BindingEventType, type BindingRecord, type BindingState, type BindingVersion,
 } from '../../../src/actors/location/binding-machine.ts';
 import { TraitsPool, type BindingTraits } from '../../../src/actors/location/binding.ts';
+import { readBindingRows } from '../../support/binding-table.ts';
 import { send, ST_INITIAL, STATE_CODE, STATE_NAME, step, TABLE, type BindingActor } from '../../../src/actors/location/transition-table.ts';
 
 type Row = [guard: string | null, actions: string[], target: BindingState];
-const SPEC: Record<BindingState, Partial<Record<BindingEventType, Row>>> = {
-  active: {
-    'binding.refresh': ['localNewer', ['take'], 'active'],
-    'binding.update': ['localNewer', ['take'], 'active'],
-    'binding.expire': ['isDue', ['entomb'], 'expired'],
-    'binding.remove': ['removeAllowed', ['entomb'], 'removed'],
-    'binding.replicatedUpdate': ['remoteNewer', ['take'], 'active'],
-  },
-  expired: {
-    'binding.remove': [null, ['entomb'], 'removed'],
-    'binding.replicatedUpdate': ['remoteNewer', ['take'], 'active'],
-    'binding.forget': ['tombstoneDue', [], 'forgotten'],
-  },
-  removed: {
-    'binding.replicatedUpdate': ['remoteNewer', ['take'], 'active'],
-    'binding.forget': ['tombstoneDue', [], 'forgotten'],
-  },
-  forgotten: {},
-};
+/** the table of specs/registrar.md ("Binding machine", rows B01…), by state and event */
+const SPEC = Object.fromEntries(BINDING_STATES.map((s) => [s, {}])) as Record<BindingState, Partial<Record<BindingEventType, Row>>>;
+for (const r of readBindingRows()) (SPEC[r.state as BindingState] ??= {})[r.event as BindingEventType] = [r.guard, r.actions, r.target as BindingState];
 
 const pool = new TraitsPool();
 const traits = fc.record({

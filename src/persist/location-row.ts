@@ -3,8 +3,11 @@
 // usrloc's db_insert_ucontact writes and its dbrow2info reads back:
 // - username/domain: with use_domain the AoR split at its `@` (no `@`: username '' and domain the
 //   AoR, as Kamailio does), else username is the whole AoR and domain NULL;
-// - expires, last_modified: TIMESTAMP as 'YYYY-MM-DD HH:MM:SS' in local time (db_time2str's
-//   localtime_r; expires 0, a permanent binding, is the epoch);
+// - expires, last_modified: TIMESTAMP as Kamailio's database module writes it: on PostgreSQL
+//   'YYYY-MM-DD HH:MM:SS' in local time (db_time2str's localtime_r), on SQLite a Julian day number
+//   (REAL, db_sqlite's timet_to_sqlite, half a second early; db_sqlite reads a text date as the
+//   number it starts with, i.e. year 2026 as Julian day 2026: such a row is long expired for
+//   Kamailio and deleted by its timer); expires 0, a permanent binding, is the epoch;
 // - q: the q-value / 1000 (-1 for none); methods NULL for all methods; received, path, socket,
 //   instance NULL when empty; connection_id -1 (no TCP connection), keepalive 0, partition 0.
 import type { UsrlocContact } from '../actors/channels/usrloc-body.ts';
@@ -74,9 +77,16 @@ export function toDbTime(sec: number): string {
   return `${pad(d.getFullYear(), 4)}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
 }
 
-/** 'YYYY-MM-DD HH:MM:SS' (local time), a Date or a number of seconds → Unix seconds; NaN if unreadable */
+/** Unix seconds → db_sqlite's Julian day (timet_to_sqlite) */
+export function toJulianDay(sec: number): number {
+  return (sec - 0.5) / 86400 + 2440587.5;
+}
+
+/** 'YYYY-MM-DD HH:MM:SS' (local time), a Date or db_sqlite's Julian day → Unix seconds (as
+ * sqlite_to_timet, but rounded: its C cast truncates, and t - 1e-7 would lose a second); NaN if
+ * unreadable */
 export function fromDbTime(v: unknown): number {
-  if (typeof v === 'number') return Math.floor(v);
+  if (typeof v === 'number') return Math.round(86400 * (v - 2440587.5) + 0.5) + 0; // + 0: never -0
   if (v instanceof Date) return Math.floor(v.getTime() / 1000);
   const m = /^(\d{4})-(\d\d)-(\d\d)[ T](\d\d):(\d\d):(\d\d)/.exec(String(v));
   if (m === null) return NaN;
@@ -85,7 +95,10 @@ export function fromDbTime(v: unknown): number {
 
 const nullIfEmpty = (s: string | undefined): string | null => (s === undefined || s === '' ? null : s);
 
-export function toRow(r: UsrlocContact, useDomain: boolean): LocationRow {
+export type TimeEncoding = (sec: number) => string | number;
+
+/** `time`: toJulianDay for SQLite (as db_sqlite), toDbTime for PostgreSQL (as db_postgres) */
+export function toRow(r: UsrlocContact, useDomain: boolean, time: TimeEncoding): LocationRow {
   let username = r.aor;
   let domain: string | null = null;
   if (useDomain) {
@@ -94,8 +107,8 @@ export function toRow(r: UsrlocContact, useDomain: boolean): LocationRow {
   }
   return {
     ruid: r.ruid, username, domain, contact: r.c, received: nullIfEmpty(r.received), path: nullIfEmpty(r.path),
-    expires: toDbTime(r.expires), q: r.q === -1 ? -1 : r.q / 1000, callid: r.callid, cseq: r.cseq,
-    last_modified: toDbTime(r.last_modified), flags: r.flags | 0, cflags: r.cflags | 0, user_agent: r.user_agent,
+    expires: time(r.expires), q: r.q === -1 ? -1 : r.q / 1000, callid: r.callid, cseq: r.cseq,
+    last_modified: time(r.last_modified), flags: r.flags | 0, cflags: r.cflags | 0, user_agent: r.user_agent,
     socket: nullIfEmpty(r.sock), methods: (r.methods | 0) === -1 ? null : r.methods | 0, instance: nullIfEmpty(r.instance), reg_id: r.reg_id | 0,
     server_id: r.server_id | 0, connection_id: -1, keepalive: 0, partition: 0,
   };

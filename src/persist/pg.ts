@@ -73,7 +73,7 @@ export class PgPersistence implements Persistence {
     for (const [ruid, r] of todo) {
       if (r === null) st.push({ sql: 'DELETE FROM location WHERE ruid = $1', params: [ruid] });
       else {
-        const row = toRow(r, this.o.useDomain);
+        const row = toRow(r, this.o.useDomain, toDbTime);
         st.push({ sql: UPSERT, params: LOCATION_COLUMNS.map((c) => row[c]) });
       }
     }

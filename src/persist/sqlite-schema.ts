@@ -6,7 +6,7 @@
 // `htable` is Kamailio's htable module table, htable-create.sql).
 import type Database from 'better-sqlite3';
 import type { UsrlocContact } from '../actors/channels/usrloc-body.ts';
-import { LOCATION_COLUMNS, LOCATION_TABLE_VERSION, locationDdl, toRow, versionDdl } from './location-row.ts';
+import { LOCATION_COLUMNS, LOCATION_TABLE_VERSION, locationDdl, toJulianDay, toRow, versionDdl } from './location-row.ts';
 
 export interface SchemaReport {
   created: boolean;
@@ -72,7 +72,7 @@ function migrateLocation(db: Database.Database, useDomain: boolean): number {
       continue; // a damaged row was skipped by the earlier schema's load too
     }
     if (typeof r?.ruid !== 'string' || typeof r.c !== 'string') continue;
-    const row = toRow(r, useDomain);
+    const row = toRow(r, useDomain, toJulianDay);
     ins.run(...LOCATION_COLUMNS.map((c) => row[c]));
     n++;
   }

@@ -12,7 +12,7 @@ import { createRequire } from 'node:module';
 import type Database from 'better-sqlite3';
 import type { UsrlocContact } from '../actors/channels/usrloc-body.ts';
 import { startCheckpointer, type Checkpointer } from './checkpointer.ts';
-import { fromRow, LOCATION_COLUMNS, toDbTime, toRow } from './location-row.ts';
+import { fromRow, LOCATION_COLUMNS, toJulianDay, toRow } from './location-row.ts';
 import { prepareSchema, type SchemaReport } from './sqlite-schema.ts';
 import type { PersistedItem, Persistence } from './port.ts';
 
@@ -112,8 +112,8 @@ export class SqlitePersistence implements Persistence {
 
   /** db_mode 3: rows whose expires has passed in the file too (a permanent one, the epoch, stays) */
   deleteExpired(ruids: readonly string[], nowSec: number): void {
-    const now = toDbTime(nowSec);
-    const epoch = toDbTime(0);
+    const now = toJulianDay(nowSec);
+    const epoch = toJulianDay(0);
     this.db.transaction(() => {
       for (const k of ruids) this.delExpired.run(k, now, epoch);
     })();
@@ -124,7 +124,7 @@ export class SqlitePersistence implements Persistence {
     const t0 = n >= MIN_SLICE_ROWS ? performance.now() : 0;
     this.db.transaction(() => {
       for (const r of upserts) {
-        const row = toRow(r, this.useDomain);
+        const row = toRow(r, this.useDomain, toJulianDay);
         this.up.run(...LOCATION_COLUMNS.map((c) => row[c]));
       }
       for (const k of deletes) this.del.run(k);

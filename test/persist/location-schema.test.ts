@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type Database from 'better-sqlite3';
 import type { UsrlocContact } from '../../src/actors/channels/usrloc-body.ts';
-import { fromRow, toDbTime, toRow } from '../../src/persist/location-row.ts';
+import { fromDbTime, fromRow, toDbTime, toJulianDay, toRow } from '../../src/persist/location-row.ts';
 import { SqlitePersistence } from '../../src/persist/sqlite.ts';
 
 const Db = createRequire(import.meta.url)('better-sqlite3') as new (p: string) => Database.Database;
@@ -51,10 +51,13 @@ describe('location table in Kamailio\'s schema (SQLite)', () => {
 
   it('rows are what usrloc writes, and read back exactly', () => {
     const r = rec(1);
-    expect(toRow(r, false)).toMatchObject({ username: 'u1@kdmq.test', domain: null, q: -1, methods: null, path: null, instance: null, socket: 'udp:127.0.0.1:5060', connection_id: -1 });
-    expect(toRow(rec(2), true)).toMatchObject({ username: 'u2', domain: 'kdmq.test', q: 0.5, methods: 8191, received: null, socket: null });
-    expect(toRow(rec(3, { aor: 'nodomain' }), true)).toMatchObject({ username: '', domain: 'nodomain' });
-    expect(toRow(rec(4, { expires: 0 }), false).expires).toBe(toDbTime(0));
+    expect(toRow(r, false, toDbTime)).toMatchObject({ username: 'u1@kdmq.test', domain: null, q: -1, methods: null, path: null, instance: null, socket: 'udp:127.0.0.1:5060', connection_id: -1 });
+    expect(toRow(rec(2), true, toDbTime)).toMatchObject({ username: 'u2', domain: 'kdmq.test', q: 0.5, methods: 8191, received: null, socket: null });
+    expect(toRow(rec(3, { aor: 'nodomain' }), true, toDbTime)).toMatchObject({ username: '', domain: 'nodomain' });
+    expect(toRow(rec(4, { expires: 0 }), false, toDbTime).expires).toBe(toDbTime(0));
+    // SQLite: db_sqlite's Julian day, read back to the second
+    expect(toRow(rec(4), false, toJulianDay).expires).toBe((rec(4).expires - 0.5) / 86400 + 2440587.5);
+    for (let t = 0; t < 2_000_000_000; t += 7_777_777) for (const d of [0, 1, 2, 3]) expect(fromDbTime(toJulianDay(t + d))).toBe(t + d);
     const d = new Date(1_795_000_001 * 1000);
     expect(toDbTime(1_795_000_001)).toBe(`${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')} ${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}:${String(d.getSeconds()).padStart(2, '0')}`);
     for (const ud of [false, true]) {
@@ -72,7 +75,7 @@ describe('location table in Kamailio\'s schema (SQLite)', () => {
   });
 
   it('fromRow refuses what dbrow2info refuses (no contact, no callid, unreadable expires)', () => {
-    const row = { ...toRow(rec(2), false) } as Record<string, unknown>;
+    const row = { ...toRow(rec(2), false, toJulianDay) } as Record<string, unknown>;
     expect(fromRow(row, false)).toEqual(rec(2));
     expect(fromRow({ ...row, contact: '' }, false)).toBeNull();
     expect(fromRow({ ...row, callid: null }, false)).toBeNull();

@@ -38,7 +38,9 @@ describe('auth config', () => {
   it('Kamailio db_url forms', () => {
     expect(parseDbUrl('sqlite:////var/lib/kamailio/kamailio.db')).toEqual({ kind: 'sqlite', path: '/var/lib/kamailio/kamailio.db' });
     expect(parseDbUrl('sqlite:///kamailio.db')).toEqual({ kind: 'sqlite', path: 'kamailio.db' });
-    expect(parseDbUrl('postgres://kamailio:pw@127.0.0.1:5432/kamailio')).toEqual({ kind: 'unsupported', scheme: 'postgres' });
+    expect(parseDbUrl('postgres://kamailio:pw@127.0.0.1:5432/kamailio')).toEqual({ kind: 'postgres', url: 'postgres://kamailio:pw@127.0.0.1:5432/kamailio' });
+    expect(parseDbUrl('postgres://kamailio:pw@127.0.0.1:5432')).toBeNull();
+    expect(parseDbUrl('mysql://k:pw@127.0.0.1/kamailio')).toEqual({ kind: 'unsupported', scheme: 'mysql' });
     expect(parseDbUrl('sqlite://host/x.db')).toBeNull();
     expect(parseDbUrl('/var/x.db')).toBeNull();
   });
@@ -46,8 +48,10 @@ describe('auth config', () => {
   it('errors name the key', () => {
     expect(error('auth: { enable: true }')).toBe('config key auth.enable: needs auth.db_url (the subscriber table) or auth.users_file');
     expect(error('auth: { db_url: "sqlite:////x.db", users_file: "/u" }')).toBe('config key auth.users_file: set auth.db_url or auth.users_file, not both');
-    expect(error('auth: { enable: true, db_url: "postgres://k:pw@127.0.0.1:5432/kamailio" }'))
-      .toBe('config key auth.db_url: postgres:// is not supported yet (SQLite only: sqlite:////absolute/path.db)');
+    expect(error('auth: { enable: true, db_url: "postgres://k:pw@127.0.0.1:5432/kamailio" }')).toBe('ok');
+    expect(error('auth: { enable: true, db_url: "mysql://k:pw@127.0.0.1/kamailio" }'))
+      .toBe('config key auth.db_url: mysql:// is not supported (sqlite:////absolute/path.db or postgres://user:pass@host:port/db)');
+    expect(error('usrloc: { db_mode: 3, db_url: "postgres://k:pw@127.0.0.1" }')).toMatch(/^config key usrloc\.db_url: "postgres:\/\/k:pw@127\.0\.0\.1" is not sqlite:/);
     expect(error('auth: { db_url: "/tmp/x.db" }')).toMatch(/^config key auth\.db_url: "\/tmp\/x\.db" is not sqlite:\/\/\/\//);
     expect(error('auth: { algorithms: [MD5, SHA-1] }')).toBe('config key auth.algorithms: expected MD5 or SHA-256, got "SHA-1"');
     expect(error('auth: { algorithms: [] }')).toBe('config key auth.algorithms: expected MD5, SHA-256 or both, got []');
@@ -107,7 +111,7 @@ describe('--kamailio-cfg: auth_db and auth modparams', () => {
     const r = cfg('loadmodule "auth.so"\nloadmodule "auth_db.so"');
     expect(r.config.auth).toEqual({ enable: true, db_url: 'mysql://kamailioro:kamailioro@localhost/kamailio', calculate_ha1: false, password_column: 'ha1', use_domain: false });
     const v = validateConfig(r.config);
-    expect(v.ok ? 'ok' : v.error).toBe('config key auth.db_url: mysql:// is not supported yet (SQLite only: sqlite:////absolute/path.db)');
+    expect(v.ok ? 'ok' : v.error).toBe('config key auth.db_url: mysql:// is not supported (sqlite:////absolute/path.db or postgres://user:pass@host:port/db)');
   });
 
   it('no auth_db: auth stays off', () => {

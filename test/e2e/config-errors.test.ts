@@ -48,10 +48,10 @@ describe.concurrent('kdmq serve: configuration errors exit 2 with one line', { t
       /^kdmq serve: config key dmq\.ping_interval: expected an integer >= 1, got 0$/);
   });
 
-  it('auth: postgres:// not supported yet, a SQLite file that is not there', async ({ expect }) => {
+  it('auth: mysql:// not supported, a SQLite file that is not there', async ({ expect }) => {
     const ip = freshIp();
-    await expectRefusal(expect, ['--set', 'auth.enable=true', '--set', 'auth.db_url=postgres://kamailio:pw@127.0.0.1:5432/kamailio'], base(ip),
-      /^kdmq serve: config key auth\.db_url: postgres:\/\/ is not supported yet \(SQLite only: sqlite:\/\/\/\/absolute\/path\.db\)$/);
+    await expectRefusal(expect, ['--set', 'auth.enable=true', '--set', 'auth.db_url=mysql://kamailio:pw@127.0.0.1:3306/kamailio'], base(ip),
+      /^kdmq serve: config key auth\.db_url: mysql:\/\/ is not supported \(sqlite:\/\/\/\/absolute\/path\.db or postgres:\/\/user:pass@host:port\/db\)$/);
     await expectRefusal(expect, ['--set', 'auth.enable=true', '--set', 'auth.db_url=sqlite:////nonexistent/kdmq-e2e/kamailio.db'], base(ip),
       /^kdmq serve: config key auth\.db_url: \/nonexistent\/kdmq-e2e\/kamailio\.db: (unable to open database file|Cannot open database because the directory does not exist)$/);
   });

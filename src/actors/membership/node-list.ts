@@ -7,7 +7,7 @@ import { createActor, type Actor } from 'xstate';
 import type { Clock } from '../../ports/clock.ts';
 import { noFaults, type Faults } from '../../ports/faults.ts';
 import type { NodeStatus } from './node-list-body.ts';
-import { nodeMachine, type NodeContext, type NodeEvent } from './node-machine.ts';
+import { coalescingEvents, nodeMachine, type NodeContext, type NodeEvent } from './node-machine.ts';
 
 export interface NodeId {
   host: string;
@@ -42,11 +42,6 @@ interface Entry {
   since: number;
   resolvedIp: string;
   kdmq: boolean;
-  /**
-   * the actor's state value, kept here as it changes (only sendKey sends to the actor): every KDMQ
-   * received asks for its sender's status, and this is one read instead of actor → snapshot → value
-   */
-  status: string;
   /** this entry's view, until its status, since or kdmq mark changes (views are rebuilt often) */
   view: NodeView | null;
   /**
@@ -57,24 +52,17 @@ interface Entry {
 }
 
 /**
- * Events that leave an active node active and only raise its context's aliveAt to the event's
- * time (node-machine.ts, state `active`: `markAlive`, a max). A run of them is the same as its
- * last-timed one, so NodeList hands the actor one such event, just before the next other event.
- * Every ping round brings each node one node.heard and one node.replied per peer; through xstate
- * they were a quarter of a 50-node round's CPU. test/actors/membership/signs-of-life.test.ts checks the
- * machine still behaves so.
- */
-export function isAliveSignal(event: NodeEvent): event is Extract<NodeEvent, { type: 'node.heard' | 'node.replied' }> {
-  return event.type === 'node.heard' || event.type === 'node.replied';
-}
-
-/**
  * A view, written field by field: `{ ...id, key, … }` gave every view a map (hidden class) of its
  * own, so every read of a view's field anywhere (its key per send, its status, host, port) was a
  * megamorphic lookup. One literal, one shape for all views.
  */
 function viewObject(id: NodeId, key: string, status: NodeStatus, local: boolean, seed: boolean, kdmq: boolean, since: number, resolvedIp: string): NodeView {
   return { host: id.host, port: id.port, transport: id.transport, key, status, local, seed, kdmq, since, resolvedIp };
+}
+
+/** the node's status: its machine's state, read from the actor (the list keeps no copy) */
+function statusOf(e: Entry): NodeStatus {
+  return e.actor.getSnapshot().value as NodeStatus;
 }
 
 export function nodeKey(n: NodeId): string {
@@ -134,7 +122,7 @@ export class NodeList {
   statusOfKey(key: string): NodeStatus | undefined {
     if (key === this.localKey) return 'active';
     const e = this.byKey.get(key);
-    return e ? (e.status as NodeStatus) : undefined;
+    return e ? statusOf(e) : undefined;
   }
 
   /**
@@ -156,9 +144,8 @@ export class NodeList {
       clock: this.clock,
       input: { key, ...id, seed: opts.seed ?? false, failRemove: this.failRemove, initial, at, failedAt, gossipRevivesDisabled: this.faults.has('gossip-revives-disabled') },
     });
-    const entry: Entry = { id, key, actor, since: at, resolvedIp: opts.resolvedIp ?? id.host.replace(/^\[|\]$/g, ''), kdmq: opts.kdmq ?? false, status: '', view: null, aliveAt: 0 };
+    const entry: Entry = { id, key, actor, since: at, resolvedIp: opts.resolvedIp ?? id.host.replace(/^\[|\]$/g, ''), kdmq: opts.kdmq ?? false, view: null, aliveAt: 0 };
     actor.start();
-    entry.status = actor.getSnapshot().value as string;
     this.entries.unshift(entry);
     this.byKey.set(key, entry);
     this.emit({ key, from: 'removed', to: initial, event: 'node.listed', at });
@@ -173,16 +160,16 @@ export class NodeList {
   sendKey(key: string, event: NodeEvent): MemberStatus | undefined {
     const e = this.byKey.get(key);
     if (!e) return undefined;
-    const before = e.status as NodeStatus;
-    if (before === 'active' && isAliveSignal(event)) {
-      // active stays active, aliveAt = max(aliveAt, at): kept here until the next other event
+    const before = statusOf(e);
+    if ('at' in event && coalescingEvents(before).has(event.type)) {
+      // the node machine says this event, in this state, only raises aliveAt (coalescingEvents):
+      // kept here, the latest, until the next other event
       if (event.at > e.aliveAt) e.aliveAt = event.at;
-      return 'active';
+      return before;
     }
     this.flushAlive(e);
     e.actor.send(event);
     const snap = e.actor.getSnapshot();
-    e.status = snap.value as string; // before the observers run: they may ask
     const after: MemberStatus = snap.status === 'done' ? 'removed' : (snap.value as NodeStatus);
     if (after !== before) {
       e.since = this.clock.now();
@@ -274,7 +261,7 @@ export class NodeList {
    * kdmq mark) would otherwise rebuild every view array first
    */
   forEachNode(fn: (id: NodeId, key: string, status: NodeStatus, local: boolean) => void): void {
-    for (const e of this.entries) fn(e.id, e.key, e.status as NodeStatus, false);
+    for (const e of this.entries) fn(e.id, e.key, statusOf(e), false);
     fn(this.local, this.localKey, 'active', true);
   }
 

@@ -1,5 +1,5 @@
 // NodeList holds back node.heard / node.replied for an active node and gives the actor the latest
-// one just before the next other event (node-list.ts, isAliveSignal). That is only right while the
+// one just before the next other event (node-list.ts, reading node-machine.ts coalescingEvents). That is only right while the
 // node machine treats those events, in `active`, as "stay active, aliveAt = max(aliveAt, at)".
 // This property drives a raw node-machine actor with every event and a NodeList with the same
 // events: the statuses after each event, the status changes reported, and the final context

@@ -103,7 +103,7 @@ export const notificationCycleMachine = setup({
           states: {
             discovery: {
               always: { guard: ({ context }) => !context.work.hasDnsSeed(), target: 'joining', actions: 'addSeeds' },
-              invoke: { src: 'expand', input: ({ context }) => ({ work: context.work }), onDone: 'joining' },
+              invoke: { src: 'expand', input: ({ context }) => ({ work: context.work }), onDone: 'joining', onError: 'joining' },
             },
             joining: {
               entry: { type: 'notifyAll', params: { maxForwards: 2 } },

@@ -86,7 +86,7 @@ export async function startKamailioDb(o: KamailioDbOptions): Promise<KamailioDbN
   const pid = child.pid ?? 0;
   const logTail = () => {
     try {
-      return readFileSync(logFile, 'utf8').split('\n').slice(-40).join('\n');
+      return readFileSync(logFile, 'utf8').split('\n').slice(-60).join('\n');
     } catch {
       return '(no log)';
     }

@@ -69,6 +69,13 @@ describe('auth config', () => {
     expect(c.auth).toMatchObject({ enable: true, db_url: 'sqlite:////var/lib/kdmq/subscriber.db', calculate_ha1: true });
   });
 
+  it('examples/node-postgres.yaml is a valid config: auth and the location table on PostgreSQL', () => {
+    const c = load(readFileSync(new URL('../../examples/node-postgres.yaml', import.meta.url), 'utf8'));
+    const url = 'postgres://kamailio:kamailiorw@127.0.0.1:5432/kamailio';
+    expect(c.auth).toMatchObject({ enable: true, db_url: url, calculate_ha1: true });
+    expect(c.usrloc).toMatchObject({ db_mode: 1, db_url: url, server_id: 1 });
+  });
+
   it('algorithm names are read in any case and kept in order', () => {
     expect(load('auth: { algorithms: [sha-256, md5] }').auth!.algorithms).toEqual(['SHA-256', 'MD5']);
   });

@@ -15,7 +15,8 @@ import { silentLog, type Log } from '../../ports/log.ts';
 import { noFaults, type Faults } from '../../ports/faults.ts';
 import type { Endpoint, Transport } from '../../transport/transport.ts';
 import type { TransactionStats } from '../../transport/transactions.ts';
-import { transportHandleOf, type TransportActorInput, type TransportInEvent } from '../../transport/transport-actor.ts';
+import { transportHandleOf, type TransportActorInput, type TransportInEvent, type TransportOutEvent } from '../../transport/transport-actor.ts';
+import { transportInputOf, transportShortcut } from './root-transport.ts';
 import { NodeList, nodeKey, type NodeId, type StatusChange } from '../membership/node-list.ts';
 import { CycleWork } from '../membership/notification-cycle.ts';
 import type { CycleEvent } from '../membership/notification-cycle-machine.ts';
@@ -104,6 +105,7 @@ interface Children {
 
 export async function createNode(config: KdmqConfig, ports: Ports): Promise<KdmqNode> {
   const p = await buildParts(config, ports);
+  const transportInput = transportInputOf(config, ports, p.limits);
   const { log, list, limits } = p;
   // the root's children, read from its snapshot when first needed (the cycle's startup
   // notification is sent while the root starts); null again once the node stopped
@@ -115,14 +117,15 @@ export async function createNode(config: KdmqConfig, ports: Ports): Promise<Kdmq
     return (children[k] ??= (root.getSnapshot().children[k] as Children[K] | undefined) ?? null);
   };
   // every command for the transport goes to the transport actor, every outcome to the cycle actor
-  const toTransport = (e: TransportInEvent): void => child('transport')?.send(e);
+  const toTransport = (e: TransportInEvent): void => {
+    const h = stopped ? null : (transportHandleOf(transportInput) ?? null); // the shortcut: see root-transport.ts
+    if (h !== null) h.handle(e);
+    else child('transport')?.send(e);
+  };
   const post = (e: CycleEvent): void => child('cycle')?.send(e);
   const kdmq = buildKdmqClient(p, toTransport, post);
-  // what waits for a node that left the list is dropped (counted) rather than kept; replicated
-  // changes it was owed are dropped with it and replaced by a full sync if it comes back
-  list.onChange((c) => {
-    if (c.to === 'removed') kdmq.flow.forget(c.key);
-  });
+  // what waits for a removed node is dropped (counted); a full sync replaces it if it comes back
+  list.onChange((c) => void (c.to === 'removed' && kdmq.flow.forget(c.key)));
   const replication = new Replication({ clock: ports.clock, list, kdmq, limits, log });
   const router = new Router({ config, list, counters: p.counters, log, limits, auth: p.auth, faults: p.faults, reply: toTransport });
   const cycle = buildCycleWork(p, kdmq);
@@ -132,7 +135,6 @@ export async function createNode(config: KdmqConfig, ports: Ports): Promise<Kdmq
     post({ type: 'cycle.request', body, sender, maxForwards, respond: (b) => void (answer = b) });
     return answer;
   });
-  const transportInput = transportInputOf(p);
   const started = createRoot(p, transportInput, { work: cycle, onJoined: () => router.joined() }, router, kdmq);
   root = started;
   started.start();
@@ -232,27 +234,6 @@ function buildCycleWork(p: Parts, kdmq: KdmqClient): CycleWork {
   });
 }
 
-function transportInputOf(p: Parts): TransportActorInput {
-  const { config, ports, limits } = p;
-  const timeoutF = config.sip.kdmq_timeout > 0 ? config.sip.kdmq_timeout : undefined;
-  return {
-    transport: ports.transport,
-    clock: ports.clock,
-    random: ports.random.fork('transport'),
-    timers: { t1: config.sip.t1, t2: config.sip.t2, t4: config.sip.t4, ...(timeoutF ? { timeoutF } : {}) },
-    closeOnStop: false,
-    limits: {
-      maxDatagram: limits.config.max_datagram,
-      maxHeaders: limits.config.max_headers,
-      maxBody: limits.config.max_body,
-      maxPendingServer: limits.config.max_pending_transactions,
-      maxQueueWait: limits.config.max_queue_wait,
-      maxStreamMessage: config.tcp?.max_message ?? 1_048_576,
-    },
-    onRefused: (l) => void limits.refusals[l]++,
-  };
-}
-
 /**
  * The root actor (not started). A request or outcome whose handling throws (a bug) is logged and, for
  * a request, answered 500, so that one message cannot stop the node's actors (xstate stops an
@@ -262,24 +243,24 @@ function createRoot(p: Parts, transport: TransportActorInput, cycle: { work: Cyc
   const { config, ports, log } = p;
   let root!: Actor<typeof nodeRootMachine>;
   const failed = (err: unknown, what: string): void => log.log('error', 'internal error', { what, error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+  const route = (event: Extract<TransportOutEvent, { type: 'transport.received' }>): void => {
+    try {
+      router.route(event);
+    } catch (err) {
+      failed(err, `${event.request.method} from ${event.source.host}:${event.source.port}`);
+      transportHandleOf(transport)?.handle({ type: 'transport.respond', txId: event.txId, status: 500, reason: 'Server Internal Error' });
+    }
+  };
+  const complete = (event: Exclude<TransportOutEvent, { type: 'transport.received' }>): void => {
+    try {
+      kdmq.complete(event);
+    } catch (err) {
+      failed(err, `outcome of ${event.id}`);
+    }
+  };
   const machine = nodeRootMachine.provide({
-    actions: {
-      route: (_, { event }) => {
-        try {
-          router.route(event);
-        } catch (err) {
-          failed(err, `${event.request.method} from ${event.source.host}:${event.source.port}`);
-          root.getSnapshot().children.transport?.send({ type: 'transport.respond', txId: event.txId, status: 500, reason: 'Server Internal Error' });
-        }
-      },
-      complete: (_, { event }) => {
-        try {
-          kdmq.complete(event);
-        } catch (err) {
-          failed(err, `outcome of ${event.id}`);
-        }
-      },
-    },
+    actors: { transport: transportShortcut(() => root, route, complete) },
+    actions: { route: (_, { event }) => route(event), complete: (_, { event }) => complete(event) },
   });
   root = createActor(machine, {
     clock: ports.clock,

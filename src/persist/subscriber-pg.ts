@@ -2,10 +2,10 @@
 // auth_db `subscriber` table, version 7 checked at open, as subscriber-sqlite.ts reads it. A failed
 // query (the server down, a timeout) is a value: the registrar answers 500 and logs it; the worker
 // connects again on a later lookup, so a server that comes back is used without a restart.
-import { ha1Alg, type Credentials, type Lookup, type SubscriberSource } from '../registrar/subscribers.ts';
+import type { Lookup, SubscriberSource } from '../registrar/subscribers.ts';
 import { redactUrl } from './pg.ts';
 import { SyncPg } from './pg-sync.ts';
-import { SUBSCRIBER_TABLE_VERSION } from './subscriber-sqlite.ts';
+import { SUBSCRIBER_TABLE_VERSION, credentialsOf } from './subscriber-sqlite.ts';
 
 export interface PgSubscriberOptions {
   url: string;
@@ -39,22 +39,13 @@ export class PgSubscribers implements SubscriberSource {
     const r = this.pg.query(this.sql, this.o.useDomain ? [user, domain] : [user]);
     if (!r.ok) return { ok: false, error: `${redactUrl(this.o.url)}: ${r.error}` };
     const row = r.rows[0];
-    return { ok: true, found: row === undefined ? null : this.credentials(row) };
+    return { ok: true, found: row === undefined ? null : credentialsOf(row, this.o.calculateHa1) };
   }
 
   close(): void {
     this.pg.close();
   }
 
-  private credentials(row: Record<string, unknown>): Credentials {
-    const text = (v: unknown): string => (v === null || v === undefined ? '' : String(v));
-    if (this.o.calculateHa1) return { password: text(row.p) };
-    const byAlg = (hex: string): Credentials['ha1'] => {
-      const alg = ha1Alg(hex);
-      return alg === null ? {} : { [alg]: hex.toLowerCase() };
-    };
-    return { ha1: byAlg(text(row.p)), ha1b: byAlg(text(row.b)) };
-  }
 }
 
 function check(pg: SyncPg, o: PgSubscriberOptions): string | null {

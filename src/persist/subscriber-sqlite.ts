@@ -53,7 +53,7 @@ export class SqliteSubscribers implements SubscriberSource {
     }
     try {
       const row = (this.o.useDomain ? this.cur.stmt.get(user, domain) : this.cur.stmt.get(user)) as Record<string, unknown> | undefined;
-      return { ok: true, found: row === undefined ? null : this.credentials(row) };
+      return { ok: true, found: row === undefined ? null : credentialsOf(row, this.o.calculateHa1) };
     } catch (e) {
       this.closeDb();
       return { ok: false, error: `${this.o.path}: ${(e as Error).message}` };
@@ -64,15 +64,6 @@ export class SqliteSubscribers implements SubscriberSource {
     this.closeDb();
   }
 
-  private credentials(row: Record<string, unknown>): Credentials {
-    const text = (v: unknown): string => (v === null || v === undefined ? '' : String(v));
-    if (this.o.calculateHa1) return { password: text(row.p) };
-    const byAlg = (hex: string): Credentials['ha1'] => {
-      const alg = ha1Alg(hex);
-      return alg === null ? {} : { [alg]: hex.toLowerCase() };
-    };
-    return { ha1: byAlg(text(row.p)), ha1b: byAlg(text(row.b)) };
-  }
 
   private closeDb(): void {
     const c = this.cur;
@@ -116,4 +107,18 @@ function openChecked(o: SqliteSubscriberOptions): Open | string {
     }
     return `${o.path}: ${(e as Error).message}`;
   }
+}
+
+/**
+ * A subscriber row as both adapters select it (`p`: the password column, `b`: ha1b) → credentials:
+ * the clear-text password with calculate_ha1, else the HA1 hashes by their algorithm.
+ */
+export function credentialsOf(row: Record<string, unknown>, calculateHa1: boolean): Credentials {
+  const text = (v: unknown): string => (v === null || v === undefined ? '' : String(v));
+  if (calculateHa1) return { password: text(row.p) };
+  const byAlg = (hex: string): Credentials['ha1'] => {
+    const alg = ha1Alg(hex);
+    return alg === null ? {} : { [alg]: hex.toLowerCase() };
+  };
+  return { ha1: byAlg(text(row.p)), ha1b: byAlg(text(row.b)) };
 }

@@ -6,7 +6,7 @@
 // defines from the command line, token substitution outside quoted strings, `/* */`, `//` and `#`
 // comments, `include_file`/`import_file` (and `#!`-prefixed forms) relative to the including file.
 //
-// Read: `listen=` (udp only) and `modparam(MODULE, PARAM, VALUE)` for the modules and parameters
+// Read: `listen=` (udp only), the core `server_id` (usrloc.server_id) and `modparam(MODULE, PARAM, VALUE)` for the modules and parameters
 // named in src/config/schema.ts's `kamailio` column (dmq, dmq_usrloc, htable, registrar, usrloc,
 // tm, auth, auth_db, ctl, jsonrpcs, siptrace), plus htable's `htable` table definitions. Everything else is
 // collected in `ignored` so the caller can warn once. When a module is loaded but a parameter is
@@ -47,6 +47,9 @@ const KAMAILIO_DEFAULTS: Record<string, Record<string, unknown>> = {
   dmq: { ping_interval: 60, multi_notify: false },
   siptrace: { trace_on: false },
 };
+
+/** the core server_id, read as Kamailio's cfg reads a number (usrloc.server_id checks the range) */
+const INT: Field = { type: { kind: 'int' }, doc: 'core server_id' };
 
 const BOOL_WORDS: Record<string, number> = { yes: 1, on: 1, true: 1, no: 0, off: 0, false: 0 };
 
@@ -233,6 +236,7 @@ export function readKamailioCfg(path: string, cliDefines: Defines = {}, readFile
         const [, name, val] = core;
         if (name === 'listen') pendingListen.push([val, n]);
         else if (name === 'port') port = Number(unquote(val)) || 5060;
+        else if (name === 'server_id') setPath(config, ['usrloc', 'server_id'], coerce(INT, unquote(val.trim()), /^["']/.test(val.trim()), `${where(n)}: server_id`));
         else ignored.add(`core ${name}`);
         continue;
       }

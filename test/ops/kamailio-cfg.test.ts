@@ -161,6 +161,28 @@ route[FOO] { if (x) { xlog("}"); } }
     expect(bad.ok ? '' : bad.error).toMatch(/modparam\("ctl", "mode", …\): expected a file mode such as 0600, got rw/);
   });
 
+  it('core server_id is usrloc.server_id (through a #!define); a bad one names the line or the key', () => {
+    const d = files({
+      'k.cfg': '#!define SID 7\nlisten=udp:127.0.0.7:5090\nserver_id = SID\nloadmodule "usrloc.so"\nmodparam("usrloc", "db_mode", 1)\n',
+      'none.cfg': 'listen=udp:127.0.0.7:5090\n',
+      'bad.cfg': 'server_id=two\n',
+      'neg.cfg': 'server_id=-1\n',
+    });
+    const r = read(join(d, 'k.cfg'));
+    expect(r.config.usrloc).toEqual({ server_id: 7, db_mode: 1 });
+    expect(r.ignored).not.toContain('core server_id');
+    const v = validateConfig(r.config);
+    if (!v.ok) throw new Error(v.error);
+    expect(v.config.usrloc?.server_id).toBe(7);
+    // absent: kdmq's default, Kamailio's too (0)
+    const n = validateConfig(read(join(d, 'none.cfg')).config);
+    expect(n.ok && n.config.usrloc?.server_id).toBe(0);
+    const bad = readKamailioCfg(join(d, 'bad.cfg'));
+    expect(bad.ok ? '' : bad.error).toMatch(/bad\.cfg:1: server_id: expected an integer, got two$/);
+    const neg = validateConfig(read(join(d, 'neg.cfg')).config);
+    expect(neg.ok ? '' : neg.error).toMatch(/^config key usrloc\.server_id: expected an integer >= 0, got -1$/);
+  });
+
   it('serve: --kamailio-cfg, --define, then --config and --set on top', () => {
     const d = files({ 'k.cfg': '#!ifdef FAST\nmodparam("dmq", "ping_interval", 2)\n#!endif\nlisten=udp:127.0.0.7:5090\nchildren=8\n', 'o.yaml': 'rpc: { listen: "127.0.0.7:8099" }\n' });
     const args = parseServeArgs(['--kamailio-cfg', join(d, 'k.cfg'), '--define', 'FAST', '--config', join(d, 'o.yaml'), '--set', 'dmq.multi_notify=true']);

@@ -34,8 +34,6 @@ const ALLOWED: Record<string, string> = {
   'src/control/stats-methods.ts layer control -> actors/node (actors/node/install-app.ts, type only)': NODE_HANDLE + ' (and the App type of install-app.ts)',
   'src/htable/index.ts layer htable -> actors/node (actors/node/create-node.ts, type only)': NODE_HANDLE,
   'src/persist/install.ts layer persist -> actors/node (actors/node/create-node.ts, type only)': NODE_HANDLE,
-  'src/actors/location/binding.ts layer actors/location -> actors/channels (actors/channels/usrloc-body.ts, type only)':
-    'UsrlocContact (the usrloc record) belongs in actors/location, re-exported by the codec; actors/location/* is being edited in #16 item 1',
   'src/control/siptrace-methods.ts layer control -> trace (trace/hep-mirror.ts, type only)': HEP,
   'src/control/siptrace-methods.ts layer control -> trace (trace/hep-mirror.ts)': HEP,
   'src/transport/hep-udp.ts layer transport -> trace (trace/hep-mirror.ts, type only)': HEP,

@@ -5,27 +5,9 @@
 
 import type { ParseResult } from '../../sip/types.ts';
 import { isObject, numberField, parseJsonObject, srjsonNumber, srjsonString, stringField, utf8Length } from './srjson.ts';
+import type { UsrlocContact } from '../location/usrloc-contact.ts';
 
-export interface UsrlocContact {
-  aor: string;
-  ruid: string;
-  c: string;
-  received: string;
-  path: string;
-  callid: string;
-  user_agent: string;
-  instance: string;
-  expires: number;
-  cseq: number;
-  flags: number;
-  cflags: number;
-  q: number;
-  last_modified: number;
-  methods: number;
-  reg_id: number;
-  server_id: number;
-  sock?: string;
-}
+export type { UsrlocContact };
 
 export type UsrlocMessage =
   | { action: 0 }

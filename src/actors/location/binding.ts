@@ -4,7 +4,7 @@
 // reg-id, server_id, origin) sit in one `BindingTraits` object interned per store (TraitsPool):
 // see specs/registrar.md "Virtual actors" for the heap budget (≤ 400 B per binding at 1 000 000).
 import type { BindingRecord, BindingVersion } from './binding-machine.ts';
-import type { UsrlocContact } from '../channels/usrloc-body.ts';
+import type { UsrlocContact } from './usrloc-contact.ts';
 import { ST_INITIAL } from './transition-table.ts';
 
 export type { UsrlocContact };

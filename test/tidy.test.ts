@@ -16,8 +16,6 @@ const NODE_HANDLE = 'the node handle type lives in create-node.ts (#16 item 1 is
 const ROUTER_TYPES = 'DataChannel/Reply are the channel interface, declared in router.ts: router.ts moves below the channels (git mv to actors/dmq) once create-node.ts, which imports it, is free (#16 item 1)';
 const LIMIT_GUARD = 'LimitGuard (admission control) is declared in limits.ts: it moves below the channels with router.ts once create-node.ts is free (#16 item 1)';
 
-const HEP = 'HEP mirroring is another helper\'s work in progress: the HepOutlet interface (trace/hep-mirror.ts) belongs below the transport';
-
 /** violation key → why it is allowed for now. The lead empties this list. */
 const ALLOWED: Record<string, string> = {
   // layers
@@ -34,9 +32,6 @@ const ALLOWED: Record<string, string> = {
   'src/control/stats-methods.ts layer control -> actors/node (actors/node/install-app.ts, type only)': NODE_HANDLE + ' (and the App type of install-app.ts)',
   'src/htable/index.ts layer htable -> actors/node (actors/node/create-node.ts, type only)': NODE_HANDLE,
   'src/persist/install.ts layer persist -> actors/node (actors/node/create-node.ts, type only)': NODE_HANDLE,
-  'src/control/siptrace-methods.ts layer control -> trace (trace/hep-mirror.ts, type only)': HEP,
-  'src/control/siptrace-methods.ts layer control -> trace (trace/hep-mirror.ts)': HEP,
-  'src/transport/hep-udp.ts layer transport -> trace (trace/hep-mirror.ts, type only)': HEP,
   // purity
   'src/actors/dmq/node-flow.ts purity queueMicrotask':
     "a dropped KDMQ's done() runs in a microtask so it never re-enters the sender's send(); making it synchronous needs the callers' in-flight bookkeeping (replication outbox, htable channel) checked, not a same-behaviour change",

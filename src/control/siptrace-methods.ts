@@ -2,12 +2,24 @@
 // "Disabled"; 500 "Bad parameter (on, off or check)"), and the siptrace: group added to
 // stats.get_statistics (the method is wrapped, its other groups unchanged).
 
-import type { HepMirrorTransport } from '../trace/hep-mirror.ts';
-import { siptraceStats } from '../trace/hep-mirror.ts';
+import type { MirrorCounters } from '../transport/hep-outlet.ts';
 import { filterStats } from './stats-methods.ts';
 import { register, RpcError, type RpcRegistry } from './rpc.ts';
 
-export function registerSiptraceMethods(reg: RpcRegistry, mirror: HepMirrorTransport, outlet: { sent: number; sendErrors: number; queued: number }): void {
+/** what the RPC reads and switches of the HEP mirror (trace/hep-mirror.ts HepMirrorTransport) */
+export interface TraceMirror {
+  enabled: boolean;
+  readonly counters: MirrorCounters;
+}
+
+/** what the RPC reads of the HEP outlet (transport/hep-udp.ts UdpHepOutlet) */
+export interface OutletCounters {
+  sent: number;
+  sendErrors: number;
+  queued: number;
+}
+
+export function registerSiptraceMethods(reg: RpcRegistry, mirror: TraceMirror, outlet: OutletCounters): void {
   register(reg, 'siptrace.status', 'Get status or turn on/off siptrace. Parameters: on, off or check.', (p) => {
     if (p.length < 1) throw new RpcError(500, 'Not enough parameters (on, off or check)');
     const s = String(p[0]).toLowerCase();
@@ -22,4 +34,19 @@ export function registerSiptraceMethods(reg: RpcRegistry, mirror: HepMirrorTrans
     const base = (await stats.fn(p)) as string[];
     return [...base, ...filterStats(siptraceStats(mirror, outlet), p)];
   });
+}
+
+/** stats.get_statistics lines (group siptrace:), Kamailio's two names first */
+export function siptraceStats(m: TraceMirror, outlet: OutletCounters): string[] {
+  const c = m.counters;
+  return [
+    `siptrace:traced_requests = ${c.tracedRequests}`,
+    `siptrace:traced_replies = ${c.tracedReplies}`,
+    `siptrace:hep_copied = ${c.copied}`,
+    `siptrace:hep_sent = ${outlet.sent}`,
+    `siptrace:hep_queued = ${outlet.queued}`,
+    `siptrace:hep_dropped = ${c.dropped}`,
+    `siptrace:hep_send_errors = ${outlet.sendErrors}`,
+    `siptrace:hep_unencodable = ${c.unencodable}`,
+  ];
 }

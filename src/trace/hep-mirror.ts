@@ -5,23 +5,10 @@
 
 import type { SiptraceConfig } from '../config/types.ts';
 import type { Datagram, Endpoint, Transport, TransportStats } from '../transport/transport.ts';
+import type { HepOutlet, MirrorCounters } from '../transport/hep-outlet.ts';
 import { encodeHep, HEP_AF_INET, HEP_AF_INET6, HEP_PROTO_SIP, ipToBytes } from './hep.ts';
 
-/** where the copies go; push never blocks and never throws: false = dropped (counted by the outlet) */
-export interface HepOutlet {
-  push(packet: Uint8Array): boolean;
-}
-
-export interface MirrorCounters {
-  /** copies handed to the outlet */
-  copied: number;
-  /** copies the outlet refused (queue full) */
-  dropped: number;
-  /** datagrams that could not be encoded (too large for HEP, mixed address families) */
-  unencodable: number;
-  tracedRequests: number;
-  tracedReplies: number;
-}
+export type { HepOutlet, MirrorCounters };
 
 export const SIPTRACE_MODE_HEP = 1;
 export const SIPTRACE_MODE_DB = 2;
@@ -130,19 +117,4 @@ export class HepMirrorTransport implements Transport {
     if (this.outlet.push(p)) this.counters.copied++;
     else this.counters.dropped++;
   }
-}
-
-/** stats.get_statistics lines (group siptrace:), Kamailio's two names first */
-export function siptraceStats(m: HepMirrorTransport, outlet: { sent: number; sendErrors: number; queued: number }): string[] {
-  const c = m.counters;
-  return [
-    `siptrace:traced_requests = ${c.tracedRequests}`,
-    `siptrace:traced_replies = ${c.tracedReplies}`,
-    `siptrace:hep_copied = ${c.copied}`,
-    `siptrace:hep_sent = ${outlet.sent}`,
-    `siptrace:hep_queued = ${outlet.queued}`,
-    `siptrace:hep_dropped = ${c.dropped}`,
-    `siptrace:hep_send_errors = ${outlet.sendErrors}`,
-    `siptrace:hep_unencodable = ${c.unencodable}`,
-  ];
 }

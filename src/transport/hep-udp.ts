@@ -5,7 +5,7 @@
 
 import { createSocket, type Socket } from 'node:dgram';
 import type { Endpoint } from './transport.ts';
-import type { HepOutlet } from '../trace/hep-mirror.ts';
+import type { HepOutlet } from './hep-outlet.ts';
 
 export class UdpHepOutlet implements HepOutlet {
   sent = 0;

@@ -5,10 +5,10 @@
 
 import { describe, expect, it } from 'vitest';
 import type { Datagram, Endpoint, Transport } from '../../src/transport/transport.ts';
-import { HepMirrorTransport, parseDuplicateUri, siptraceConfigError, siptraceStats, type HepOutlet } from '../../src/trace/hep-mirror.ts';
+import { HepMirrorTransport, parseDuplicateUri, siptraceConfigError, type HepOutlet } from '../../src/trace/hep-mirror.ts';
 import { decodeHep } from '../../src/trace/hep.ts';
 import { createRegistry, dispatch, register } from '../../src/control/rpc.ts';
-import { registerSiptraceMethods } from '../../src/control/siptrace-methods.ts';
+import { registerSiptraceMethods, siptraceStats } from '../../src/control/siptrace-methods.ts';
 import { filterStats } from '../../src/control/stats-methods.ts';
 import type { SiptraceConfig } from '../../src/config/types.ts';
 

@@ -19,6 +19,7 @@ import type { Log } from '../ports/log.ts';
 import type { StatusChange } from '../actors/membership/node-list.ts';
 import { allStats } from '../control/stats-methods.ts';
 import { kamailioGauges } from './kamailio-metrics.ts';
+import { registerAuthMetrics } from './auth-metrics.ts';
 
 const STATUSES = ['active', 'pending', 'disabled', 'timeout'] as const;
 
@@ -180,6 +181,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): NodeMetr
       nowFn = now;
       // Kamailio's names (xhttp_prom) for what stats.get_statistics prints: the same numbers
       kamailio = kamailioGauges(registry, () => allStats(n, a));
+      if (a.auth !== null) registerAuthMetrics(reg, a.auth);
       n.onStatusChange((c: StatusChange) => {
         if (!detached) membership.inc({ to: c.to });
       });

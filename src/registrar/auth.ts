@@ -40,10 +40,30 @@ type DigestParams = Partial<Record<'username' | 'realm' | 'nonce' | 'uri' | 'res
 
 const ERROR_LOG_EVERY_MS = 10_000;
 
+/**
+ * Why credentials were not taken (kdmq_auth_failures_total{reason}), after Kamailio's auth_check
+ * codes: bad_password (-2), unknown_user (-3), stale_nonce (-4: expired, or issued before this
+ * start or forgotten), nc_replay (-6: an nc already used), wrong_aor (-8: another user's AoR, 403),
+ * bad_nonce (not this node's: forged or another secret's), unsupported (an algorithm or qop not
+ * offered), bad_header (Authorization without its parameters, 400).
+ */
+export const AUTH_FAILURES = ['bad_password', 'unknown_user', 'stale_nonce', 'nc_replay', 'wrong_aor', 'bad_nonce', 'unsupported', 'bad_header'] as const;
+export type AuthFailure = (typeof AUTH_FAILURES)[number];
+
+export interface AuthStats {
+  /** 401s with a challenge sent (the first one of each client and every one after a failure) */
+  challenged: number;
+  /** credentials taken: the REGISTER went on to the registrar */
+  ok: number;
+  failures: Record<AuthFailure, number>;
+  /** lookups the subscriber store could not answer (each REGISTER answered 500) */
+  errors: number;
+}
+
 export class DigestAuth {
   readonly nonces: Nonces;
   readonly source: SubscriberSource;
-  readonly stats = { challenged: 0, ok: 0, failed: 0, stale: 0, forbidden: 0, errors: 0 };
+  readonly stats: AuthStats = { challenged: 0, ok: 0, failures: Object.fromEntries(AUTH_FAILURES.map((r) => [r, 0])) as Record<AuthFailure, number>, errors: 0 };
   private readonly algorithms: readonly DigestAlg[];
   private lastErrorLog = -Infinity;
   private quietErrors = 0;
@@ -60,14 +80,16 @@ export class DigestAuth {
     const realm = this.o.realm ?? aor.slice(at + 1);
     const c = req.getAll('authorization').map(parseDigest).find((p) => p !== null && p.realm?.toLowerCase() === realm.toLowerCase());
     if (c === undefined || c === null) return this.challenge(realm, false);
-    if (!c.username || !c.nonce || !c.uri || !c.response) return { ok: false, result: fail(400, 'Bad Authorization header') };
     const qop = c.qop?.toLowerCase();
-    if (qop === 'auth' && (!c.cnonce || !/^[0-9a-fA-F]{8}$/.test(c.nc ?? ''))) return { ok: false, result: fail(400, 'Bad Authorization header') };
+    if (!c.username || !c.nonce || !c.uri || !c.response || (qop === 'auth' && (!c.cnonce || !/^[0-9a-fA-F]{8}$/.test(c.nc ?? '')))) {
+      this.stats.failures.bad_header++;
+      return { ok: false, result: fail(400, 'Bad Authorization header') };
+    }
     const alg = algOf(c.algorithm);
     // an algorithm or qop we did not offer, or a nonce that is not ours: a fresh challenge
-    if (alg === null || !this.algorithms.includes(alg) || (qop !== undefined && qop !== 'auth')) return this.challenge(realm, false);
+    if (alg === null || !this.algorithms.includes(alg) || (qop !== undefined && qop !== 'auth')) return this.refuse('unsupported', realm);
     const n = this.nonces.verify(c.nonce);
-    if (!n.ok) return this.challenge(realm, false);
+    if (!n.ok) return this.refuse('bad_nonce', realm);
     const i = c.username.indexOf('@');
     const user = i < 0 ? c.username : c.username.slice(0, i);
     const domain = i < 0 ? '' : c.username.slice(i + 1);
@@ -75,19 +97,17 @@ export class DigestAuth {
     if (!r.ok) return this.storeFailed(r.error, user, domain || realm);
     const ha1 = r.found === null ? undefined : this.ha1(r.found, c.username, domain !== '', realm, alg);
     if (ha1 === undefined || !sameHex(this.expected(ha1, alg, req.method, c), c.response.toLowerCase())) {
-      this.stats.failed++;
       this.o.log?.log('debug', 'digest authentication failed', { username: c.username, realm, why: r.found === null ? 'unknown user' : 'wrong credentials' });
-      return this.challenge(realm, false);
+      return this.refuse(r.found === null ? 'unknown_user' : 'bad_password', realm);
     }
     if (user !== aor.slice(0, at)) {
-      this.stats.forbidden++;
+      this.stats.failures.wrong_aor++;
       return { ok: false, result: fail(403) };
     }
     const nc = qop === 'auth' ? parseInt(c.nc!, 16) : 1;
-    if (n.ageSec > (this.o.nonceSeconds ?? 300) || !this.nonces.use(c.nonce, n, nc)) {
-      this.stats.stale++;
-      return this.challenge(realm, true);
-    }
+    if (n.ageSec > (this.o.nonceSeconds ?? 300)) return this.refuse('stale_nonce', realm, true);
+    const used = this.nonces.take(c.nonce, n, nc);
+    if (used !== 'ok') return this.refuse(used === 'replayed' ? 'nc_replay' : 'stale_nonce', realm, true);
     this.stats.ok++;
     return { ok: true, user: i < 0 ? `${user}@${realm}` : c.username };
   }
@@ -99,6 +119,11 @@ export class DigestAuth {
 
   close(): void {
     this.source.close?.();
+  }
+
+  private refuse(why: AuthFailure, realm: string, stale = false): AuthResult {
+    this.stats.failures[why]++;
+    return this.challenge(realm, stale);
   }
 
   private challenge(realm: string, stale: boolean): AuthResult {

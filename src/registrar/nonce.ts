@@ -57,16 +57,25 @@ export class Nonces {
 
   /** accept `nc` for a verified nonce (1 for a request without qop): once, and above the last one */
   use(nonce: string, c: { issued: number; index: number }, nc: number): boolean {
+    return this.take(nonce, c, nc) === 'ok';
+  }
+
+  /**
+   * use() with the reason of a refusal: `replayed` for an nc at or below one already accepted for
+   * this nonce, `unknown` for a nonce whose counts this table does not hold (issued before this
+   * start, or forgotten to stay bounded), so whether `nc` was used cannot be told
+   */
+  take(nonce: string, c: { issued: number; index: number }, nc: number): 'ok' | 'replayed' | 'unknown' {
     this.prune();
     const e = this.counts.get(nonce);
     if (e !== undefined) {
-      if (nc <= e.nc) return false;
+      if (nc <= e.nc) return 'replayed';
       e.nc = nc;
-      return true;
+      return 'ok';
     }
-    if (c.issued < this.startSec || c.index <= this.floorIndex) return false;
+    if (c.issued < this.startSec || c.index <= this.floorIndex) return 'unknown';
     this.counts.set(nonce, { nc, issued: c.issued, index: c.index });
-    return true;
+    return 'ok';
   }
 
   private prune(): void {

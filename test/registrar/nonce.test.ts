@@ -38,6 +38,18 @@ describe('nonces', () => {
     expect([use(n, a, 1), use(n, a, 1), use(n, a, 3), use(n, a, 2), use(n, a, 4)]).toEqual([true, false, true, false, true]);
   });
 
+  it('take() says why: replayed for a used nc, unknown for a nonce of an earlier start', () => {
+    const { n, clock } = nonces();
+    const a = n.issue();
+    const v = n.verify(a);
+    if (!v.ok) throw new Error('not ours');
+    expect([n.take(a, v, 1), n.take(a, v, 1), n.take(a, v, 2)]).toEqual(['ok', 'replayed', 'ok']);
+    clock.advance(5_000);
+    const restarted = new Nonces({ hash, clock, secret: 's3cret', lifetimeSec: 300 });
+    const w = restarted.verify(a);
+    expect(w.ok && restarted.take(a, w, 3)).toBe('unknown');
+  });
+
   it('track at most maxTracked nonces; a forgotten one is refused, newer ones are not', () => {
     const { n } = nonces(3);
     const list = Array.from({ length: 6 }, () => n.issue());

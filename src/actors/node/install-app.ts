@@ -29,6 +29,8 @@ export interface App {
   antientropy: AntiEntropy | null;
   /** usrloc.db_mode 1/2/3 (null for 0 or without a Persistence port) */
   persister: Persister | null;
+  /** digest authentication of REGISTER (null when auth.enable is off): its counters are metrics */
+  auth: DigestAuth | null;
   /** stop the applications' timers (expiry wheel, htable purge) */
   stop(): void;
 }
@@ -84,6 +86,7 @@ export function installApp(node: KdmqNode, o: InstallOptions): App {
     htable,
     antientropy,
     persister,
+    auth: o.auth ?? null,
     stop: () => {
       antientropy?.stop();
       persister?.stop();

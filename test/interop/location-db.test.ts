@@ -9,7 +9,12 @@
 // Then db_mode 3 on PostgreSQL with two kdmq nodes and a Kamailio db_mode 3 node sharing the
 // database and no DMQ between them: a binding written through one is found by the others'
 // ul.lookup, a REGISTER at one answers with the contacts written through another, and an
-// unregister through one is gone at the others. Skipped only when a tool is absent (reason shown).
+// unregister through one is gone at the others. And a Kamailio node with auth_db and usrloc
+// db_mode 1 beside a kdmq node with auth on the same PostgreSQL database: a user provisioned once
+// (one INSERT into subscriber) is challenged without a password, refused with a wrong one and
+// registered with the right one by sipsak on both; each node's binding survives a restart of the
+// other and then both ul.dump list exactly the same bindings.
+// Skipped only when a tool is absent (reason shown).
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -23,6 +28,7 @@ import type { UlAor } from '../support/kamcmd-parse.ts';
 import { postgresMissing, startPostgres, type PgServer } from '../support/postgres.ts';
 import { parseResponse, SipClient } from '../e2e/kdmq-proc.ts';
 import { waitFor } from '../support/wait.ts';
+import { sipsakMissing, sipsakRegister } from '../support/sipsak.ts';
 
 const Db = createRequire(import.meta.url)('better-sqlite3') as new (p: string) => Database.Database;
 const SQLITE_SQL = '/usr/share/kamailio/db_sqlite';
@@ -202,6 +208,56 @@ describe.skipIf(pgMissing !== null)(`location table on PostgreSQL with Kamailio'
       await kam.cleanup();
       await a.cleanup();
       await b.cleanup();
+    }
+  });
+
+  it.skipIf(sipsakMissing !== null)(`auth_db + db_mode 1 and kdmq on one database: one subscriber row authenticates on both, bindings survive the other's restart${sipsakMissing ? ` (skipped: ${sipsakMissing})` : ''}`, { timeout: 240_000 }, async () => {
+    pg.psql('kamailio', ['-c', 'DELETE FROM location']);
+    // provisioned once; use_domain 0 on both (Kamailio's default): the username selects the row, the realm is the To domain
+    pg.psql('kamailio', ['-c', "INSERT INTO subscriber (username, domain, password, ha1, ha1b) VALUES ('erin', 'lab.example', 'epw', '', '')"]);
+    const [ipD, ipK] = allocLoopbackIps(2);
+    const kdmqCfg = { dmq_usrloc: { enable: false }, auth: { enable: true, db_url: pg.url('kamailio'), calculate_ha1: true }, usrloc: { db_mode: 1, db_url: pg.url('kamailio'), server_id: 21 } };
+    const kamPort = await freeUdpPort(ipK);
+    const kamOpts = { ip: ipK, sipPort: kamPort, dbUrl: pg.url('kamailio'), dbMode: 1 as const, serverId: 22, auth: true };
+    let kd = await startKdmq({ ip: ipD, notificationAddresses: [], pingInterval: 60, extra: kdmqCfg });
+    let kam = await startKamailioDb(kamOpts);
+    const cD = `sip:erin@${ipD}:5901`;
+    const cK = `sip:erin@${ipK}:5902`;
+    try {
+      const both = async (contactD: string, contactK: string, ...opts: string[]) => {
+        const d = await sipsakRegister(`sip:erin@${ipD}:${kd.sipPort}`, contactD, ...opts);
+        const k = await sipsakRegister(`sip:erin@${ipK}:${kamPort}`, contactK, ...opts);
+        return { kdmq: [d.code, d.statuses], kamailio: [k.code, k.statuses], out: `${d.out}\n---\n${k.out}\n${kam.logTail()}` };
+      };
+      const none = await both(cD, cK);
+      expect({ kdmq: none.kdmq, kamailio: none.kamailio }, none.out).toEqual({ kdmq: [2, [401, 401]], kamailio: [2, [401, 401]] });
+      const wrong = await both(cD, cK, '-a', 'nope');
+      expect({ kdmq: wrong.kdmq, kamailio: wrong.kamailio }, wrong.out).toEqual({ kdmq: [2, [401, 401]], kamailio: [2, [401, 401]] });
+      expect(pg.psql('kamailio', ['-c', 'SELECT count(*) FROM location']).trim()).toBe('0');
+      const good = await both(cD, cK, '-a', 'epw');
+      expect({ kdmq: good.kdmq, kamailio: good.kamailio }, good.out).toEqual({ kdmq: [0, [401, 200]], kamailio: [0, [401, 200]] });
+      // db_mode 1 on both: each holds its own binding, both are rows
+      const ofD = await kdmqSet(kd);
+      const ofK = kamSet(await kam.ulDump());
+      expect([ofD.map((k) => k.split('|')[1]), ofK.map((k) => k.split('|')[1])]).toEqual([[cD], [cK]]);
+      expect(pg.psql('kamailio', ['-c', 'SELECT contact || \' \' || server_id FROM location ORDER BY contact']).trim().split('\n')).toEqual([`${cD} 21`, `${cK} 22`].sort());
+      const all = [...ofD, ...ofK].sort();
+      // Kamailio restarted: it lists kdmq's binding beside its own, exactly
+      await kam.cleanup();
+      kam = await startKamailioDb(kamOpts);
+      let kamView: string[] = [];
+      await waitFor(async () => (kamView = kamSet(await kam.ulDump())).length >= 2, { timeoutMs: 10_000, intervalMs: 100, what: 'Kamailio\'s preload' }).catch(() => undefined);
+      expect(kamView, kam.logTail()).toEqual(all);
+      // kdmq restarted: it lists Kamailio's binding beside its own, exactly as Kamailio does
+      kd = await kd.restart();
+      expect(await kdmqSet(kd)).toEqual(all);
+      expect(kamSet(await kam.ulDump())).toEqual(all);
+      // and the restarted nodes still authenticate the one row
+      const again = await both(cD, cK, '-a', 'epw');
+      expect({ kdmq: again.kdmq, kamailio: again.kamailio }, again.out).toEqual({ kdmq: [0, [401, 200]], kamailio: [0, [401, 200]] });
+    } finally {
+      await kam.cleanup();
+      await kd.cleanup();
     }
   });
 });

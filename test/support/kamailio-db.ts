@@ -1,7 +1,8 @@
 // A Kamailio 5.6.3 registrar whose usrloc keeps its bindings in a database (db_sqlite or
 // db_postgres; usrloc db_mode 1, 2 or 3; core server_id), for the location-table interop tests:
 // one UDP SIP listener on a loopback IP, the ctl socket in its work dir, save("location") for
-// REGISTER. Started by PID (-DD -E), stopped by PID (SIGTERM: a db_mode 2 node writes what it holds
+// REGISTER; with `auth`, auth_db on the same database first (auth_check of the To domain against
+// the subscriber table, calculate_ha1 from the password column, auth_challenge with qop=auth). Started by PID (-DD -E), stopped by PID (SIGTERM: a db_mode 2 node writes what it holds
 // at shutdown), every wait against a deadline.
 import { spawn } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,6 +20,12 @@ export interface KamailioDbOptions {
   dbUrl: string;
   dbMode: 1 | 2 | 3;
   serverId: number;
+  /** REGISTER authenticated by auth_db from the `subscriber` table of dbUrl (clear-text passwords) */
+  auth?: boolean;
+  /** extra modparam lines (e.g. usrloc timer_interval for a bench) */
+  extra?: string[];
+  /** SIP worker processes (default 1) */
+  children?: number;
 }
 
 export interface KamailioDbNode {
@@ -49,19 +56,22 @@ function config(o: KamailioDbOptions, ctl: string, moduleDir: string | undefined
   const db = o.dbUrl.startsWith('sqlite:') ? 'db_sqlite' : 'db_postgres';
   return [
     '#!KAMAILIO',
-    'debug=2', 'log_stderror=yes', 'children=1', 'auto_aliases=no', 'dns=no', 'rev_dns=no', 'disable_tcp=yes',
+    'debug=2', 'log_stderror=yes', `children=${o.children ?? 1}`, 'auto_aliases=no', 'dns=no', 'rev_dns=no', 'disable_tcp=yes',
     `server_id=${o.serverId}`,
     `listen=udp:${o.ip}:${o.sipPort}`,
     ...(moduleDir ? [`mpath="${moduleDir}"`] : []),
-    ...['kex', 'corex', 'tm', 'sl', 'pv', 'textops', 'ctl', db, 'usrloc', 'registrar'].map((m) => `loadmodule "${m}.so"`),
+    ...['kex', 'corex', 'tm', 'sl', 'pv', 'textops', 'ctl', db, 'usrloc', 'registrar', ...(o.auth ? ['auth', 'auth_db'] : [])].map((m) => `loadmodule "${m}.so"`),
     `modparam("ctl", "binrpc", "unix:${ctl}")`,
     `modparam("usrloc", "db_url", "${o.dbUrl}")`,
     `modparam("usrloc", "db_mode", ${o.dbMode})`,
     'modparam("usrloc", "timer_interval", 1)',
     'modparam("registrar", "max_expires", 3600)',
+    ...(o.auth ? [`modparam("auth_db", "db_url", "${o.dbUrl}")`, 'modparam("auth_db", "calculate_ha1", yes)', 'modparam("auth_db", "password_column", "password")'] : []),
+    ...(o.extra ?? []),
     '',
     'request_route {',
     '\tif (is_method("REGISTER")) {',
+    ...(o.auth ? ['\t\tif (!auth_check("$td", "subscriber", "1")) { auth_challenge("$td", "1"); exit; }', '\t\tconsume_credentials();'] : []),
     '\t\tif (!save("location")) { sl_reply_error(); }',
     '\t\texit;',
     '\t}',

@@ -12,26 +12,8 @@ import {
 const root = new URL('..', import.meta.url).pathname;
 const spec = readFileSync(`${root}specs/architecture.md`, 'utf8');
 
-const NODE_HANDLE = 'the node handle type lives in create-node.ts (#16 item 1 is splitting createNode; its interface moves below the channels)';
-const ROUTER_TYPES = 'DataChannel/Reply are the channel interface, declared in router.ts: router.ts moves below the channels (git mv to actors/dmq) once create-node.ts, which imports it, is free (#16 item 1)';
-const LIMIT_GUARD = 'LimitGuard (admission control) is declared in limits.ts: it moves below the channels with router.ts once create-node.ts is free (#16 item 1)';
-
 /** violation key → why it is allowed for now. The lead empties this list. */
 const ALLOWED: Record<string, string> = {
-  // layers
-  'src/actors/channels/htable-channel.ts layer actors/channels -> actors/node (actors/node/router.ts, type only)': ROUTER_TYPES,
-  'src/actors/channels/usrloc-channel.ts layer actors/channels -> actors/node (actors/node/router.ts, type only)': ROUTER_TYPES,
-  'src/antientropy/channel.ts layer antientropy -> actors/node (actors/node/router.ts, type only)': ROUTER_TYPES,
-  'src/actors/channels/replication.ts layer actors/channels -> actors/node (actors/node/limits.ts, type only)': LIMIT_GUARD,
-  'src/registrar/registrar.ts layer registrar -> actors/node (actors/node/limits.ts, type only)': LIMIT_GUARD,
-  'src/actors/channels/usrloc-channel.ts layer actors/channels -> actors/node (actors/node/create-node.ts, type only)': NODE_HANDLE,
-  'src/antientropy/channel.ts layer antientropy -> actors/node (actors/node/create-node.ts, type only)': NODE_HANDLE,
-  'src/antientropy/install.ts layer antientropy -> actors/node (actors/node/create-node.ts, type only)': NODE_HANDLE,
-  'src/control/dmq-methods.ts layer control -> actors/node (actors/node/create-node.ts, type only)': NODE_HANDLE,
-  'src/control/stats-methods.ts layer control -> actors/node (actors/node/create-node.ts, type only)': NODE_HANDLE,
-  'src/control/stats-methods.ts layer control -> actors/node (actors/node/install-app.ts, type only)': NODE_HANDLE + ' (and the App type of install-app.ts)',
-  'src/htable/index.ts layer htable -> actors/node (actors/node/create-node.ts, type only)': NODE_HANDLE,
-  'src/persist/install.ts layer persist -> actors/node (actors/node/create-node.ts, type only)': NODE_HANDLE,
   // purity
   'src/actors/dmq/node-flow.ts purity queueMicrotask':
     "a dropped KDMQ's done() runs in a microtask so it never re-enters the sender's send(); making it synchronous needs the callers' in-flight bookkeeping (replication outbox, htable channel) checked, not a same-behaviour change",

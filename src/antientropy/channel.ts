@@ -5,8 +5,8 @@
 // for what the first node holds newer. Repairs go through the replication
 // rules and are announced to Kamailio nodes as ordinary usrloc/htable KDMQ, never to kdmq nodes.
 
-import type { KdmqNode } from '../actors/node/create-node.ts';
-import type { DataChannel, Reply } from '../actors/node/router.ts';
+import type { NodeHandle } from '../actors/channels/node-handle.ts';
+import type { DataChannel, Reply } from '../actors/channels/channel.ts';
 import { nodeKey, type NodeId } from '../actors/membership/node-list.ts';
 import { sendWindowed } from '../actors/dmq/send-window.ts';
 import type { Clock, TimerId } from '../ports/clock.ts';
@@ -19,7 +19,7 @@ import type { AeSource } from './source.ts';
 export const AE_CHANNEL = 'kdmq-ae';
 
 export interface AntiEntropyOptions {
-  node: KdmqNode;
+  node: NodeHandle;
   sources: AeSource[];
   clock: Clock;
   intervalMs: number;

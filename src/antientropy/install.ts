@@ -2,7 +2,7 @@
 // htables as sources, htable operations observed for versions (local ones and those arriving on
 // the htable channel), and the `kdmq-ae` channel on the router when antientropy.interval > 0.
 
-import type { KdmqNode } from '../actors/node/create-node.ts';
+import type { NodeHandle } from '../actors/channels/node-handle.ts';
 import type { HtableChannel } from '../actors/channels/htable-channel.ts';
 import type { HtableStore } from '../htable/store.ts';
 import type { Clock } from '../ports/clock.ts';
@@ -17,7 +17,7 @@ export interface AeTargets {
   htable: { store: HtableStore; channel: HtableChannel | null };
 }
 
-export function installAntiEntropy(node: KdmqNode, t: AeTargets, clock: Clock, log?: Log): AntiEntropy | null {
+export function installAntiEntropy(node: NodeHandle, t: AeTargets, clock: Clock, log?: Log): AntiEntropy | null {
   const cfg = node.config.antientropy;
   if (!cfg || cfg.interval <= 0) return null;
   const sources = [];

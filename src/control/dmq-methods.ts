@@ -2,7 +2,7 @@
 // dmq.list_nodes (host, port, proto, resolved_ip, status, last_notification, local),
 // dmq.remove, core.version, core.uptime, core.psx-style extras are not offered.
 
-import type { KdmqNode } from '../actors/node/create-node.ts';
+import type { NodeHandle } from '../actors/channels/node-handle.ts';
 import { parseUri } from '../sip/index.ts';
 import { keysFromConfig } from '../actors/dmq/kdmq-auth.ts';
 import { rpcError, register, type RpcRegistry } from './rpc.ts';
@@ -18,7 +18,7 @@ export function ctime(ms: number): string {
   return `${days[d.getUTCDay()]} ${months[d.getUTCMonth()]} ${String(d.getUTCDate()).padStart(2, ' ')} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} ${d.getUTCFullYear()}`;
 }
 
-export function registerDmqMethods(reg: RpcRegistry, node: KdmqNode, now: () => number): void {
+export function registerDmqMethods(reg: RpcRegistry, node: NodeHandle, now: () => number): void {
   register(reg, 'dmq.list_nodes', 'List the DMQ nodes', () =>
     node.list.views().map((v) => ({
       host: v.host,

@@ -2,12 +2,19 @@
 // usrloc: and registrar: groups as Kamailio has them, plus kdmq's own dmq: and htable: counters.
 // Parameters: "all", "group:", "name" or "group:name", several at once (as kamcmd).
 
-import type { KdmqNode } from '../actors/node/create-node.ts';
-import type { App } from '../actors/node/install-app.ts';
+import type { NodeHandle } from '../actors/channels/node-handle.ts';
+import type { HtableStore } from '../htable/index.ts';
+import type { Registrar } from '../registrar/registrar.ts';
 import { registrarStats, usrlocStats } from '../registrar/rpc-shapes.ts';
 import { register, type RpcRegistry } from './rpc.ts';
 
-export function dmqStats(node: KdmqNode): string[] {
+/** what the statistics read of the node's applications (installApp's App, actors/node/install-app.ts) */
+export interface StatsSources {
+  readonly registrar: Registrar;
+  readonly htable: { readonly store: HtableStore };
+}
+
+export function dmqStats(node: NodeHandle): string[] {
   const views = node.list.views();
   const by = (s: string) => views.filter((v) => !v.local && v.status === s).length;
   const sum = (o: Record<string, number>) => Object.values(o).reduce((a, b) => a + b, 0);
@@ -27,7 +34,7 @@ export function dmqStats(node: KdmqNode): string[] {
   ];
 }
 
-export function allStats(node: KdmqNode, app: App): string[] {
+export function allStats(node: NodeHandle, app: StatsSources): string[] {
   const items = app.htable.store.stats().reduce((a, t) => a + t.all, 0);
   return [
     ...dmqStats(node),
@@ -46,6 +53,6 @@ export function filterStats(lines: string[], params: unknown[]): string[] {
   });
 }
 
-export function registerStatsMethods(reg: RpcRegistry, node: KdmqNode, app: App): void {
+export function registerStatsMethods(reg: RpcRegistry, node: NodeHandle, app: StatsSources): void {
   register(reg, 'stats.get_statistics', 'Print statistics (all, group: or name)', (p) => filterStats(allStats(node, app), p));
 }

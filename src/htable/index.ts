@@ -2,7 +2,7 @@
 // htable.enable_dmq is on, the `htable` channel on the node's router, sending through its KDMQ
 // client to its active nodes. The one entry point the composition roots call.
 
-import type { KdmqNode } from '../actors/node/create-node.ts';
+import type { NodeHandle } from '../actors/channels/node-handle.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Log } from '../ports/log.ts';
 import { HtableChannel } from '../actors/channels/htable-channel.ts';
@@ -20,7 +20,7 @@ export interface InstallHtableOptions extends StoreOptions {
   log?: Log;
 }
 
-export function installHtable(node: KdmqNode, clock: Clock, opts: InstallHtableOptions = {}): { store: HtableStore; channel: HtableChannel | null } {
+export function installHtable(node: NodeHandle, clock: Clock, opts: InstallHtableOptions = {}): { store: HtableStore; channel: HtableChannel | null } {
   const cfg = node.config.htable;
   const store = new HtableStore(cfg.tables, clock, {
     maxItems: node.limits?.config.htable_max_items,

@@ -2,7 +2,7 @@
 // the Persistence port comes from the composition root (SQLite for `kdmq serve`, memory in tests);
 // nothing is installed for db_mode 0. Loads the file at once, before any KDMQ is processed.
 
-import type { KdmqNode } from '../actors/node/create-node.ts';
+import type { NodeHandle } from '../actors/channels/node-handle.ts';
 import type { HtableChannel } from '../actors/channels/htable-channel.ts';
 import type { HtableStore } from '../htable/store.ts';
 import type { Clock } from '../ports/clock.ts';
@@ -15,7 +15,7 @@ export interface PersistTargets {
   htable: { store: HtableStore; channel: HtableChannel | null };
 }
 
-export function installPersistence(node: KdmqNode, t: PersistTargets, port: Persistence | undefined, clock: Clock): Persister | null {
+export function installPersistence(node: NodeHandle, t: PersistTargets, port: Persistence | undefined, clock: Clock): Persister | null {
   const cfg = node.config.usrloc;
   if (!port || !cfg || cfg.db_mode === 0) return null;
   const tables = Object.entries(node.config.htable.tables).filter(([, c]) => c.persistent).map(([n]) => n);

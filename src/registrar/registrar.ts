@@ -10,7 +10,7 @@ import type { DigestAuth } from './auth.ts';
 import { Binding, detach, methodsMask } from '../actors/location/binding.ts';
 import { EI, fail, ok, type RegisterResult } from './reply.ts';
 import { LocationStore, type BindingChange, type TakeEvent } from '../actors/location/store.ts';
-import type { LimitGuard } from '../actors/node/limits.ts';
+import type { LimitGuard } from '../actors/channels/limits.ts';
 import type { Faults } from '../ports/faults.ts';
 
 export interface RegistrarConfig {

@@ -3,7 +3,7 @@
 // replicated tables as paced, unicast `cells` batches under 60 000 bytes, broadcasts local
 // changes to every active node with Max-Forwards 1, and asks for a sync on join (§2.8).
 
-import type { DataChannel, Reply } from '../node/router.ts';
+import type { DataChannel, Reply } from './channel.ts';
 import type { DmqSender } from '../dmq/dmq-sender.ts';
 import type { Change } from './replication-outbox.ts';
 import type { NodeId } from '../membership/node-list.ts';

@@ -6,7 +6,7 @@
 import type { Clock, TimerId } from '../../ports/clock.ts';
 import type { Log } from '../../ports/log.ts';
 import type { KdmqClient } from '../dmq/kdmq-client.ts';
-import type { LimitGuard } from '../node/limits.ts';
+import type { LimitGuard } from './limits.ts';
 import type { NodeId, NodeList, NodeView } from '../membership/node-list.ts';
 import { ReplicationOutbox, type Change } from './replication-outbox.ts';
 

@@ -5,8 +5,8 @@
 // window (sync-answer.ts: formatted as the window opens), and the join-time sync request. Conflict
 // rules: specs/replication.md.
 
-import type { KdmqNode } from '../node/create-node.ts';
-import type { DataChannel, Reply } from '../node/router.ts';
+import type { NodeHandle } from './node-handle.ts';
+import type { DataChannel, Reply } from './channel.ts';
 import type { NodeId, NodeView } from '../membership/node-list.ts';
 import { nodeKey } from '../membership/node-list.ts';
 import { isStreamNode, kamailioStreamBodyLimit } from '../dmq/stream-budget.ts';
@@ -18,7 +18,7 @@ import type { SipRequest } from '../../sip/types.ts';
 import { sendSyncAnswer, type BatchLimits } from './usrloc-sync.ts';
 
 export interface UsrlocChannelOptions {
-  node: KdmqNode;
+  node: NodeHandle;
   store: LocationStore;
   log: Log;
   /** sync answers in flight per requester */

@@ -14,16 +14,16 @@ import type { Resolver } from '../../ports/resolver.ts';
 import { silentLog, type Log } from '../../ports/log.ts';
 import { noFaults, type Faults } from '../../ports/faults.ts';
 import type { Endpoint, Transport } from '../../transport/transport.ts';
-import type { TransactionStats } from '../../transport/transactions.ts';
 import { transportHandleOf, type TransportActorInput, type TransportInEvent, type TransportOutEvent } from '../../transport/transport-actor.ts';
 import { transportInputOf, transportShortcut } from './root-transport.ts';
-import { NodeList, nodeKey, type NodeId, type StatusChange } from '../membership/node-list.ts';
+import { NodeList, nodeKey, type NodeId } from '../membership/node-list.ts';
 import { CycleWork } from '../membership/notification-cycle.ts';
 import type { CycleEvent } from '../membership/notification-cycle-machine.ts';
 import { nodeRootMachine } from './node-root-machine.ts';
 import { KdmqClient } from '../dmq/kdmq-client.ts';
-import { Router, type DataChannel, type RequestHandler } from './router.ts';
-import { LimitGuard } from './limits.ts';
+import { Router } from './router.ts';
+import { LimitGuard } from '../channels/limits.ts';
+import type { NodeCounters, NodeHandle } from '../channels/node-handle.ts';
 import { KdmqAuth, keysFromConfig, type CryptoPort } from '../dmq/kdmq-auth.ts';
 import { Replication } from '../channels/replication.ts';
 import { dmqSocketOf, localNodeId, parseListen, seedIds } from './node-identity.ts';
@@ -42,44 +42,9 @@ export interface Ports {
   faults?: Faults;
 }
 
-export interface NodeCounters {
-  badNodeLines: number;
-  rejectedSenders: number;
-  unknownChannel: number;
-  /** node-list lines that would have created an entry and did not (limits.max_nodes, or a host name from a third party) */
-  nodeListRefused: { max_nodes: number; hostname: number };
-}
-
-export interface KdmqNode {
-  readonly config: KdmqConfig;
-  readonly local: NodeId;
-  readonly list: NodeList;
-  /** what the notification cycle's actions do (our list body, merges); the cycle actor is root's child `cycle` */
-  readonly cycle: CycleWork;
+/** the node createNode returns: its handle (actors/channels/node-handle.ts), with the router and the root actor themselves */
+export interface KdmqNode extends NodeHandle {
   readonly router: Router;
-  readonly kdmq: KdmqClient;
-  readonly counters: NodeCounters;
-  /** config `limits:` and the refusal counters (kdmq_limit_refusals_total) */
-  readonly limits: LimitGuard;
-  /** signed KDMQ, when dmq.secret or dmq.keyring is set */
-  readonly auth: KdmqAuth | null;
-  /** this node's planted faults (noFaults but in the simulator's tests); its applications read them too */
-  readonly faults: Faults;
-  /** what each node is owed of the local changes (the outbox), and admission control on it */
-  readonly replication: Replication;
-  readonly startedAt: number;
-  readonly endpoints: Endpoint[];
-  readonly transport: Transport;
-  /** the transaction layer's counters (parse errors, 400s, retransmissions, time-outs); null before start / after stop */
-  transactionStats(): TransactionStats | null;
-  /** a data channel (usrloc, htable) plugs in here */
-  addChannel(ch: DataChannel): void;
-  /** the REGISTER handler plugs in here */
-  setRegistrar(h: RequestHandler): void;
-  onStatusChange(fn: (c: StatusChange) => void): void;
-  pingNow(): void;
-  /** leave notice (if configured), then stop actors; the transport is closed by its owner */
-  stop(): Promise<void>;
   readonly root: Actor<typeof nodeRootMachine>;
 }
 

@@ -4,7 +4,7 @@
 import { fromCallback, type Actor } from 'xstate';
 import type { KdmqConfig } from '../../config/types.ts';
 import { createTransportHandle, type TransportActorInput, type TransportInEvent, type TransportOutEvent } from '../../transport/transport-actor.ts';
-import type { LimitGuard } from './limits.ts';
+import type { LimitGuard } from '../channels/limits.ts';
 import type { nodeRootMachine } from './node-root-machine.ts';
 import type { Ports } from './create-node.ts';
 

@@ -11,29 +11,12 @@ import type { SipRequest } from '../../sip/types.ts';
 import type { Endpoint } from '../../transport/transport.ts';
 import type { TransportInEvent, TransportOutEvent } from '../../transport/transport-actor.ts';
 import { cidrContains, parseCidr, type Cidr } from '../dmq/cidr.ts';
-import type { NodeCounters } from './create-node.ts';
+import type { NodeCounters } from '../channels/node-handle.ts';
 import { nodeKey, type NodeList, type NodeId } from '../membership/node-list.ts';
 import { noFaults, type Faults } from '../../ports/faults.ts';
-import type { LimitGuard } from './limits.ts';
+import type { LimitGuard } from '../channels/limits.ts';
+import type { DataChannel, Reply, RequestHandler } from '../channels/channel.ts';
 import type { KdmqAuth } from '../dmq/kdmq-auth.ts';
-
-export interface Reply {
-  status: number;
-  reason: string;
-  headers?: Array<[string, string]>;
-  body?: string;
-  /** work done right after the reply is handed to the transport, in the same tick (a data channel applies what it accepted) */
-  after?: () => void;
-}
-
-export interface DataChannel {
-  readonly name: string;
-  handle(req: SipRequest, sender: NodeId, source: Endpoint): Reply;
-  /** init callback: ask the cluster for a sync (§2.8) */
-  onJoined?(): void;
-}
-
-export type RequestHandler = (req: SipRequest, source: Endpoint, local: Endpoint) => Reply;
 
 export interface RouterDeps {
   config: KdmqConfig;

@@ -18,7 +18,7 @@ import { transportHandleOf, type TransportActorInput, type TransportInEvent, typ
 import { transportInputOf, transportShortcut } from './root-transport.ts';
 import { NodeList, nodeKey, type NodeId } from '../membership/node-list.ts';
 import { CycleWork } from '../membership/notification-cycle.ts';
-import type { CycleEvent } from '../membership/notification-cycle-machine.ts';
+import { cycleSender, type CycleEvent, type notificationCycleMachine } from '../membership/notification-cycle-machine.ts';
 import { nodeRootMachine } from './node-root-machine.ts';
 import { KdmqClient } from '../dmq/kdmq-client.ts';
 import { Router } from './router.ts';
@@ -65,7 +65,7 @@ interface Parts {
 /** the two children of the root, once it runs: what the node sends through and posts to */
 interface Children {
   transport: { send(e: TransportInEvent): void } | null;
-  cycle: { send(e: CycleEvent): void } | null;
+  cycle: Actor<typeof notificationCycleMachine> | null;
 }
 
 export async function createNode(config: KdmqConfig, ports: Ports): Promise<KdmqNode> {
@@ -81,13 +81,17 @@ export async function createNode(config: KdmqConfig, ports: Ports): Promise<Kdmq
     if (stopped || root === null) return null;
     return (children[k] ??= (root.getSnapshot().children[k] as Children[K] | undefined) ?? null);
   };
+  let toCycle: ((e: CycleEvent) => void) | null = null; // the cycle's measured shortcut: cycleSender
   // every command for the transport goes to the transport actor, every outcome to the cycle actor
   const toTransport = (e: TransportInEvent): void => {
     const h = stopped ? null : (transportHandleOf(transportInput) ?? null); // the shortcut: see root-transport.ts
     if (h !== null) h.handle(e);
     else child('transport')?.send(e);
   };
-  const post = (e: CycleEvent): void => child('cycle')?.send(e);
+  const post = (e: CycleEvent): void => {
+    const c = child('cycle');
+    if (c !== null) (toCycle ??= cycleSender(c))(e);
+  };
   const kdmq = buildKdmqClient(p, toTransport, post);
   // what waits for a removed node is dropped (counted); a full sync replaces it if it comes back
   list.onChange((c) => void (c.to === 'removed' && kdmq.flow.forget(c.key)));

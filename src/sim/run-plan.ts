@@ -5,7 +5,8 @@
 
 import { simIp } from './cluster.ts';
 import { nodeConfig, World } from './world.ts';
-import type { Plan, Step } from './plan.ts';
+import type { Plan } from './plan.ts';
+import { schedule, type PlanFaults } from './plan-schedule.ts';
 import * as inv from './invariants.ts';
 import type { PlantedBug } from '../ports/faults.ts';
 
@@ -47,13 +48,7 @@ export interface RunOptions {
 /** the checker's anti-entropy interval: short enough for two rounds within the quiet period */
 export const CHECK_AE_INTERVAL_S = 3;
 
-interface Timed {
-  at: number;
-  seq: number;
-  fn: () => Promise<void> | void;
-}
-
-class Faults {
+class Faults implements PlanFaults {
   private readonly blocks = new Map<string, number>();
   private readonly spikes = new Set<string>();
   private dns = 0;
@@ -92,111 +87,6 @@ class Faults {
     this.w.cluster.net.setDefaults({ loss: 0, duplicate: 0, jitterMs: 0, delayMs: 1 });
     this.dns = 0;
     this.w.setDnsFault(null);
-  }
-}
-
-function schedule(plan: Plan, w: World, f: Faults): Timed[] {
-  const out: Timed[] = [];
-  let seq = 0;
-  const at = (t: number, fn: Timed['fn']) => out.push({ at: t, seq: seq++, fn });
-  const uaLast = new Map<number, number>();
-  const htSet = new Map<number, number>();
-  const n = plan.nodes;
-  const ok = (x: number) => x >= 0 && x < n;
-  for (const st of [...plan.steps].sort((a, b) => a.at - b.at)) {
-    if ('node' in st && !ok(st.node)) continue;
-    scheduleStep(st, w, f, at, { uaLast, htSet, n });
-  }
-  return out.sort((a, b) => a.at - b.at || a.seq - b.seq);
-}
-
-interface StepState {
-  uaLast: Map<number, number>;
-  htSet: Map<number, number>;
-  n: number;
-  /** floods scheduled so far (each uses its own UA numbers) */
-  floods?: number;
-}
-
-/** UAs of flood steps are numbered from here (the workload's own UAs are 0 … uas-1) */
-const FLOOD_UA = 1000;
-
-function scheduleStep(st: Step, w: World, f: Faults, at: (t: number, fn: Timed['fn']) => void, s: StepState): void {
-  switch (st.op) {
-    case 'register':
-    case 'unregister': {
-      // a UA waits for its answer before the next REGISTER (RFC 3261 §10.2): plain steps 300 ms apart
-      if ((s.uaLast.get(st.ua) ?? -1e9) > st.at - 300) return;
-      s.uaLast.set(st.ua, st.at);
-      const expires = st.op === 'register' ? st.expires : 0;
-      const newCall = st.op === 'register' && st.newCall;
-      return at(st.at, () => w.register(st.node, st.ua, expires, newCall));
-    }
-    case 'burst': {
-      if ((s.uaLast.get(st.ua) ?? -1e9) > st.at - 300) return;
-      s.uaLast.set(st.ua, st.at + st.gapMs);
-      at(st.at, () => w.register(st.node, st.ua, 120, false));
-      return at(st.at + st.gapMs, () => w.register(st.node2, st.ua, st.then === 'refresh' ? 180 : 0, false));
-    }
-    case 'lb': {
-      if ((s.uaLast.get(st.ua) ?? -1e9) > st.at - 300) return;
-      s.uaLast.set(st.ua, st.at + 2 * st.gapMs);
-      at(st.at, () => w.register(st.node, st.ua, 120, false));
-      at(st.at + st.gapMs, () => w.register(st.node2, st.ua, 120, false));
-      return at(st.at + 2 * st.gapMs, () => w.register(st.node3, st.ua, 120, true));
-    }
-    case 'htset':
-      if (s.htSet.has(st.key)) return; // each key written once: htable has no versions (KF-02)
-      s.htSet.set(st.key, st.at);
-      return at(st.at, () => w.htSet(st.node, `k${st.key}`, `v${st.value}`));
-    case 'htdel': {
-      const setAt = s.htSet.get(st.key);
-      if (setAt === undefined || setAt > st.at - 3000) return;
-      s.htSet.set(st.key, Infinity);
-      return at(st.at, () => w.htDelete(st.node, `k${st.key}`));
-    }
-    case 'join':
-      return at(st.at, () => w.join(st.node));
-    case 'restart':
-      return at(st.at, () => (w.inDns.has(st.node) && !w.node(st.node) ? w.join(st.node) : undefined));
-    case 'crash':
-      return at(st.at, () => w.crash(st.node));
-    case 'leave':
-      return at(st.at, () => w.leave(st.node));
-    case 'partition': {
-      const a = st.side.filter((x) => x < s.n);
-      const b = [...Array(s.n).keys()].filter((x) => !a.includes(x));
-      const cut = (d: 1 | -1) => () => {
-        for (const x of a) for (const y of b) (f.block(x, y, d), f.block(y, x, d));
-      };
-      at(st.at, cut(1));
-      return at(st.at + st.ms, cut(-1));
-    }
-    case 'oneway':
-      if (st.from === st.to || !(st.from < s.n && st.to < s.n)) return;
-      at(st.at, () => f.block(st.from, st.to, 1));
-      return at(st.at + st.ms, () => f.block(st.from, st.to, -1));
-    case 'spike':
-      if (st.from === st.to || !(st.from < s.n && st.to < s.n)) return;
-      at(st.at, () => f.spike(st.from, st.to, st.delayMs));
-      return at(st.at + st.ms, () => f.spike(st.from, st.to, 1));
-    case 'swizzle': {
-      const others = st.order.filter((x) => x !== st.node && x < s.n);
-      const cutOrder = [...others].sort((x, y) => x - y);
-      cutOrder.forEach((o, j) => at(st.at + j * st.stepMs, () => (f.block(st.node, o, 1), f.block(o, st.node, 1))));
-      const t0 = st.at + cutOrder.length * st.stepMs;
-      others.forEach((o, j) => at(t0 + j * st.stepMs, () => (f.block(st.node, o, -1), f.block(o, st.node, -1))));
-      return;
-    }
-    case 'dns':
-      at(st.at, () => f.dnsFault(st.fault));
-      return at(st.at + st.ms, () => f.dnsFault(null));
-    case 'flood': {
-      const base = FLOOD_UA + 1000 * (s.floods = (s.floods ?? 0) + 1);
-      const count = Math.min(st.count, 999);
-      for (let j = 0; j < count; j++) at(st.at + Math.floor((j * st.spanMs) / count), () => w.register(st.node, base + j, 60, true));
-      return;
-    }
   }
 }
 

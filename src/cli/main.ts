@@ -16,8 +16,15 @@ commands:
         /metrics on rpc.listen); --trace records every input to a JSONL trace (rotated at MB)
   ctl [--url URL] [--token TOKEN] METHOD [ARGS…] [--json] | ctl --help | ctl METHOD --help
         call a node's JSON-RPC (Kamailio method names), print as kamcmd does or as JSON
-  replay TRACE [--as sip:IP:PORT] [--exact]
-        rebuild a node from a trace on virtual time and compare what it sends
+  replay CAPTURE [--check] [--html FILE] [--as sip:IP:PORT [--expect FILE] [--exact]]
+        CAPTURE: a kdmq trace, a pcap/pcapng capture (SIP or HEP) or a HEP stream. Prints
+        every DMQ node's timeline (membership, tables, what the capture cannot know);
+        --check evaluates specs/invariants.md's invariants on it (exit 1 on a violation);
+        --html FILE draws it beside the ladder; --as NODE rebuilds that node (kdmq's sends
+        compared, informational); --expect FILE compares its final state with a kamcmd
+        ul.dump / dmq.list_nodes / htable.dump answer (text or JSON-RPC) taken from it.
+        A kdmq node trace alone is replayed against its recorded outputs.
+        Exit: 0 pass/equal, 1 violation/different/divergence, 2 unusable input or usage
   trace import CAPTURE -o TRACE | export TRACE -o FILE.pcap|.pcapng [--link ethernet|sll] [--format pcap|pcapng]
         | listen udp:IP:PORT -o TRACE | show TRACE [--html FILE]
         convert pcap/pcapng captures (SIP or HEPv3), export pcap/pcapng, record HEP sent to

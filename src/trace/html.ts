@@ -6,7 +6,8 @@ import { ladderRows } from './ladder.ts';
 
 const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 
-export function ladderHtml(trace: Trace, title = 'kdmq trace'): string {
+/** `side`: a text panel drawn beside the ladder (kdmq replay --html: the nodes' timelines and the verdicts) */
+export function ladderHtml(trace: Trace, title = 'kdmq trace', side?: string): string {
   const { columns, rows, start } = ladderRows(trace);
   const CW = 200;
   const RH = 26;
@@ -24,7 +25,7 @@ export function ladderHtml(trace: Trace, title = 'kdmq trace'): string {
     const [a, b] = [x(r.from), x(r.to)];
     const cls = /^\d/.test(r.label) ? 'res' : 'req';
     svg.push(`<g class="row ${cls}" data-i="${i}"><rect x="0" y="${y - 16}" width="${width}" height="${RH}" class="hit"/>`);
-    svg.push(`<text x="4" y="${y}" class="t">${((r.t - start) / 1000).toFixed(3)}s</text>`);
+    svg.push(`<text x="4" y="${y}" class="t">#${i + 1} ${((r.t - start) / 1000).toFixed(3)}s</text>`);
     svg.push(`<line x1="${a}" y1="${y + 4}" x2="${b}" y2="${y + 4}" marker-end="url(#arr)"/>`);
     svg.push(`<text x="${(a + b) / 2}" y="${y}" text-anchor="middle">${esc(r.label)}</text></g>`);
   });
@@ -33,11 +34,11 @@ export function ladderHtml(trace: Trace, title = 'kdmq trace'): string {
 <html><head><meta charset="utf-8"><title>${esc(title)}</title>
 <style>
 body{font:13px monospace;margin:0;display:flex;height:100vh}
-#l{overflow:auto;flex:3;border-right:1px solid #ccc}#m{flex:2;overflow:auto;padding:8px;white-space:pre-wrap;background:#fafafa}
+#l{overflow:auto;flex:3;border-right:1px solid #ccc}#tl{overflow:auto;flex:3;margin:0;padding:8px;border-right:1px solid #ccc;white-space:pre}#m{flex:2;overflow:auto;padding:8px;white-space:pre-wrap;background:#fafafa}
 .h{font-weight:bold}.life{stroke:#bbb;stroke-dasharray:4 3}.row line{stroke:#1565c0;stroke-width:1.5}.res line{stroke:#2e7d32}
 .hit{fill:transparent}.row:hover .hit{fill:#eef}.sel .hit{fill:#dde}.t{fill:#666}
 </style></head><body>
-<div id="l"><svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">
+${side === undefined ? '' : `<pre id="tl">${esc(side)}</pre>`}<div id="l"><svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">
 <defs><marker id="arr" markerWidth="8" markerHeight="8" refX="8" refY="4" orient="auto"><path d="M0,0 L8,4 L0,8 z" fill="#444"/></marker></defs>
 ${svg.join('\n')}
 </svg></div>

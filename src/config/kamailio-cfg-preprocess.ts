@@ -220,3 +220,27 @@ export function stripRoutes(text: string, ignored: Set<string>): string {
   }
   return out + text.slice(last);
 }
+
+/** the statements of the text, one per line and their line index (Kamailio allows `;` separators: split on them outside strings, not inside modparam or loadmodule) */
+export function splitStatements(text: string): Array<[string, number]> {
+  const stmts: Array<[string, number]> = [];
+  text.split('\n').forEach((line, n) => {
+    let cur = '';
+    let q: string | null = null;
+    for (let i = 0; i < line.length; i++) {
+      const c = line[i];
+      if (q) {
+        if (c === '\\') cur += line[i++];
+        else if (c === q) q = null;
+      } else if (c === '"' || c === "'") q = c;
+      else if (c === ';' && !/modparam|loadmodule/.test(cur)) {
+        if (cur.trim()) stmts.push([cur.trim(), n]);
+        cur = '';
+        continue;
+      }
+      cur += c;
+    }
+    if (cur.trim()) stmts.push([cur.trim().replace(/;$/, ''), n]);
+  });
+  return stmts;
+}

@@ -16,7 +16,7 @@
 
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { CfgError, preprocess, stripRoutes, unquote, type Defines, type ReadFile } from './kamailio-cfg-preprocess.ts';
+import { CfgError, preprocess, splitStatements, stripRoutes, unquote, type Defines, type ReadFile } from './kamailio-cfg-preprocess.ts';
 
 export type { Defines } from './kamailio-cfg-preprocess.ts';
 import { htableTableFields, schema, type Field } from './schema.ts';
@@ -157,6 +157,25 @@ export function mapListen(v: string, defaultPort = 5060): string | null {
   return `udp:${host}:${port}`;
 }
 
+/** what the statements of one cfg add up to, before Kamailio's module defaults are applied */
+interface CfgRead {
+  config: Record<string, unknown>;
+  ignored: Set<string>;
+  /** modules loaded (loadmodule), by name */
+  loaded: Set<string>;
+  /** "module param" set by a modparam */
+  set: Set<string>;
+  /** htable's `htable` table definitions, by name */
+  tables: Record<string, unknown>;
+  /** the core `port`, the default of `listen=` without one */
+  port: number;
+  /** `listen=` values with their line (mapped once `port` is known) */
+  pendingListen: Array<[string, number]>;
+  map: Map<string, { path: string[]; field: Field }>;
+  /** `file:line` of a statement's line */
+  where: (n: number) => string;
+}
+
 export function readKamailioCfg(path: string, cliDefines: Defines = {}, readFile: ReadFile = (p) => readFileSync(p, 'utf8')): KamailioCfgResult {
   const ignored = new Set<string>();
   const files: string[] = [];
@@ -168,111 +187,94 @@ export function readKamailioCfg(path: string, cliDefines: Defines = {}, readFile
       const l = lines[n];
       return l ? `${l.file}:${l.line}` : path;
     };
-    const map = modparamMap();
-    const config: Record<string, unknown> = {};
-    const listen: string[] = [];
-    const loaded = new Set<string>();
-    const set = new Set<string>(); // "module param" seen
-    const tables: Record<string, unknown> = {};
-    let port = 5060;
-    const pendingListen: Array<[string, number]> = [];
-    // statements: one per line (Kamailio allows `;` separators: split on them outside strings)
-    const stmts: Array<[string, number]> = [];
-    text.split('\n').forEach((line, n) => {
-      let cur = '';
-      let q: string | null = null;
-      for (let i = 0; i < line.length; i++) {
-        const c = line[i];
-        if (q) {
-          if (c === '\\') cur += line[i++];
-          else if (c === q) q = null;
-        } else if (c === '"' || c === "'") q = c;
-        else if (c === ';' && !/modparam|loadmodule/.test(cur)) {
-          if (cur.trim()) stmts.push([cur.trim(), n]);
-          cur = '';
-          continue;
-        }
-        cur += c;
-      }
-      if (cur.trim()) stmts.push([cur.trim().replace(/;$/, ''), n]);
-    });
-    for (const [s, n] of stmts) {
-      const mp = /^modparam\s*\(\s*("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')\s*,\s*("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')\s*,\s*(.*?)\s*\)\s*;?$/s.exec(s);
-      if (mp) {
-        const mod = unquote(mp[1]);
-        const param = unquote(mp[2]);
-        const isString = /^["']/.test(mp[3]);
-        const value = unquote(mp[3]);
-        if (mod === 'htable' && param === 'htable') {
-          const t = parseHtableDef(value);
-          if (!t) throw new CfgError(`${where(n)}: modparam("htable", "htable", …): expected "name=>attr=value;…", got "${value}"`);
-          tables[t.name] = t.table;
-          for (const a of t.ignored) ignored.add(`htable ${t.name}: ${a}`);
-          continue;
-        }
-        const m = map.get(`${mod} ${param}`);
-        if (!m) {
-          ignored.add(`modparam ${mod} ${param}`);
-          continue;
-        }
-        set.add(`${mod} ${param}`);
-        const v = MODE_PARAMS.has(`${mod} ${param}`) ? modeDigits(value, `${where(n)}: modparam("${mod}", "${param}", …)`)
-          : coerce(m.field, value, isString, `${where(n)}: modparam("${mod}", "${param}", …)`);
-        if (m.field.type.kind === 'strings') {
-          const cur = ((config[m.path[0]] as Record<string, unknown> | undefined)?.[m.path[1]] as string[] | undefined) ?? [];
-          setPath(config, m.path, [...cur, v as string]);
-        } else setPath(config, m.path, v);
-        continue;
-      }
-      const lm = /^loadmodule\s+("(?:[^"\\]|\\.)*"|'[^']*'|\S+)/.exec(s);
-      if (lm) {
-        const mod = unquote(lm[1]).replace(/^.*\//, '').replace(/\.so$/, '');
-        loaded.add(mod);
-        continue;
-      }
-      if (/^loadpath\b|^mpath\b/.test(s)) continue;
-      const core = /^([A-Za-z_][\w.]*)\s*=\s*(.*)$/s.exec(s);
-      if (core) {
-        const [, name, val] = core;
-        if (name === 'listen') pendingListen.push([val, n]);
-        else if (name === 'port') port = Number(unquote(val)) || 5060;
-        else if (name === 'server_id') setPath(config, ['usrloc', 'server_id'], coerce(INT, unquote(val.trim()), /^["']/.test(val.trim()), `${where(n)}: server_id`));
-        else ignored.add(`core ${name}`);
-        continue;
-      }
-      ignored.add(s.length > 40 ? `${s.slice(0, 40)}…` : s);
-    }
-    for (const [val, n] of pendingListen) {
-      const l = mapListen(val, port);
-      if (l) listen.push(l);
-      else ignored.add(`listen ${unquote(val.trim().split(/\s+/)[0])}`);
-      void n;
-    }
-    if (listen.length) config.listen = listen;
-    if (Object.keys(tables).length) setPath(config, ['htable', 'tables'], tables);
-    // Kamailio's module defaults where they differ from kdmq's
-    for (const [mod, defaults] of Object.entries(KAMAILIO_DEFAULTS)) {
-      if (loaded.size > 0 && !loaded.has(mod)) continue;
-      for (const [k, v] of Object.entries(defaults)) {
-        if (!set.has(`${mod} ${k}`)) setPath(config, [mod, k], v);
-      }
-    }
-    // siptrace's hep_version defaults to 1 in Kamailio: a cfg that sends HEP without naming the
-    // version is refused (kdmq writes HEPv3 only) rather than silently sending another version
-    const st = config.siptrace as Record<string, unknown> | undefined;
-    if (st && !set.has('siptrace hep_version') && typeof st.trace_mode === 'number' && (st.trace_mode & 1) !== 0) setPath(config, ['siptrace', 'hep_version'], 1);
-    if (loaded.has('auth_db')) {
-      for (const [k, v] of Object.entries(AUTH_DB_DEFAULTS)) if (!set.has(`auth_db ${k}`)) setPath(config, ['auth', k], v);
-    }
-    if (loaded.size > 0) {
-      if (!loaded.has('dmq_usrloc')) setPath(config, ['dmq_usrloc', 'enable'], false);
-      if (!loaded.has('dmq')) setPath(config, ['htable', 'enable_dmq'], false);
-      const mirrored = new Set(['dmq', 'dmq_usrloc', 'htable', 'registrar', 'usrloc', 'tm', 'sl', 'jsonrpcs', 'xhttp', 'auth', 'auth_db', 'db_sqlite', 'ctl', 'siptrace']);
-      for (const m of loaded) if (!mirrored.has(m)) ignored.add(`loadmodule ${m}`);
-    }
-    return { ok: true, config, ignored: [...ignored], files };
+    const r: CfgRead = { config: {}, ignored, loaded: new Set(), set: new Set(), tables: {}, port: 5060, pendingListen: [], map: modparamMap(), where };
+    for (const [s, n] of splitStatements(text)) if (!readModparam(s, n, r)) readStatement(s, n, r);
+    applyKamailioDefaults(r);
+    return { ok: true, config: r.config, ignored: [...ignored], files };
   } catch (e) {
     if (e instanceof CfgError) return { ok: false, error: `kamailio cfg: ${e.message}` };
     throw e;
+  }
+}
+
+/** a `modparam(MODULE, PARAM, VALUE)` statement: false when `s` is not one */
+function readModparam(s: string, n: number, r: CfgRead): boolean {
+  const mp = /^modparam\s*\(\s*("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')\s*,\s*("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')\s*,\s*(.*?)\s*\)\s*;?$/s.exec(s);
+  if (!mp) return false;
+  const mod = unquote(mp[1]);
+  const param = unquote(mp[2]);
+  const isString = /^["']/.test(mp[3]);
+  const value = unquote(mp[3]);
+  if (mod === 'htable' && param === 'htable') {
+    const t = parseHtableDef(value);
+    if (!t) throw new CfgError(`${r.where(n)}: modparam("htable", "htable", …): expected "name=>attr=value;…", got "${value}"`);
+    r.tables[t.name] = t.table;
+    for (const a of t.ignored) r.ignored.add(`htable ${t.name}: ${a}`);
+    return true;
+  }
+  const m = r.map.get(`${mod} ${param}`);
+  if (!m) {
+    r.ignored.add(`modparam ${mod} ${param}`);
+    return true;
+  }
+  r.set.add(`${mod} ${param}`);
+  const v = MODE_PARAMS.has(`${mod} ${param}`) ? modeDigits(value, `${r.where(n)}: modparam("${mod}", "${param}", …)`)
+    : coerce(m.field, value, isString, `${r.where(n)}: modparam("${mod}", "${param}", …)`);
+  if (m.field.type.kind === 'strings') {
+    const cur = ((r.config[m.path[0]] as Record<string, unknown> | undefined)?.[m.path[1]] as string[] | undefined) ?? [];
+    setPath(r.config, m.path, [...cur, v as string]);
+  } else setPath(r.config, m.path, v);
+  return true;
+}
+
+/** any other statement: loadmodule, loadpath/mpath, a core parameter (`listen`, `port`, `server_id`), or ignored */
+function readStatement(s: string, n: number, r: CfgRead): void {
+  const lm = /^loadmodule\s+("(?:[^"\\]|\\.)*"|'[^']*'|\S+)/.exec(s);
+  if (lm) {
+    r.loaded.add(unquote(lm[1]).replace(/^.*\//, '').replace(/\.so$/, ''));
+    return;
+  }
+  if (/^loadpath\b|^mpath\b/.test(s)) return;
+  const core = /^([A-Za-z_][\w.]*)\s*=\s*(.*)$/s.exec(s);
+  if (!core) {
+    r.ignored.add(s.length > 40 ? `${s.slice(0, 40)}…` : s);
+    return;
+  }
+  const [, name, val] = core;
+  if (name === 'listen') r.pendingListen.push([val, n]);
+  else if (name === 'port') r.port = Number(unquote(val)) || 5060;
+  else if (name === 'server_id') setPath(r.config, ['usrloc', 'server_id'], coerce(INT, unquote(val.trim()), /^["']/.test(val.trim()), `${r.where(n)}: server_id`));
+  else r.ignored.add(`core ${name}`);
+}
+
+/** after the last statement: listen (with the core port), htable tables, and Kamailio's module defaults where they differ from kdmq's */
+function applyKamailioDefaults(r: CfgRead): void {
+  const { config, ignored, loaded, set } = r;
+  const listen: string[] = [];
+  for (const [val] of r.pendingListen) {
+    const l = mapListen(val, r.port);
+    if (l) listen.push(l);
+    else ignored.add(`listen ${unquote(val.trim().split(/\s+/)[0])}`);
+  }
+  if (listen.length) config.listen = listen;
+  if (Object.keys(r.tables).length) setPath(config, ['htable', 'tables'], r.tables);
+  for (const [mod, defaults] of Object.entries(KAMAILIO_DEFAULTS)) {
+    if (loaded.size > 0 && !loaded.has(mod)) continue;
+    for (const [k, v] of Object.entries(defaults)) {
+      if (!set.has(`${mod} ${k}`)) setPath(config, [mod, k], v);
+    }
+  }
+  // siptrace's hep_version defaults to 1 in Kamailio: a cfg that sends HEP without naming the
+  // version is refused (kdmq writes HEPv3 only) rather than silently sending another version
+  const st = config.siptrace as Record<string, unknown> | undefined;
+  if (st && !set.has('siptrace hep_version') && typeof st.trace_mode === 'number' && (st.trace_mode & 1) !== 0) setPath(config, ['siptrace', 'hep_version'], 1);
+  if (loaded.has('auth_db')) {
+    for (const [k, v] of Object.entries(AUTH_DB_DEFAULTS)) if (!set.has(`auth_db ${k}`)) setPath(config, ['auth', k], v);
+  }
+  if (loaded.size > 0) {
+    if (!loaded.has('dmq_usrloc')) setPath(config, ['dmq_usrloc', 'enable'], false);
+    if (!loaded.has('dmq')) setPath(config, ['htable', 'enable_dmq'], false);
+    const mirrored = new Set(['dmq', 'dmq_usrloc', 'htable', 'registrar', 'usrloc', 'tm', 'sl', 'jsonrpcs', 'xhttp', 'auth', 'auth_db', 'db_sqlite', 'ctl', 'siptrace']);
+    for (const m of loaded) if (!mirrored.has(m)) ignored.add(`loadmodule ${m}`);
   }
 }

@@ -189,10 +189,17 @@ export function cycleSender(actor: CycleActor): (e: CycleEvent) => void {
   const machine = actor.logic;
   const direct = directTransitions(machine);
   const eventless = eventlessStates(machine.root);
+  // whether the snapshot allows it, worked out once per snapshot (a macrostep makes a new one)
+  let seen: unknown = null;
+  let allowed = false;
   return (e) => {
     const t = direct.get(e.type);
     const snap = actor.getSnapshot();
-    if (t === undefined || snap.status !== 'active' || eventless.some((v) => snap.matches(v as Parameters<typeof snap.matches>[0]))) return void actor.send(e);
+    if (snap !== seen) {
+      seen = snap;
+      allowed = snap.status === 'active' && !eventless.some((v) => snap.matches(v as Parameters<typeof snap.matches>[0]));
+    }
+    if (t === undefined || !allowed) return void actor.send(e);
     t.impl({ context: snap.context, event: e, self: actor, system: actor.system }, t.params({ context: snap.context, event: e }));
   };
 }

@@ -5,6 +5,8 @@
 import type { Figure } from '../lib.ts';
 import { antiEntropyRoundFigure } from './antientropy.ts';
 import { registerRateDbModeFigure } from './register-dbmode.ts';
+import { registerAuthFigure } from './register-auth.ts';
+import { registerDbModePgFigure } from './register-dbmode-pg.ts';
 import { failureDefaultFigure, failureFastFigure } from './failure.ts';
 import { failureLossFigure } from './failure-loss.ts';
 import { parserFigure } from './parser.ts';
@@ -19,4 +21,4 @@ import { traceOverheadFigure } from './trace-overhead.ts';
 import { outboxCostFigure } from './outbox-cost.ts';
 import { usrlocLatencyFigure, usrlocSync100kFigure, usrlocSync10kFigure } from './usrloc.ts';
 
-export const figures: Figure[] = [parserFigure, failureFastFigure, failureLossFigure, failureDefaultFigure, simCheckFigure, simSpeedFigure, usrlocLatencyFigure, usrlocSync10kFigure, usrlocSync100kFigure, traceOverheadFigure, registrarRateFigure, outboxCostFigure, registerClusterFigure, registrarMemoryFigure, simSpeedRegisterFigure, antiEntropyRoundFigure, registerRateDbModeFigure, fuzzCampaignFigure];
+export const figures: Figure[] = [parserFigure, failureFastFigure, failureLossFigure, failureDefaultFigure, simCheckFigure, simSpeedFigure, usrlocLatencyFigure, usrlocSync10kFigure, usrlocSync100kFigure, traceOverheadFigure, registrarRateFigure, outboxCostFigure, registerClusterFigure, registrarMemoryFigure, simSpeedRegisterFigure, antiEntropyRoundFigure, registerRateDbModeFigure, registerAuthFigure, registerDbModePgFigure, fuzzCampaignFigure];

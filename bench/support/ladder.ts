@@ -86,6 +86,10 @@ export interface RegistrarNode {
   cpuByNode?(): Record<string, number>;
   /** counters of the work the system did so far (e.g. KDMQs the receiver sent); the step reports their growth */
   work?(): Promise<Record<string, number>>;
+  /** digest password of every user: sipp answers the 401 with credentials (register-auth) */
+  password?: string;
+  /** called with the step's users before sipp starts (e.g. their subscriber rows; not timed) */
+  provision?(users: string[]): Promise<void>;
 }
 
 const minus = (a: Record<string, number>, b: Record<string, number>): Record<string, number> =>
@@ -101,12 +105,14 @@ export async function registerStep(
 ): Promise<StepResult> {
   const count = o.rate * o.seconds;
   const k = Math.min(o.sippIps.length, Math.max(1, Math.ceil(o.rate / PER_SIPP)));
+  const each = Math.floor(count / k);
+  const users = Array.from({ length: k }, (_, j) => Array.from({ length: j === k - 1 ? count - each * (k - 1) : each }, (_, i) => `${o.prefix}s${j}x${i + 1}`));
+  await n.provision?.(users.flat());
   const cpu0 = n.cpuSeconds();
   const byNode0 = n.cpuByNode?.();
   const work0 = await n.work?.();
-  const each = Math.floor(count / k);
-  const rs = await Promise.all(Array.from({ length: k }, (_, j) => startSipp({
-    target: n.target, localIp: o.sippIps[j], users: j === k - 1 ? count - each * (k - 1) : each, userPrefix: `${o.prefix}s${j}x`,
+  const rs = await Promise.all(users.map((u, j) => startSipp({
+    target: n.target, localIp: o.sippIps[j], users: u, password: n.password,
     rate: o.rate / k, expires: 3600, responseTimeoutMs: 4000, timeoutMs: o.seconds * 1000 * 2 + 10_000, keepWorkDir: true,
   })));
   for (const x of rs) rmSync(x.workDir, { recursive: true, force: true });

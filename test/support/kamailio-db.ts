@@ -18,7 +18,8 @@ export interface KamailioDbOptions {
   sipPort: number;
   /** sqlite:////abs/path.db or postgres://user:pass@host:port/db */
   dbUrl: string;
-  dbMode: 1 | 2 | 3;
+  /** 0: usrloc in memory (the database then serves auth_db only) */
+  dbMode: 0 | 1 | 2 | 3;
   serverId: number;
   /** REGISTER authenticated by auth_db from the `subscriber` table of dbUrl (clear-text passwords) */
   auth?: boolean;
@@ -26,10 +27,18 @@ export interface KamailioDbOptions {
   extra?: string[];
   /** SIP worker processes (default 1) */
   children?: number;
+  /** shared / private memory in MB (default 64 / 8) */
+  shmMb?: number;
+  pkgMb?: number;
+  /** jsonrpcs over a FIFO in the work dir (KamailioDbNode.fifo), for bench/support/kam-fifo.ts */
+  jsonrpcFifo?: boolean;
 }
 
 export interface KamailioDbNode {
   readonly pid: number;
+  readonly workDir: string;
+  /** the jsonrpcs FIFO (with jsonrpcFifo) */
+  readonly fifo: string;
   kamcmd(...args: string[]): Promise<string>;
   ulDump(): Promise<UlAor[]>;
   /** `ul.lookup location AOR` (db_mode 3 reads the database); [] when not found */
@@ -52,7 +61,7 @@ export function kamailioDbMissing(kind: 'sqlite' | 'postgres'): string | null {
   return null;
 }
 
-function config(o: KamailioDbOptions, ctl: string, moduleDir: string | undefined): string {
+function config(o: KamailioDbOptions, ctl: string, moduleDir: string | undefined, fifo: string): string {
   const db = o.dbUrl.startsWith('sqlite:') ? 'db_sqlite' : 'db_postgres';
   return [
     '#!KAMAILIO',
@@ -60,8 +69,9 @@ function config(o: KamailioDbOptions, ctl: string, moduleDir: string | undefined
     `server_id=${o.serverId}`,
     `listen=udp:${o.ip}:${o.sipPort}`,
     ...(moduleDir ? [`mpath="${moduleDir}"`] : []),
-    ...['kex', 'corex', 'tm', 'sl', 'pv', 'textops', 'ctl', db, 'usrloc', 'registrar', ...(o.auth ? ['auth', 'auth_db'] : [])].map((m) => `loadmodule "${m}.so"`),
+    ...['kex', 'corex', 'tm', 'sl', 'pv', 'textops', 'ctl', db, 'usrloc', 'registrar', ...(o.auth ? ['auth', 'auth_db'] : []), ...(o.jsonrpcFifo ? ['jsonrpcs'] : [])].map((m) => `loadmodule "${m}.so"`),
     `modparam("ctl", "binrpc", "unix:${ctl}")`,
+    ...(o.jsonrpcFifo ? ['modparam("jsonrpcs", "transport", 2)', `modparam("jsonrpcs", "fifo_name", "${fifo}")`] : []),
     `modparam("usrloc", "db_url", "${o.dbUrl}")`,
     `modparam("usrloc", "db_mode", ${o.dbMode})`,
     'modparam("usrloc", "timer_interval", 1)',
@@ -88,9 +98,10 @@ export async function startKamailioDb(o: KamailioDbOptions): Promise<KamailioDbN
   const ctl = join(dir, 'ctl.sock');
   const cfg = join(dir, 'kamailio.cfg');
   const logFile = join(dir, 'kamailio.log');
-  writeFileSync(cfg, config(o, ctl, avail.moduleDir));
+  const fifo = join(dir, 'kamailio_rpc.fifo');
+  writeFileSync(cfg, config(o, ctl, avail.moduleDir, fifo));
   const fd = openSync(logFile, 'a');
-  const child = spawn('kamailio', ['-f', cfg, '-P', join(dir, 'pid'), '-w', dir, '-Y', dir, '-DD', '-E', '-m', '64', '-M', '8'], { cwd: dir, stdio: ['ignore', fd, fd], detached: true });
+  const child = spawn('kamailio', ['-f', cfg, '-P', join(dir, 'pid'), '-w', dir, '-Y', dir, '-DD', '-E', '-m', String(o.shmMb ?? 64), '-M', String(o.pkgMb ?? 8)], { cwd: dir, stdio: ['ignore', fd, fd], detached: true });
   closeSync(fd);
   child.unref();
   const pid = child.pid ?? 0;
@@ -109,6 +120,8 @@ export async function startKamailioDb(o: KamailioDbOptions): Promise<KamailioDbN
   let stopped = false;
   const node: KamailioDbNode = {
     pid,
+    workDir: dir,
+    fifo,
     kamcmd,
     ulDump: async () => parseUlDump(await kamcmd('ul.dump')),
     async ulLookup(aor) {

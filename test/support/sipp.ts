@@ -40,6 +40,11 @@ export interface SippRegisterOptions {
   resolvConf?: string;
   /** Keep the work dir (scenario, CSV, stats, logs) after the run. */
   keepWorkDir?: boolean;
+  /**
+   * Digest password of every user: each REGISTER expects a 401 challenge and is sent again with
+   * sipp's [authentication] (CSeq 2), then expects the 200 (authRegisterScenario).
+   */
+  password?: string;
 }
 
 export interface SippResult {
@@ -95,6 +100,42 @@ export function registerScenario(responseTimeoutMs: number): string {
 `;
 }
 
+/**
+ * The REGISTER with digest auth: the first REGISTER must be answered 401 (auth="true" keeps its
+ * challenge), the second carries sipp's [authentication] header (MD5, qop=auth when offered; the username quoted, as sipp reads a field inside the keyword) on the same
+ * Call-ID with CSeq 2, and must be answered 200. One call = the whole 401 round trip.
+ */
+export function authRegisterScenario(responseTimeoutMs: number, password: string): string {
+  const msg = (cseq: number, auth: string) => `
+  <send retrans="500">
+    <![CDATA[
+
+      REGISTER sip:[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      Max-Forwards: 70
+      From: <sip:[field0]@[field4]>;tag=[pid]SIPpTag[call_number]
+      To: <sip:[field0]@[field4]>
+      Call-ID: [call_id]
+      CSeq: ${cseq} REGISTER
+      Contact: [field2]
+      Expires: [field3]
+${auth}      User-Agent: kdmq-sipp
+      Content-Length: 0
+
+    ]]>
+  </send>`;
+  if (!/^[\w.-]+$/.test(password)) throw new Error('authRegisterScenario: password must be [A-Za-z0-9_.-]');
+  return `<?xml version="1.0" encoding="ISO-8859-1" ?>
+<!DOCTYPE scenario SYSTEM "sipp.dtd">
+<!-- One REGISTER per CSV line (user;cseq;contact;expires;domain), challenged (401), sent again
+     with digest credentials, 200 expected. -->
+<scenario name="kdmq REGISTER with digest auth">${msg(1, '')}
+  <recv response="401" auth="true" timeout="${responseTimeoutMs}" />${msg(2, `      [authentication username="[field0]" password=${password}]\n`)}
+  <recv response="200" timeout="${responseTimeoutMs}" />
+</scenario>
+`;
+}
+
 /** Last row of sipp's -trace_stat CSV (';' separated; dates contain tabs) as name → number. */
 export function parseSippStat(text: string): Record<string, number> {
   const rows = text.split('\n').filter((l) => l.includes(';'));
@@ -127,7 +168,7 @@ export async function startSipp(o: SippRegisterOptions): Promise<SippResult> {
   const stat = join(dir, 'stat.csv');
   const errFile = join(dir, 'errors.log');
   const screenFile = join(dir, 'screen.txt');
-  writeFileSync(scen, registerScenario(o.responseTimeoutMs ?? 4000));
+  writeFileSync(scen, o.password !== undefined ? authRegisterScenario(o.responseTimeoutMs ?? 4000, o.password) : registerScenario(o.responseTimeoutMs ?? 4000));
   const lines = users.map(
     (u) => `${u};${o.cseq ?? 1};<sip:${u}@${o.localIp}:${localPort}>;${o.expires ?? 300};${domain}`,
   );

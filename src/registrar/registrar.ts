@@ -49,6 +49,16 @@ export interface RegistrarOptions {
 
 export type { RegisterResult };
 
+/** what every binding change of one REGISTER shares */
+interface SaveContext {
+  aor: string;
+  callId: string;
+  cseq: number;
+  path: string;
+  source: { host: string; port: number };
+  req: SipRequest;
+}
+
 type Plan =
   | { op: 'insert'; b: Binding }
   | { op: 'update'; cur: Binding; ev: TakeEvent }
@@ -122,16 +132,26 @@ export class Registrar {
     if (contacts.value.length === 0) return ok(this.store.get(aor), this.opts.clock.now(), '');
     // step 7: plan every binding change, then commit all or nothing
     const ctx = { aor: detach(aor), callId: detach(callId.value), cseq: cseq.value.seq, path, source, req };
+    const plans = this.planContacts(ctx, contacts.value, hdrExpires.value);
+    if (!Array.isArray(plans)) return plans;
+    const refused = this.refusal(aor, plans);
+    if (refused !== null) return refused;
+    for (const p of plans) this.commit(p);
+    return ok(this.store.get(aor), this.opts.clock.now(), path);
+  }
+
+  /** step 7: one plan per Contact (last first, duplicates once), or the error that refuses the whole REGISTER */
+  private planContacts(ctx: SaveContext, contacts: readonly ContactValue[], hdrExpires: number | null): Plan[] | RegisterResult {
     const plans: Plan[] = [];
     const seen = new Set<string>();
-    for (let i = contacts.value.length - 1; i >= 0; i--) {
+    for (let i = contacts.length - 1; i >= 0; i--) {
       // Kamailio 5.6.3 handles the Contact list last-first (trace register/B: ruid order)
-      const c = contacts.value[i];
+      const c = contacts[i];
       if (c.star) return fail(400, EI.STAR_CONT);
       const key = c.instance !== null ? `i:${c.instance}:${c.regId ?? 0}` : `u:${c.uriText}`;
       if (seen.has(key)) continue;
       seen.add(key);
-      let expires = c.expires ?? hdrExpires.value ?? this.config.default_expires;
+      let expires = c.expires ?? hdrExpires ?? this.config.default_expires;
       if (expires !== 0 && expires < this.config.min_expires) {
         return fail(423, undefined, [['Min-Expires', String(this.config.min_expires)]]);
       }
@@ -140,6 +160,11 @@ export class Registrar {
       if (p === 'cseq') return fail(400, EI.INV_CSEQ);
       if (p !== null) plans.push(p);
     }
+    return plans;
+  }
+
+  /** the limits before any change: registrar.max_contacts per AoR, limits.max_bindings, admission control; null = go ahead */
+  private refusal(aor: string, plans: readonly Plan[]): RegisterResult | null {
     if (this.config.max_contacts > 0) {
       const n = this.store.get(aor).length + plans.reduce((a, p) => a + (p.op === 'insert' ? 1 : p.op === 'remove' ? -1 : 0), 0);
       if (n > this.config.max_contacts) {
@@ -159,12 +184,11 @@ export class Registrar {
       const r = this.opts.limits?.admitChange();
       if (r) return { status: r.status, reason: r.reason, headers: r.headers };
     }
-    for (const p of plans) this.commit(p);
-    return ok(this.store.get(aor), this.opts.clock.now(), path);
+    return null;
   }
 
   private planContact(
-    ctx: { aor: string; callId: string; cseq: number; path: string; source: { host: string; port: number }; req: SipRequest },
+    ctx: SaveContext,
     c: Extract<ContactValue, { star: false }>,
     expires: number,
   ): Plan | 'cseq' | null {

@@ -3,33 +3,18 @@
 // system clock, DNS over the network, a crypto-seeded random), creates the node with the one
 // factory, serves JSON-RPC on rpc.listen (and BINRPC, FIFO, datagram per ctl: and jsonrpcs:),
 // and stops cleanly on SIGINT/SIGTERM (leave notice, sockets closed, exit 0). Config errors and bind errors exit 2 with one line on stderr.
+// The start-up stages after the config (ports, node, listeners) are in serve-start.ts.
 
 import { readFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
-import { nodeCrypto } from '../ports/node-crypto.ts';
 import { applyOverrides, parseConfigText, validateConfig } from '../config/load.ts';
 import { parseDefineArg, readKamailioCfg } from '../config/kamailio-cfg.ts';
 import type { KdmqConfig } from '../config/types.ts';
-import { SystemClock } from '../ports/clock.ts';
-import { SeededRandom } from '../ports/random.ts';
-import { DnsResolver, systemResolverServers } from '../ports/dns-resolver.ts';
-import { UdpTransport } from '../transport/udp-transport.ts';
-import { MuxTransport } from '../transport/mux-transport.ts';
-import { StreamTransport, type StreamTlsOptions } from '../transport/stream-transport.ts';
-import { TestBlockTransport } from '../transport/test-block.ts';
-import { registerTestBlockMethod } from '../control/test-block-method.ts';
-import { createNode, type KdmqNode } from '../actors/node/create-node.ts';
-import { createRegistry } from '../control/rpc.ts';
-import { registerDmqMethods } from '../control/dmq-methods.ts';
-import { startRpcServer, type RpcServer } from '../control/rpc-http.ts';
-import { localControlConfigError, startLocalControl, type LocalControl } from '../control/local-control.ts';
+import type { Log } from '../ports/log.ts';
+import type { KdmqNode } from '../actors/node/create-node.ts';
+import { localControlConfigError } from '../control/local-control.ts';
 import { createLogger, isLogLevel } from './logger.ts';
-import { installServices } from './services.ts';
-import { startLiveTrace, type LiveTrace } from '../trace/live.ts';
-import { openAuth } from './auth-setup.ts';
-import { openPersistence } from './persist-setup.ts';
-import { startHepMirror, type HepSetup } from './hep-setup.ts';
 import { siptraceConfigError } from '../trace/hep-mirror.ts';
+import { openPorts, refuse, startControl, startNode, type Control, type Opened, type Started } from './serve-start.ts';
 
 export interface ServeArgs {
   configPath?: string;
@@ -114,124 +99,36 @@ export function readConfig(args: ServeArgs): { ok: true; config: KdmqConfig; ign
   return v.ok ? { ...v, ignored } : v;
 }
 
-/** TCP/TLS per config `tcp:` and `tls:` (certificate files read here); an error names the key */
-export function streamTransportFor(config: KdmqConfig): StreamTransport | string {
-  const t = config.tls;
-  let tls: StreamTlsOptions | undefined;
-  if (t?.certificate && t.private_key) {
-    const read = (key: string, file: string): Buffer | string => {
-      try {
-        return readFileSync(file);
-      } catch (e) {
-        return `config key tls.${key}: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`;
-      }
-    };
-    const cert = read('certificate', t.certificate);
-    const key = read('private_key', t.private_key);
-    const ca = t.ca_list ? read('ca_list', t.ca_list) : undefined;
-    for (const x of [cert, key, ca]) if (typeof x === 'string') return x;
-    tls = { certificate: cert as Buffer, privateKey: key as Buffer, caList: ca as Buffer | undefined, verifyPeer: t.verify_peer, requireCertificate: t.require_certificate };
-  }
-  const c = config.tcp;
-  return new StreamTransport({
-    tls,
-    maxConnections: c?.max_connections,
-    idleTimeoutMs: c ? c.connection_lifetime * 1000 : undefined,
-    connectTimeoutMs: c ? c.connect_timeout * 1000 : undefined,
-    maxMessage: c?.max_message,
-    backoffMaxMs: c ? c.backoff_max * 1000 : undefined,
-  });
+export async function serve(argv: string[]): Promise<number> {
+  const c = configure(argv);
+  if (typeof c === 'number') return c;
+  const opened = await openPorts(c.config, c.log);
+  if (typeof opened === 'number') return opened;
+  const started = await startNode(c.args, c.config, c.log, opened);
+  if (typeof started === 'number') return started;
+  const control = await startControl(c.config, c.log, opened, started);
+  if (typeof control === 'number') return control;
+  logReady(c.log, c.config, started.node, control);
+  return untilSignal(c.log, opened, started, control);
 }
 
-export async function serve(argv: string[]): Promise<number> {
+/** the command line and the validated config, and the logger; the exit code (2) when either is refused */
+function configure(argv: string[]): { args: ServeArgs; config: KdmqConfig; log: Log } | number {
   const args = parseServeArgs(argv);
-  if (typeof args === 'string') {
-    process.stderr.write(`kdmq serve: ${args}\n`);
-    return 2;
-  }
+  if (typeof args === 'string') return refuse(args);
   const cfg = readConfig(args);
-  if (!cfg.ok) {
-    process.stderr.write(`kdmq serve: ${cfg.error}\n`);
-    return 2;
-  }
+  if (!cfg.ok) return refuse(cfg.error);
   const config = cfg.config;
   const controlError = localControlConfigError(config) ?? siptraceConfigError(config.siptrace);
-  if (controlError) {
-    process.stderr.write(`kdmq serve: ${controlError}\n`);
-    return 2;
-  }
+  if (controlError) return refuse(controlError);
   const log = createLogger(args.logLevel as 'info');
   if (cfg.ignored.length > 0) {
     log.log('warn', 'kamailio cfg: ignoring what kdmq does not mirror', { file: args.kamailioCfg, ignored: cfg.ignored });
   }
-  const clock = new SystemClock();
-  const authSetup = openAuth(config, { clock, log });
-  if (!authSetup.ok) {
-    process.stderr.write(`kdmq serve: ${authSetup.error}\n`);
-    return 2;
-  }
-  const auth = authSetup.auth;
-  const persistSetup = openPersistence(config, { log });
-  if (!persistSetup.ok) {
-    auth?.close();
-    process.stderr.write(`kdmq serve: ${persistSetup.error}\n`);
-    return 2;
-  }
-  const stream = streamTransportFor(config);
-  if (typeof stream === 'string') {
-    auth?.close();
-    process.stderr.write(`kdmq serve: ${stream}\n`);
-    return 2;
-  }
-  const transport = new MuxTransport(new UdpTransport(), stream);
-  // siptrace: the HEP mirror wraps the wire transport, under test-block and --trace
-  const hep: HepSetup | null = startHepMirror(config, transport, log);
-  const wire = hep?.transport ?? transport;
-  // TEST ONLY: the blocking wrapper and its RPC exist only when the config names dmq.test_block
-  // (an empty list turns it on for tests that partition live nodes); never in production
-  const testBlock = config.dmq.test_block !== undefined ? new TestBlockTransport(wire, config.dmq.test_block) : null;
-  if (testBlock) log.log('warn', 'dmq.test_block is set: TEST ONLY, RPC kdmq.test_block can cut this node off', {});
-  const resolver = new DnsResolver({ servers: config.dns.servers ?? (await systemResolverServers()) });
-  let node: KdmqNode;
-  const random = new SeededRandom(randomBytes(16).toString('hex'));
-  let rpc: RpcServer | null = null;
-  let traced: LiveTrace | null = null;
-  try {
-    if (args.trace) traced = startLiveTrace(args.trace, args.traceMaxMb ?? 100, config, { clock, random, transport: wire, resolver });
-    node = await createNode(config, { clock, random, resolver: traced?.resolver ?? resolver, transport: traced?.transport ?? testBlock ?? wire, log, crypto: nodeCrypto });
-  } catch (e) {
-    await transport.close();
-    auth?.close();
-    process.stderr.write(`kdmq serve: ${(e as Error).message}\n`);
-    return 2;
-  }
-  const reg = createRegistry();
-  registerDmqMethods(reg, node, () => clock.now());
-  if (testBlock) registerTestBlockMethod(reg, testBlock);
-  const services = installServices(node, reg, { clock, log, random: random.fork('app'), auth, persistence: persistSetup.port });
-  hep?.register(reg); // siptrace.status, siptrace: stats
-  if (config.rpc.listen !== '') {
-    try {
-      rpc = await startRpcServer(reg, config.rpc.listen, services.httpRoutes, { token: config.rpc.token, onUnauthorized: () => services.metrics.rpcUnauthorized() });
-    } catch (e) {
-      await node.stop();
-      await transport.close();
-      auth?.close();
-      process.stderr.write(`kdmq serve: ${(e as Error).message}\n`);
-      return 2;
-    }
-  }
-  let local: LocalControl | null = null;
-  try {
-    local = await startLocalControl(reg, config, log); // ctl.binrpc, jsonrpcs.fifo_name / dgram_socket
-  } catch (e) {
-    await rpc?.close();
-    await node.stop();
-    await transport.close();
-    auth?.close();
-    process.stderr.write(`kdmq serve: ${(e as Error).message}\n`);
-    return 2;
-  }
+  return { args, config, log };
+}
+
+function logReady(log: Log, config: KdmqConfig, node: KdmqNode, { rpc, local }: Control): void {
   if (!config.dmq.allow) log.log('warn', 'dmq.allow is not set: any host that reaches the DMQ port may join the cluster and write data (as in Kamailio)');
   log.log('info', 'kdmq ready', {
     listen: node.endpoints.map((e) => `${e.proto ?? 'udp'}:${e.host}:${e.port}`),
@@ -240,7 +137,10 @@ export async function serve(argv: string[]): Promise<number> {
     status_page: rpc ? `http://${rpc.address.host}:${rpc.address.port}/` : 'off',
     control: local.addresses.length > 0 ? local.addresses : 'off',
   });
+}
 
+/** runs until SIGINT or SIGTERM, then stops everything in order and resolves 0 */
+function untilSignal(log: Log, o: Opened, { node, traced }: Started, { services, rpc, local }: Control): Promise<number> {
   return new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (sig: string) => {
@@ -255,10 +155,10 @@ export async function serve(argv: string[]): Promise<number> {
         await services.stop();
         await rpc?.close();
         await local?.close();
-        await transport.close();
-        await hep?.close();
-        auth?.close();
-        traced?.close(clock.now());
+        await o.transport.close();
+        await o.hep?.close();
+        o.auth?.close();
+        traced?.close(o.clock.now());
         clearTimeout(force);
         log.log('info', 'stopped');
         resolve(0);

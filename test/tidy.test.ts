@@ -16,8 +16,7 @@ const spec = readFileSync(`${root}specs/architecture.md`, 'utf8');
 const ALLOWED: Record<string, string> = {
   // purity
   'src/actors/dmq/node-flow.ts purity queueMicrotask':
-    "a dropped KDMQ's done() runs in a microtask so it never re-enters the sender's send(); making it synchronous needs the callers' in-flight bookkeeping (replication outbox, htable channel) checked, not a same-behaviour change",
-  // sizes
+    "a dropped KDMQ's done() runs in a microtask so it never re-enters the sender: drops happen inside send() (a full notification lane, in the loops of CycleWork.notify/sendLeave, which run as the cycle machine's actions, where cycleSender applies cycle.outcome by calling the action directly, not through xstate's mailbox) and inside PeerFlow.forget() (called from the node list's onChange, where a sync answer's done would submit its next batch to the node being forgotten); a synchronous done() changes that order, so it is not a same-behaviour change (the replication outbox never has a message dropped: it is pulled, never queued)",
 };
 
 describe('the tree keeps the house rules (specs/architecture.md)', () => {

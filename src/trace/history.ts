@@ -48,6 +48,9 @@ export interface History extends FrameHistory {
 /** sync answer messages sent just after the 200 to the sync request still belong to it */
 const SYNC_LATE = 100;
 
+/** a fresh request's first retransmission follows after T1 (500 ms); a later one after 1 s or more: this one began before the capture */
+const begunBefore = (tx: Transaction): boolean => tx.sends.length >= 2 && tx.sends[1].t - tx.sends[0].t >= 750;
+
 const incarnation = (f: Frame): string | null => /-(\d+)@/.exec(f.req?.callId().ok ? (f.req.callId() as { value: string }).value : '')?.[1] ?? null;
 
 export function buildHistory(trace: Trace): History {
@@ -74,7 +77,8 @@ interface SyncWait {
 }
 
 class Walker {
-  private readonly lastInc = new Map<number, string | null>();
+  /** the processes (Call-ID pid part) each node's requests came from */
+  private readonly pids = new Map<number, Set<string>>();
   private readonly syncs: SyncWait[] = [];
   constructor(private readonly h: FrameHistory, private readonly n: NodeHistory[]) {}
 
@@ -90,6 +94,11 @@ class Walker {
     if (f.req && f.channel === 'notification_peer' && first) this.notification(f);
     if (f.res && f.channel === 'notification_peer' && f.res.status === 200 && f.src >= 0 && f.body) this.list(this.n[f.src], f);
     if (f.req && first && (f.channel === 'usrloc' || f.channel === 'htable')) this.data(f);
+    const pid = f.req && f.src >= 0 ? incarnation(f) : null;
+    if (pid !== null) {
+      if (!this.pids.has(f.src)) this.pids.set(f.src, new Set());
+      this.pids.get(f.src)!.add(pid);
+    }
   }
 
   /** a sync answer is what the answerer sent before its 200 to the request (and up to SYNC_LATE after it) */
@@ -104,24 +113,43 @@ class Walker {
   }
 
   private notification(f: Frame): void {
-    if (f.src < 0) return;
+    if (f.src < 0 || this.group(f).some((x) => x.tx && begunBefore(x.tx))) return; // (sent with) a retransmission of a request sent before the capture: an old list
     const s = this.n[f.src];
-    const mf = f.req!.maxForwards();
-    if (mf.ok && mf.value === 2) {
-      const inc = incarnation(f);
-      const seen = this.lastInc.has(f.src);
-      const rejoin = seen && inc !== null && this.lastInc.get(f.src) === inc;
-      this.lastInc.set(f.src, inc);
+    const pid = incarnation(f);
+    const pids = this.pids.get(f.src);
+    const seen = pids !== undefined || s.firstSent !== f.t;
+    if (this.isStartup(f, s)) {
       const prev = [...s.events].reverse().find((e) => e.k === 'start');
-      if (rejoin && prev && f.t - prev.t < 1000) return this.list(s, f); // the same startup, sent to the next node
+      if (prev && f.t - prev.t < 1000) return this.list(s, f); // the same startup, sent to the next node
+      // a node alone again redoes its startup from a process it already had; a restart has new processes
+      const rejoin = seen && (pid === null || pids?.has(pid) === true);
       if (!rejoin) {
         s.tables.clear();
         s.changes.push({ f, change: null });
         s.knownSince = { usrloc: f.t, htable: f.t };
       }
       s.events.push({ k: 'start', t: f.t, f, restart: seen && !rejoin, rejoin });
-    } else if (!this.lastInc.has(f.src)) this.lastInc.set(f.src, incarnation(f));
+    }
     this.list(s, f);
+  }
+
+  /**
+   * A startup notification (§2.3): Max-Forwards 2 and a list of the node alone, sent afresh. Not
+   * re-broadcasts (their lists name other nodes), nor retransmissions of one sent before the
+   * capture began: a fresh request's first retransmission follows after T1 (500 ms), a later one
+   * after 1 s or more; the requests of one startup go out together, judged together.
+   */
+  private isStartup(f: Frame, s: NodeHistory): boolean {
+    const mf = f.req!.maxForwards();
+    if (!mf.ok || mf.value !== 2) return false;
+    const own = parseNodeList(f.body).nodes.map((l) => `sip:${l.host}:${l.port || '5060'}`);
+    if (own.length !== 1 || own[0] !== s.node.id) return false;
+    return true;
+  }
+
+  /** the notification requests a node sent together with this one (one broadcast of its list) */
+  private group(f: Frame): Frame[] {
+    return this.h.frames.filter((x) => x.src === f.src && x.channel === 'notification_peer' && x.req && Math.abs(x.t - f.t) < 100 && x.tx?.sends[0] === x);
   }
 
   private list(s: NodeHistory, f: Frame): void {

@@ -29,10 +29,9 @@ function inv01(h: History): Verdict {
       const bad = after.find((l) => l.active.includes(x) && !lifeSign(l.f.t));
       if (!bad || lifeSign(e.t) || reported.has(e.peer)) continue;
       reported.add(e.peer);
-      const gap = after.some((l) => l.f.t < bad.f.t && !l.active.includes(x));
-      const what = gap
-        ? `a ghost node: ${nodeName(h, e.peer)} left ${n.node.name}'s list and came back active from another node's list (specs/membership.md C2: only as a pending suspect; kamailio-dmq-protocol.md §8 #5)`
-        : `a dead node kept active: ${n.node.name} never disabled it (gossip revived it; specs/membership.md M02/M11, kamailio-dmq-protocol.md §8 #6)`;
+      const what = removedBetween(h, n, e.peer, e.t, bad.f.t)
+        ? `a ghost node: ${n.node.name} stopped pinging ${nodeName(h, e.peer)} (removed it) and re-created it active from another node's list (specs/membership.md C2: only as a pending suspect; kamailio-dmq-protocol.md §8 #5)`
+        : `a dead node never disabled: ${n.node.name} went on pinging it and still lists it active (with IP notification addresses 5.6.3 keeps a dead seed pending and the other nodes' lists flip it back to active; specs/membership.md M02/M11, kamailio-dmq-protocol.md §8 #6)`;
       out.push({
         f: bad.f,
         text: `${n.node.name} lists ${nodeName(h, e.peer)} active at ${clock(bad.f.t)} although its KDMQ ${e.tx.channel} to it (sent ${clock(sent)}) went unanswered (timed out by ${clock(e.t)}) and ${nodeName(h, e.peer)} has sent ${n.node.name} nothing since: ${what}`,
@@ -44,6 +43,18 @@ function inv01(h: History): Verdict {
   const lists = h.perNode.reduce((s, n) => s + n.lists.length, 0);
   if (timeouts === 0) return verdictOf('INV-01', out, `no request went unanswered in the capture; the triggers of other status changes are inside the nodes (${lists} node lists seen)`, false);
   return verdictOf('INV-01', out, `${timeouts} unanswered requests and the ${lists} node lists sent after them; other status changes happen inside the nodes`);
+}
+
+/** Kamailio pings every node it lists, whatever its status: a pause in n's requests to x longer than two ping intervals means n had removed x */
+function removedBetween(h: History, n: NodeHistory, x: number, from: number, to: number): boolean {
+  const { period } = liveNodes(h);
+  const ts = h.frames.filter((f) => f.src === n.i && f.dst === x && f.req && f.tx?.sends[0] === f && f.t > from && f.t < to).map((f) => f.t);
+  let prev = from;
+  for (const t of [...ts, to]) {
+    if (t - prev > 2 * period) return true;
+    prev = t;
+  }
+  return false;
 }
 
 /** INV-02 on the wire: every node list a node sends names it once, active (disabled: a leave notice) */

@@ -35,12 +35,14 @@ port.on('message', async (m) => {
   try {
     if (client === null) client = await connect();
     const rows = [];
-    if (m.tx) await client.query('BEGIN');
+    // one statement is atomic on its own: no BEGIN/COMMIT round trips (a db_mode 1 write is one upsert)
+    const tx = m.tx && m.statements.length > 1;
+    if (tx) await client.query('BEGIN');
     try {
       for (const s of m.statements) { const r = await client.query(s.sql, s.params ?? []); rows.push(...r.rows); }
-      if (m.tx) await client.query('COMMIT');
+      if (tx) await client.query('COMMIT');
     } catch (e) {
-      if (m.tx) { try { await client.query('ROLLBACK'); } catch (e2) {} }
+      if (tx) { try { await client.query('ROLLBACK'); } catch (e2) {} }
       throw e;
     }
     answer({ id: m.id, ok: true, rows });

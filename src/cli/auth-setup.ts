@@ -6,6 +6,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseDbUrl, passwordColumn } from '../config/auth.ts';
+import { errorText } from '../errors.ts';
 import type { KdmqConfig } from '../config/types.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Log } from '../ports/log.ts';
@@ -32,20 +33,20 @@ export function openAuth(config: KdmqConfig, deps: { clock: Clock; log: Log }): 
     try {
       text = readFileSync(a.users_file, 'utf8');
     } catch (e) {
-      return { ok: false, error: `config key auth.users_file: cannot read ${a.users_file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` };
+      return { ok: false, error: errorText('KDMQ_CONFIG_AUTH_USERS_FILE_READ', a.users_file, (e as NodeJS.ErrnoException).code ?? (e as Error).message) };
     }
     const users = parseUsers(text);
-    if (users.size === 0) return { ok: false, error: `config key auth.users_file: no user@domain:password lines in ${a.users_file}` };
+    if (users.size === 0) return { ok: false, error: errorText('KDMQ_CONFIG_AUTH_USERS_FILE_NO_USERS', a.users_file) };
     source = new MemorySubscribers(users);
     from = `users_file ${a.users_file} (${users.size} users)`;
   } else {
     const u = parseDbUrl(a.db_url ?? '');
-    if (u === null || u.kind === 'unsupported') return { ok: false, error: `config key auth.db_url: "${a.db_url}" is not a SQLite or PostgreSQL URL` };
+    if (u === null || u.kind === 'unsupported') return { ok: false, error: errorText('KDMQ_CONFIG_AUTH_DB_URL_KIND', String(a.db_url)) };
     const common = { calculateHa1: a.calculate_ha1, passwordColumn: passwordColumn(a), useDomain: a.use_domain };
     const db = u.kind === 'sqlite'
       ? SqliteSubscribers.open({ ...common, path: resolve(u.path), now: () => deps.clock.now() })
       : PgSubscribers.open({ ...common, url: u.url });
-    if (typeof db === 'string') return { ok: false, error: `config key auth.db_url: ${db}` };
+    if (typeof db === 'string') return { ok: false, error: errorText('KDMQ_CONFIG_AUTH_DB', db) };
     source = new CachedSubscribers(db, deps.clock, a.cache_ttl * 1000);
     from = `db_url ${redactUrl(a.db_url ?? '')}`;
   }

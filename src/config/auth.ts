@@ -3,6 +3,7 @@
 // mysql:// named as not supported), algorithm names, a realm that fits in a quoted string, and column names that
 // are plain identifiers. Each error names its key, as load.ts's.
 import type { AuthConfig, KdmqConfig } from './types.ts';
+import { errorText } from '../errors.ts';
 
 export type DbUrl = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string } | { kind: 'unsupported'; scheme: string };
 
@@ -32,31 +33,29 @@ export function passwordColumn(a: AuthConfig): string {
 export function authConfigError(c: KdmqConfig): string | null {
   const a = c.auth;
   if (a === undefined) return usrlocConfigError(c);
-  if (a.db_url !== undefined && a.users_file !== undefined) return 'config key auth.users_file: set auth.db_url or auth.users_file, not both';
+  if (a.db_url !== undefined && a.users_file !== undefined) return errorText('KDMQ_CONFIG_AUTH_TWO_SOURCES');
   if (a.db_url !== undefined) {
     const u = parseDbUrl(a.db_url);
-    if (u === null) return `config key auth.db_url: "${a.db_url}" is not sqlite:////absolute/path.db (or sqlite:///relative/path.db) or postgres://user:pass@host:port/db`;
-    if (u.kind === 'unsupported') {
-      return `config key auth.db_url: ${u.scheme}:// is not supported (sqlite:////absolute/path.db or postgres://user:pass@host:port/db)`;
-    }
+    if (u === null) return errorText('KDMQ_CONFIG_DB_URL', 'auth.db_url', a.db_url);
+    if (u.kind === 'unsupported') return errorText('KDMQ_CONFIG_DB_URL_UNSUPPORTED', 'auth.db_url', u.scheme);
   }
-  if (a.users_file === '') return 'config key auth.users_file: expected a file name, got ""';
+  if (a.users_file === '') return errorText('KDMQ_CONFIG_TYPE', 'auth.users_file', 'a file name', '""');
   if (a.enable && a.db_url === undefined && a.users_file === undefined) {
-    return 'config key auth.enable: needs auth.db_url (the subscriber table) or auth.users_file';
+    return errorText('KDMQ_CONFIG_AUTH_NO_SOURCE');
   }
   a.algorithms = a.algorithms.map((s) => s.toUpperCase()); // md5 and sha-256 accepted as written
-  if (a.algorithms.length === 0) return 'config key auth.algorithms: expected MD5, SHA-256 or both, got []';
+  if (a.algorithms.length === 0) return errorText('KDMQ_CONFIG_TYPE', 'auth.algorithms', 'MD5, SHA-256 or both', '[]');
   for (const alg of a.algorithms) {
-    if (alg !== 'MD5' && alg !== 'SHA-256') return `config key auth.algorithms: expected MD5 or SHA-256, got ${JSON.stringify(alg)}`;
+    if (alg !== 'MD5' && alg !== 'SHA-256') return errorText('KDMQ_CONFIG_TYPE', 'auth.algorithms', 'MD5 or SHA-256', JSON.stringify(alg));
   }
-  if (new Set(a.algorithms).size !== a.algorithms.length) return `config key auth.algorithms: ${JSON.stringify(a.algorithms)} names one twice`;
+  if (new Set(a.algorithms).size !== a.algorithms.length) return errorText('KDMQ_CONFIG_AUTH_ALGORITHM_TWICE', JSON.stringify(a.algorithms));
   if (a.realm !== undefined && !/^[^"\\\x00-\x1f\x7f]+$/.test(a.realm)) {
-    return `config key auth.realm: ${JSON.stringify(a.realm)} must be non-empty, without quotes, backslashes or control characters`;
+    return errorText('KDMQ_CONFIG_AUTH_REALM', JSON.stringify(a.realm));
   }
   if (a.password_column !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(a.password_column)) {
-    return `config key auth.password_column: ${JSON.stringify(a.password_column)} is not a column name`;
+    return errorText('KDMQ_CONFIG_AUTH_PASSWORD_COLUMN', JSON.stringify(a.password_column));
   }
-  if (a.secret !== undefined && a.secret.length < 16) return 'config key auth.secret: needs 16 or more characters';
+  if (a.secret !== undefined && a.secret.length < 16) return errorText('KDMQ_CONFIG_AUTH_SECRET');
   return usrlocConfigError(c);
 }
 
@@ -65,7 +64,7 @@ export function usrlocConfigError(c: KdmqConfig): string | null {
   const u = c.usrloc;
   if (u?.db_url === undefined) return null;
   const p = parseDbUrl(u.db_url);
-  if (p === null) return `config key usrloc.db_url: "${u.db_url}" is not sqlite:////absolute/path.db (or sqlite:///relative/path.db) or postgres://user:pass@host:port/db`;
-  if (p.kind === 'unsupported') return `config key usrloc.db_url: ${p.scheme}:// is not supported (sqlite:////absolute/path.db or postgres://user:pass@host:port/db)`;
+  if (p === null) return errorText('KDMQ_CONFIG_DB_URL', 'usrloc.db_url', u.db_url);
+  if (p.kind === 'unsupported') return errorText('KDMQ_CONFIG_DB_URL_UNSUPPORTED', 'usrloc.db_url', p.scheme);
   return null;
 }

@@ -67,6 +67,7 @@ const SETTINGS =
 
 export const registerAuthFigure: Figure = {
   id: 'register-auth',
+  skipQuick: 'full mode only (keeps --quick under 5 minutes)',
   title: 'REGISTER rate held by one node with digest auth (401 round trip included; subscriber table on one SQLite file)',
   runs: () => 3,
   note: () => `held only when the node holds exactly the acked AoRs (ul.dump brief / ul.lookup of every AoR sent); ${ladderNote(AUTH_STEPS, RATE_MAX)}`,

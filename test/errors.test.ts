@@ -3,13 +3,24 @@
 // specs/errors.md with the same message and number, every documented code exists; and the places
 // that build these errors give the catalog's text, byte for byte what they gave before.
 
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ERRORS, errorText, type ErrorCode } from '../src/errors.ts';
 import { loadConfigText } from '../src/config/load.ts';
 import { createRegistry, dispatch, rpcError } from '../src/control/rpc.ts';
 import { parseMessage } from '../src/sip/index.ts';
 import { badRequestReason } from '../src/transport/request-limits.ts';
+import { openAuth } from '../src/cli/auth-setup.ts';
+import { registerUlMethods } from '../src/control/ul-methods.ts';
+import { registerSiptraceMethods } from '../src/control/siptrace-methods.ts';
+import { startRpcServer } from '../src/control/rpc-http.ts';
+import { Registrar } from '../src/registrar/registrar.ts';
+import { parseContacts, parseCSeq, parseNameAddr, parseVia } from '../src/sip/headers.ts';
+import { VirtualClock } from '../src/ports/virtual-clock.ts';
+import { SeededRandom } from '../src/ports/random.ts';
+import { silentLog } from '../src/ports/log.ts';
 
 const doc = readFileSync(new URL('../specs/errors.md', import.meta.url), 'utf8');
 
@@ -108,5 +119,87 @@ describe('the errors kdmq builds are the catalog\'s, with the same bytes as befo
     const empty = parseMessage('\r\n\r\n');
     expect(empty.ok ? '' : empty.error).toBe('empty message');
     expect(badRequestReason('')).toBe('Bad Request');
+  });
+});
+
+describe('the catalog\'s newer codes give the bytes kdmq gave before', () => {
+  it('config: the auth: section and the databases', () => {
+    const err = (yaml: string) => { const r = loadConfigText(yaml); return r.ok ? null : r.error; };
+    expect(err('auth: { db_url: "sqlite:///a.db", users_file: "u.txt" }')).toBe('config key auth.users_file: set auth.db_url or auth.users_file, not both');
+    expect(err('auth: { db_url: "mysql://k:p@h/kamailio" }')).toBe('config key auth.db_url: mysql:// is not supported (sqlite:////absolute/path.db or postgres://user:pass@host:port/db)');
+    expect(err('usrloc: { db_url: "nope" }')).toBe('config key usrloc.db_url: "nope" is not sqlite:////absolute/path.db (or sqlite:///relative/path.db) or postgres://user:pass@host:port/db');
+    expect(err('auth: { enable: true }')).toBe('config key auth.enable: needs auth.db_url (the subscriber table) or auth.users_file');
+    expect(err('auth: { users_file: "" }')).toBe('config key auth.users_file: expected a file name, got ""');
+    expect(err('auth: { users_file: "u.txt", algorithms: [md5, MD5] }')).toBe('config key auth.algorithms: ["MD5","MD5"] names one twice');
+    expect(err('auth: { users_file: "u.txt", algorithms: [sha1] }')).toBe('config key auth.algorithms: expected MD5 or SHA-256, got "SHA1"');
+    expect(err('auth: { users_file: "u.txt", secret: "short" }')).toBe('config key auth.secret: needs 16 or more characters');
+  });
+
+  it('config: the users file kdmq serve reads', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kdmq-errors-'));
+    try {
+      const open = (users_file: string) => {
+        const c = loadConfigText(`auth: { enable: true, users_file: ${JSON.stringify(users_file)} }`);
+        if (!c.ok) throw new Error(c.error);
+        const r = openAuth(c.config, { clock: new VirtualClock(), log: silentLog });
+        return r.ok ? null : r.error;
+      };
+      writeFileSync(join(dir, 'empty.txt'), '# nobody\n\n');
+      expect(open(join(dir, 'empty.txt'))).toBe(`config key auth.users_file: no user@domain:password lines in ${join(dir, 'empty.txt')}`);
+      expect(open(join(dir, 'absent.txt'))).toBe(`config key auth.users_file: cannot read ${join(dir, 'absent.txt')}: ENOENT`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('RPC: ul.* and siptrace.status faults', async () => {
+    const reg = createRegistry();
+    const clock = new VirtualClock();
+    const config = { default_expires: 3600, min_expires: 60, max_expires: 0, max_contacts: 0, use_domain: true };
+    registerUlMethods(reg, new Registrar({ clock, random: new SeededRandom('errors'), config, nodeId: 'n1' }));
+    const call = async (method: string, params: unknown[]) => JSON.parse(await dispatch(reg, JSON.stringify({ jsonrpc: '2.0', method, params, id: 1 }))).error;
+    expect(await call('ul.lookup', [])).toEqual({ code: 500, message: 'Not enough parameters (table and AOR to lookup)' });
+    expect(await call('ul.lookup', ['domain', 'a@x'])).toEqual({ code: 500, message: 'Domain table not found' });
+    expect(await call('ul.lookup', ['location', 'a'])).toEqual({ code: 500, message: 'Domain missing in AOR' });
+    expect(await call('ul.lookup', ['location', 'a@x'])).toEqual({ code: 500, message: 'AOR not found in location table' });
+    expect(await call('ul.rm_contact', ['location', 'a@x'])).toEqual({ code: 500, message: 'Not enough parameters (table, AOR and contact)' });
+    expect(await call('ul.rm_contact', ['location', 'a@x', 'sip:a@h'])).toEqual({ code: 404, message: 'AOR not found' });
+    const mirror = { enabled: false, counters: { copied: 0, dropped: 0, unencodable: 0, tracedRequests: 0, tracedReplies: 0 } };
+    registerSiptraceMethods(reg, mirror, { sent: 0, sendErrors: 0, queued: 0 });
+    expect(await call('siptrace.status', [])).toEqual({ code: 500, message: 'Not enough parameters (on, off or check)' });
+    expect(await call('siptrace.status', ['maybe'])).toEqual({ code: 500, message: 'Bad parameter (on, off or check)' });
+  });
+
+  it('RPC over HTTP: the listener\'s own answers, and a bind error', async () => {
+    const reg = createRegistry();
+    const open = await startRpcServer(reg, '127.0.0.1:0');
+    const locked = await startRpcServer(reg, '127.0.0.1:0', undefined, { token: 'a-token-of-16-chars' });
+    try {
+      const at = (s: { address: { port: number } }, path: string) => `http://127.0.0.1:${s.address.port}${path}`;
+      const get = async (url: string, init?: RequestInit) => {
+        const r = await fetch(url, init);
+        return [r.status, await r.text()];
+      };
+      expect(await get(at(open, '/nope'))).toEqual([404, 'not found\n']);
+      expect(await get(at(open, '/RPC'))).toEqual([405, 'use POST\n']);
+      expect(await get(at(locked, '/RPC'), { method: 'POST', body: '{}' })).toEqual([401, '401 Unauthorized: rpc.token is set, send "Authorization: Bearer <token>"\n']);
+      await expect(startRpcServer(reg, `127.0.0.1:${open.address.port}`)).rejects.toThrow(`rpc.listen 127.0.0.1:${open.address.port}: EADDRINUSE`);
+    } finally {
+      await open.close();
+      await locked.close();
+    }
+  });
+
+  it('protocol: header values', () => {
+    const err = (r: { ok: boolean; error?: string }) => (r.ok ? null : r.error);
+    expect(err(parseCSeq('1'))).toBe("bad CSeq '1'");
+    expect(err(parseCSeq('x REGISTER'))).toBe("bad CSeq number: ''");
+    expect(err(parseCSeq('4294967296 REGISTER'))).toBe('CSeq number out of range: 4294967296');
+    expect(err(parseVia('SIP/2.0 host'))).toBe("bad Via 'SIP/2.0 host'");
+    expect(err(parseNameAddr('"Bob <sip:b@h>'))).toBe('unterminated quoted display name');
+    expect(err(parseNameAddr('"Bob" sip:b@h'))).toBe('expected < after quoted display name');
+    expect(err(parseNameAddr('<sip:b@h'))).toBe('missing > in name-addr');
+    expect(err(parseContacts('<sip:b@h>;q=2'))).toBe("bad q value '2'");
+    expect(err(parseContacts('<sip:a@h>, "b'))).toBe('unterminated quoted string in Contact');
   });
 });

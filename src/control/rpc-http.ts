@@ -1,11 +1,13 @@
 // JSON-RPC over HTTP on rpc.listen, path /RPC (as Kamailio's xhttp + jsonrpcs). POST a request,
-// get the answer; anything else 404/405. Bodies over 1 MB are refused. With a token (rpc.token)
+// get the answer; anything else 404/405. Bodies over 1 MB are refused (413). With a token (rpc.token)
 // every request, the ops routes included, needs `Authorization: Bearer <token>` (401 otherwise).
+// Each refusal is the catalog's (KDMQ_RPC_HTTP_*, specs/errors.md).
 // This is an edge: node:http.
 
 import http from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
 import { dispatch, type RpcRegistry } from './rpc.ts';
+import { ERRORS, errorText, type ErrorCode } from '../errors.ts';
 
 export interface RpcServer {
   readonly address: { host: string; port: number };
@@ -21,6 +23,11 @@ export function bearerOk(header: string | undefined, token: string): boolean {
   return got.length === want.length && timingSafeEqual(got, want);
 }
 
+/** the catalog's answer: its HTTP status, its message as one text/plain line */
+function refuse(res: http.ServerResponse, code: ErrorCode, headers: Record<string, string> = {}): void {
+  res.writeHead(ERRORS[code].status ?? 500, { 'content-type': 'text/plain', ...headers }).end(`${errorText(code)}\n`);
+}
+
 export function startRpcServer(reg: RpcRegistry, listen: string, extra?: ExtraRoute, opts: { token?: string; onUnauthorized?: () => void } = {}): Promise<RpcServer> {
   const i = listen.lastIndexOf(':');
   const host = listen.slice(0, i).replace(/^\[|\]$/g, '');
@@ -28,16 +35,16 @@ export function startRpcServer(reg: RpcRegistry, listen: string, extra?: ExtraRo
   const server = http.createServer((req, res) => {
     if (opts.token !== undefined && !bearerOk(req.headers.authorization, opts.token)) {
       opts.onUnauthorized?.();
-      res.writeHead(401, { 'content-type': 'text/plain', 'www-authenticate': 'Bearer realm="kdmq"' }).end('401 Unauthorized: rpc.token is set, send "Authorization: Bearer <token>"\n');
+      refuse(res, 'KDMQ_RPC_HTTP_UNAUTHORIZED', { 'www-authenticate': 'Bearer realm="kdmq"' });
       return;
     }
     if (extra && extra(req, res)) return;
     if (req.url !== '/RPC' && req.url !== '/jsonrpc') {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+      refuse(res, 'KDMQ_RPC_HTTP_NOT_FOUND');
       return;
     }
     if (req.method !== 'POST') {
-      res.writeHead(405, { 'content-type': 'text/plain', allow: 'POST' }).end('use POST\n');
+      refuse(res, 'KDMQ_RPC_HTTP_METHOD', { allow: 'POST' });
       return;
     }
     const chunks: Buffer[] = [];
@@ -45,7 +52,7 @@ export function startRpcServer(reg: RpcRegistry, listen: string, extra?: ExtraRo
     req.on('data', (c: Buffer) => {
       size += c.length;
       if (size > 1_000_000) {
-        res.writeHead(413).end();
+        refuse(res, 'KDMQ_RPC_HTTP_TOO_LARGE');
         req.destroy();
       } else chunks.push(c);
     });
@@ -53,12 +60,12 @@ export function startRpcServer(reg: RpcRegistry, listen: string, extra?: ExtraRo
       if (res.writableEnded) return;
       void dispatch(reg, Buffer.concat(chunks).toString('utf8')).then(
         (out) => res.writeHead(200, { 'content-type': 'application/json' }).end(out + '\n'),
-        () => res.writeHead(200, { 'content-type': 'application/json' }).end('{"jsonrpc":"2.0","error":{"code":500,"message":"Internal error"},"id":null}\n'),
+        () => res.writeHead(200, { 'content-type': 'application/json' }).end(`${JSON.stringify({ jsonrpc: '2.0', error: { code: ERRORS.KDMQ_RPC_HTTP_INTERNAL.status ?? 500, message: errorText('KDMQ_RPC_HTTP_INTERNAL') }, id: null })}\n`),
       );
     });
   });
   return new Promise((resolve, reject) => {
-    server.once('error', (e: NodeJS.ErrnoException) => reject(new Error(`rpc.listen ${listen}: ${e.code ?? e.message}`)));
+    server.once('error', (e: NodeJS.ErrnoException) => reject(new Error(errorText('KDMQ_CONFIG_RPC_BIND', listen, e.code ?? e.message))));
     server.listen(port, host, () => {
       const a = server.address() as { address: string; port: number };
       resolve({

@@ -4,7 +4,7 @@
 
 import type { MirrorCounters } from '../transport/hep-outlet.ts';
 import { filterStats } from './stats-methods.ts';
-import { register, RpcError, type RpcRegistry } from './rpc.ts';
+import { register, rpcError, type RpcRegistry } from './rpc.ts';
 
 /** what the RPC reads and switches of the HEP mirror (trace/hep-mirror.ts HepMirrorTransport) */
 export interface TraceMirror {
@@ -21,11 +21,11 @@ export interface OutletCounters {
 
 export function registerSiptraceMethods(reg: RpcRegistry, mirror: TraceMirror, outlet: OutletCounters): void {
   register(reg, 'siptrace.status', 'Get status or turn on/off siptrace. Parameters: on, off or check.', (p) => {
-    if (p.length < 1) throw new RpcError(500, 'Not enough parameters (on, off or check)');
+    if (p.length < 1) throw rpcError('KDMQ_RPC_SIPTRACE_PARAMS');
     const s = String(p[0]).toLowerCase();
     if (s.startsWith('on')) mirror.enabled = true;
     else if (s.startsWith('off')) mirror.enabled = false;
-    else if (!s.startsWith('check')) throw new RpcError(500, 'Bad parameter (on, off or check)');
+    else if (!s.startsWith('check')) throw rpcError('KDMQ_RPC_SIPTRACE_BAD_PARAM');
     return mirror.enabled ? 'Enabled' : 'Disabled';
   });
   const stats = reg.methods.get('stats.get_statistics');

@@ -5,16 +5,16 @@
 
 import type { Registrar } from '../registrar/registrar.ts';
 import { ulDump, ulLookup, ulRm, ulRmContact, type RpcOutcome } from '../registrar/rpc-shapes.ts';
-import { RpcError, register, type RpcRegistry } from './rpc.ts';
+import { RpcError, register, rpcError, type RpcRegistry } from './rpc.ts';
 
 function unwrap<T>(o: RpcOutcome<T>): T {
-  if ('error' in o) throw new RpcError(o.error.code, o.error.message);
+  if ('error' in o) throw new RpcError(o.error.code, o.error.message, o.error.kdmqCode);
   return o.result;
 }
 
 function table(p: unknown[], what: string): void {
-  if (p.length < 2) throw new RpcError(500, `Not enough parameters (table and AOR to ${what})`);
-  if (p[0] !== 'location') throw new RpcError(500, 'Domain table not found');
+  if (p.length < 2) throw rpcError('KDMQ_RPC_UL_PARAMS', what);
+  if (p[0] !== 'location') throw rpcError('KDMQ_RPC_UL_DOMAIN_TABLE');
 }
 
 /** usrloc's rpc_fix_aor: without use_domain "user@domain" is looked up as "user" (kamctl and kamcli send the domain); with it the domain is needed */
@@ -22,7 +22,7 @@ function fixAor(aor: unknown, useDomain: boolean): string {
   const s = String(aor);
   const at = s.indexOf('@');
   if (useDomain) {
-    if (at < 0) throw new RpcError(500, 'Domain missing in AOR');
+    if (at < 0) throw rpcError('KDMQ_RPC_UL_DOMAIN_MISSING');
     return s;
   }
   return at < 0 ? s : s.slice(0, at);
@@ -32,7 +32,7 @@ function fixAor(aor: unknown, useDomain: boolean): string {
 export function registerUlMethods(reg: RpcRegistry, registrar: Registrar, admit?: () => { status: number; reason: string } | null, refresh?: (aor: string) => void): void {
   const admitted = (): void => {
     const r = admit?.();
-    if (r) throw new RpcError(r.status, r.reason);
+    if (r) throw new RpcError(r.status, r.reason, 'KDMQ_RPC_UL_LIMIT'); // limitReply's 503 reason: the catalog's text
   };
   const store = registrar.store;
   const socket = registrar.socket;
@@ -49,7 +49,7 @@ export function registerUlMethods(reg: RpcRegistry, registrar: Registrar, admit?
     return unwrap(ulRm(store, aor(p)));
   });
   register(reg, 'ul.rm_contact', 'Delete a contact from an AOR record', (p) => {
-    if (p.length < 3) throw new RpcError(500, 'Not enough parameters (table, AOR and contact)');
+    if (p.length < 3) throw rpcError('KDMQ_RPC_UL_CONTACT_PARAMS');
     table(p, 'delete');
     admitted();
     return unwrap(ulRmContact(store, aor(p), String(p[2])));

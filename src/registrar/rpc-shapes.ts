@@ -4,8 +4,14 @@
 import type { Binding } from '../actors/location/binding.ts';
 import type { RegistrarConfig } from './registrar.ts';
 import type { LocationStore } from '../actors/location/store.ts';
+import { ERRORS, errorText, type ErrorCode } from '../errors.ts';
 
-export type RpcOutcome<T> = { result: T } | { error: { code: number; message: string } };
+export type RpcOutcome<T> = { result: T } | { error: { code: number; message: string; kdmqCode: ErrorCode } };
+
+/** the catalog's fault (specs/errors.md) as an outcome */
+function fault(kdmqCode: ErrorCode): { error: { code: number; message: string; kdmqCode: ErrorCode } } {
+  return { error: { code: ERRORS[kdmqCode].status ?? 500, message: errorText(kdmqCode), kdmqCode } };
+}
 
 const TABLE = 'location';
 const SIZE = 1024;
@@ -90,7 +96,7 @@ export function ulDump(store: LocationStore, opts: { brief?: boolean; socket?: s
 /** ul.lookup ["location", aor] */
 export function ulLookup(store: LocationStore, aor: string, opts: { socket?: string } = {}): RpcOutcome<unknown> {
   const list = store.get(aor);
-  if (list.length === 0) return { error: { code: 500, message: 'AOR not found in location table' } }; // 500 as 5.6.3
+  if (list.length === 0) return fault('KDMQ_RPC_UL_AOR_NOT_FOUND'); // 500 as 5.6.3
   const now = store.nowSec();
   return { result: { AoR: aor, Contacts: list.map((b) => contactShape(b, now, opts.socket ?? NOT_SET)) } };
 }
@@ -105,9 +111,9 @@ export function ulRm(store: LocationStore, aor: string): RpcOutcome<null> {
 /** ul.rm_contact ["location", aor, contact] */
 export function ulRmContact(store: LocationStore, aor: string, contact: string): RpcOutcome<null> {
   const list = store.get(aor);
-  if (list.length === 0) return { error: { code: 404, message: 'AOR not found' } }; // 5.6.3's words here
+  if (list.length === 0) return fault('KDMQ_RPC_UL_RM_AOR_NOT_FOUND'); // 5.6.3's words here
   const hits = list.filter((b) => b.c === contact);
-  if (hits.length === 0) return { error: { code: 404, message: 'Contact not found' } };
+  if (hits.length === 0) return fault('KDMQ_RPC_UL_CONTACT_NOT_FOUND');
   for (const b of hits) store.remove(b, 'local');
   return { result: null };
 }

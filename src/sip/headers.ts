@@ -5,6 +5,7 @@
 import type { ContactValue, CSeq, NameAddr, ParseResult, Via } from './types.ts';
 import { clip, fail, getParam, HOSTCHAR, isToken, ok, parseIntRange, parseParams, quotedEnd, skipWs, splitList, TOKEN, trimWs, unquote } from './scan.ts';
 import { parseUri } from './uri.ts';
+import { errorText } from '../errors.ts';
 
 export { getParam } from './scan.ts';
 
@@ -64,7 +65,7 @@ export function canonicalHeaderName(name: string): string {
 function paramsOnly(s: string, i: number, what: string) {
   const p = parseParams(s, i);
   if (!p.ok) return p;
-  if (skipWs(s, p.value.end) !== s.length) return fail<never>(`unexpected text after ${what}: '${clip(s.slice(p.value.end))}'`);
+  if (skipWs(s, p.value.end) !== s.length) return fail<never>(errorText('KDMQ_SIP_TRAILING_TEXT', what, clip(s.slice(p.value.end))));
   return ok(p.value.params);
 }
 
@@ -75,16 +76,16 @@ export function parseNameAddr(text: string): ParseResult<NameAddr> {
   let displayName: string | null = null;
   if (s.charCodeAt(i) === 34) {
     const e = quotedEnd(s, i);
-    if (e < 0) return fail('unterminated quoted display name');
+    if (e < 0) return fail(errorText('KDMQ_SIP_DISPLAY_NAME_UNTERMINATED'));
     displayName = unquote(s.slice(i, e));
     i = skipWs(s, e);
-    if (s.charCodeAt(i) !== 60) return fail('expected < after quoted display name');
+    if (s.charCodeAt(i) !== 60) return fail(errorText('KDMQ_SIP_DISPLAY_NAME_NO_ADDRESS'));
   } else {
     const lt = s.indexOf('<', i);
     if (lt > i) {
       const dn = s.slice(i, lt);
       if (dn.indexOf(';') < 0) {
-        if (dn.indexOf('"') >= 0) return fail(`bad display name '${clip(dn)}'`);
+        if (dn.indexOf('"') >= 0) return fail(errorText('KDMQ_SIP_BAD_DISPLAY_NAME', clip(dn)));
         const t = trimWs(dn);
         displayName = t.length > 0 ? t : null;
         i = lt;
@@ -95,7 +96,7 @@ export function parseNameAddr(text: string): ParseResult<NameAddr> {
   let after: number;
   if (s.charCodeAt(i) === 60) {
     const gt = s.indexOf('>', i);
-    if (gt < 0) return fail('missing > in name-addr');
+    if (gt < 0) return fail(errorText('KDMQ_SIP_NAME_ADDR_UNCLOSED'));
     uriText = s.slice(i + 1, gt);
     after = gt + 1;
   } else {
@@ -126,7 +127,7 @@ function expectSlash(s: string, i: number): number {
 }
 
 function badVia<T = Via>(s: string): ParseResult<T> {
-  return fail(`bad Via '${clip(s)}'`);
+  return fail(errorText('KDMQ_SIP_BAD_VIA', clip(s)));
 }
 
 /** sent-by after the sent-protocol's LWS: host (a bracketed IPv6 reference or host chars), then an optional `:port`. */
@@ -214,7 +215,7 @@ function parseViaParm(s: string): ParseResult<Via> {
 /** A Via header value: one or more via-parms separated by commas. */
 export function parseVia(text: string): ParseResult<Via[]> {
   const parts = splitList(text);
-  if (parts === null) return fail('unterminated quoted string in Via');
+  if (parts === null) return fail(errorText('KDMQ_SIP_VIA_UNTERMINATED'));
   const out: Via[] = [];
   for (const p of parts) {
     const v = parseViaParm(p);
@@ -233,7 +234,7 @@ export function parseCSeq(text: string): ParseResult<CSeq> {
   if (!seq.ok) return seq;
   const m = skipWs(s, i);
   const method = s.slice(m);
-  if (m === i || !isToken(method)) return fail(`bad CSeq '${clip(s)}'`);
+  if (m === i || !isToken(method)) return fail(errorText('KDMQ_SIP_BAD_CSEQ', clip(s)));
   return ok({ seq: seq.value, method });
 }
 
@@ -243,14 +244,14 @@ const QVALUE = /^(0(\.\d{0,3})?|1(\.0{0,3})?)$/;
 export function parseContacts(text: string): ParseResult<ContactValue[]> {
   if (trimWs(text) === '*') return ok([{ star: true }]);
   const parts = splitList(text);
-  if (parts === null) return fail('unterminated quoted string in Contact');
+  if (parts === null) return fail(errorText('KDMQ_SIP_CONTACT_UNTERMINATED'));
   const out: ContactValue[] = [];
   for (const p of parts) {
     const na = parseNameAddr(p);
     if (!na.ok) return na;
     const ps = na.value.params;
     const qText = getParam(ps, 'q');
-    if (qText !== undefined && (qText === null || !QVALUE.test(qText))) return fail(`bad q value '${qText}'`);
+    if (qText !== undefined && (qText === null || !QVALUE.test(qText))) return fail(errorText('KDMQ_SIP_BAD_Q', String(qText)));
     const exText = getParam(ps, 'expires');
     let expires: number | null = null;
     if (exText !== undefined) {

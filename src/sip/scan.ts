@@ -3,6 +3,7 @@
 // Everything here works on JS strings by char code and never throws.
 
 import type { Params, ParseResult } from './types.ts';
+import { errorText } from '../errors.ts';
 
 /** token = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~") */
 export const TOKEN = new Uint8Array(128);
@@ -142,14 +143,14 @@ export function getParam(params: Params, name: string): string | null | undefine
 
 /** Parse a decimal integer in [min, max]; only digits allowed (no sign, no spaces). */
 export function parseIntRange(s: string, min: number, max: number, what: string): ParseResult<number> {
-  if (s.length === 0 || s.length > 12) return fail(`bad ${what}: '${clip(s)}'`);
+  if (s.length === 0 || s.length > 12) return fail(errorText('KDMQ_SIP_BAD_NUMBER', what, clip(s)));
   let n = 0;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i) - 48;
-    if (c < 0 || c > 9) return fail(`bad ${what}: '${clip(s)}'`);
+    if (c < 0 || c > 9) return fail(errorText('KDMQ_SIP_BAD_NUMBER', what, clip(s)));
     n = n * 10 + c;
   }
-  if (n < min || n > max) return fail(`${what} out of range: ${s}`);
+  if (n < min || n > max) return fail(errorText('KDMQ_SIP_NUMBER_RANGE', what, s));
   return ok(n);
 }
 

@@ -74,7 +74,7 @@ describe('RPC shapes', () => {
       'Methods', 'Ruid', 'Instance', 'Reg-Id', 'Server-Id', 'Tcpconn-Id', 'Keepalive', 'Last-Keepalive', 'KA-Roundtrip', 'Last-Modified',
     ]);
     expect(look).toMatchObject({ result: { AoR: 'user2', Contacts: [{ Contact: { Expires: 600, Methods: 4294967295, Socket: 'udp:127.0.0.11:5060', Received: '[not set]' } }] } });
-    expect(ulLookup(s.store, 'nobody')).toEqual({ error: { code: 500, message: 'AOR not found in location table' } });
+    expect(ulLookup(s.store, 'nobody')).toEqual({ error: { code: 500, message: 'AOR not found in location table', kdmqCode: 'KDMQ_RPC_UL_AOR_NOT_FOUND' } });
     expect(usrlocStats(s.store)).toEqual([
       'usrloc:location_contacts = 7', 'usrloc:location_expires = 0', 'usrloc:location_users = 5', 'usrloc:registered_users = 5',
     ]);
@@ -89,7 +89,7 @@ describe('RPC shapes', () => {
     const { s } = replayTrace();
     const before = s.changes.length;
     expect(ulRmContact(s.store, 'user1', 'sip:user1@127.0.0.20:5075')).toEqual({ result: null });
-    expect(ulRmContact(s.store, 'user1', 'sip:none@x')).toEqual({ error: { code: 404, message: 'Contact not found' } });
+    expect(ulRmContact(s.store, 'user1', 'sip:none@x')).toEqual({ error: { code: 404, message: 'Contact not found', kdmqCode: 'KDMQ_RPC_UL_CONTACT_NOT_FOUND' } });
     expect(ulRm(s.store, 'multi1')).toEqual({ result: null });
     expect(s.changes.slice(before).map((c) => [c.kind, c.contact.aor])).toEqual([['delete', 'user1'], ['delete', 'multi1'], ['delete', 'multi1']]);
     expect(s.store.contactCount()).toBe(4);

@@ -1,5 +1,5 @@
 // Figure failure-loss: no flapping under 5 % loss. Three kdmq nodes with the fast failure config
-// (ping_interval 1, sip.t1 50 ms, sip.kdmq_timeout 800 ms) talk DMQ through a lossy relay in the
+// (ping_interval 1, sip.t1 100 ms, sip.kdmq_timeout 2 s) talk DMQ through a lossy relay in the
 // bench process (bench/support/lossy-relay.ts: every datagram between two nodes, both ways,
 // dropped with probability 5 %; no tc/netem on lo, which would touch every process on the
 // machine). Once every node lists the other two active, each node's dmq.list_nodes is polled every
@@ -64,7 +64,7 @@ export async function runLoss(ctx: RunContext, seconds: number, loss = LOSS): Pr
     // all three at once (one after the other, the first pinged the last before it was up, and
     // the time-outs of those pings read as flaps at the start of the observation)
     const started = await Promise.allSettled(real.map((ip, i) => startKdmqNode({
-      ip, sipPort: ports[i].sip, dmqPort: ports[i].dmq, rpcPort: ports[i].rpc, pingInterval: 1, sip: { t1: 50, kdmq_timeout: 800 },
+      ip, sipPort: ports[i].sip, dmqPort: ports[i].dmq, rpcPort: ports[i].rpc, pingInterval: 1, sip: { t1: 100, kdmq_timeout: 2000 },
       serverAddress: `sip:${v[i].ip}:${v[i].port}`, peers: v.filter((_, j) => j !== i).map((x) => `sip:${x.ip}:${x.port}`),
     })));
     for (const x of started) if (x.status === 'fulfilled') nodes.push(x.value);

@@ -81,17 +81,14 @@ export async function createNode(config: KdmqConfig, ports: Ports): Promise<Kdmq
     if (stopped || root === null) return null;
     return (children[k] ??= (root.getSnapshot().children[k] as Children[K] | undefined) ?? null);
   };
-  let toCycle: ((e: CycleEvent) => void) | null = null; // the cycle's measured shortcut: cycleSender
   // every command for the transport goes to the transport actor, every outcome to the cycle actor
   const toTransport = (e: TransportInEvent): void => {
     const h = stopped ? null : (transportHandleOf(transportInput) ?? null); // the shortcut: see root-transport.ts
     if (h !== null) h.handle(e);
     else child('transport')?.send(e);
   };
-  const post = (e: CycleEvent): void => {
-    const c = child('cycle');
-    if (c !== null) (toCycle ??= cycleSender(c))(e);
-  };
+  let toCycle: ((e: CycleEvent) => void) | null = null; // the cycle's measured shortcut: cycleSender
+  const post = (e: CycleEvent): void => void (child('cycle') && (toCycle ??= cycleSender(child('cycle')!))(e));
   const kdmq = buildKdmqClient(p, toTransport, post);
   // what waits for a removed node is dropped (counted); a full sync replaces it if it comes back
   list.onChange((c) => void (c.to === 'removed' && kdmq.flow.forget(c.key)));

@@ -36,6 +36,8 @@ export interface NodeHistory {
   /** since when its bindings / htable items are known whole; null = not since the capture began */
   knownSince: { usrloc: number | null; htable: number | null };
   firstSent: number | null;
+  /** the nodes its last startup notification went to: its notification addresses (null: no startup in the capture) */
+  seeds: Set<number> | null;
   lastSent: number | null;
   /** every binding change of this node, for the invariants; null: the node (re)started with empty tables */
   changes: Array<{ f: Frame; change: BindingChange | null }>;
@@ -56,7 +58,7 @@ const incarnation = (f: Frame): string | null => /-(\d+)@/.exec(f.req?.callId().
 export function buildHistory(trace: Trace): History {
   const h = buildFrames(trace);
   const perNode: NodeHistory[] = h.nodes.map((node, i) => ({
-    i, node, events: [], lists: [], tables: new NodeTables(), knownSince: { usrloc: null, htable: null }, firstSent: null, lastSent: null, changes: [],
+    i, node, events: [], lists: [], tables: new NodeTables(), knownSince: { usrloc: null, htable: null }, firstSent: null, lastSent: null, changes: [], seeds: null,
   }));
   const w = new Walker(h, perNode);
   for (const f of h.frames) w.frame(f);
@@ -129,6 +131,7 @@ class Walker {
         s.knownSince = { usrloc: f.t, htable: f.t };
       }
       s.events.push({ k: 'start', t: f.t, f, restart: seen && !rejoin, rejoin });
+      s.seeds = new Set(this.group(f).map((x) => x.dst).filter((d) => d >= 0));
     }
     this.list(s, f);
   }

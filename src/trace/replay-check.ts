@@ -29,9 +29,7 @@ function inv01(h: History): Verdict {
       const bad = after.find((l) => l.active.includes(x) && !lifeSign(l.f.t));
       if (!bad || lifeSign(e.t) || reported.has(e.peer)) continue;
       reported.add(e.peer);
-      const what = removedBetween(h, n, e.peer, e.t, bad.f.t)
-        ? `a ghost node: ${n.node.name} stopped pinging ${nodeName(h, e.peer)} (removed it) and re-created it active from another node's list (specs/membership.md C2: only as a pending suspect; kamailio-dmq-protocol.md §8 #5)`
-        : `a dead node never disabled: ${n.node.name} went on pinging it and still lists it active (with IP notification addresses 5.6.3 keeps a dead seed pending and the other nodes' lists flip it back to active; specs/membership.md M02/M11, kamailio-dmq-protocol.md §8 #6)`;
+      const what = kind(h, n, e.peer, e.t, bad.f.t);
       out.push({
         f: bad.f,
         text: `${n.node.name} lists ${nodeName(h, e.peer)} active at ${clock(bad.f.t)} although its KDMQ ${e.tx.channel} to it (sent ${clock(sent)}) went unanswered (timed out by ${clock(e.t)}) and ${nodeName(h, e.peer)} has sent ${n.node.name} nothing since: ${what}`,
@@ -43,6 +41,19 @@ function inv01(h: History): Verdict {
   const lists = h.perNode.reduce((s, n) => s + n.lists.length, 0);
   if (timeouts === 0) return verdictOf('INV-01', out, `no request went unanswered in the capture; the triggers of other status changes are inside the nodes (${lists} node lists seen)`, false);
   return verdictOf('INV-01', out, `${timeouts} unanswered requests and the ${lists} node lists sent after them; other status changes happen inside the nodes`);
+}
+
+/** why n lists x active again: what the capture shows of n's configuration (its startup's destinations) and of its pings */
+function kind(h: History, n: NodeHistory, x: number, from: number, to: number): string {
+  const name = nodeName(h, x);
+  const seed = n.seeds?.has(x);
+  if (seed === false || (seed === undefined && removedBetween(h, n, x, from, to))) {
+    return `a ghost node: ${name} is no notification address of ${n.node.name} (its startup went ${n.seeds ? `to ${[...n.seeds].map((i) => nodeName(h, i)).join(', ')} only` : 'elsewhere'}), so 5.6.3 disabled it, deleted it at the next time-out and re-created it active from another node's list (specs/membership.md C2: only as a pending suspect; kamailio-dmq-protocol.md §8 #5)`;
+  }
+  const why = seed
+    ? `${name} is a notification address of ${n.node.name}: 5.6.3 keeps it pending and the other nodes' lists flip it back to active`
+    : `with IP notification addresses 5.6.3 keeps a dead seed pending and the other nodes' lists flip it back to active (the capture began after ${n.node.name}'s startup: whether ${name} is its seed it does not show)`;
+  return `a dead node never disabled: ${n.node.name} went on pinging it and still lists it active (${why}; specs/membership.md M02/M11, kamailio-dmq-protocol.md §8 #6)`;
 }
 
 /** Kamailio pings every node it lists, whatever its status: a pause in n's requests to x longer than two ping intervals means n had removed x */

@@ -72,41 +72,9 @@ export async function sippAvailable(): Promise<{ ok: boolean; reason: string }> 
   return (sippCache = m ? { ok: true, reason: `sipp ${m[1]}` } : { ok: false, reason: `sipp -v failed (code ${r.code})` });
 }
 
-export function registerScenario(responseTimeoutMs: number): string {
-  return `<?xml version="1.0" encoding="ISO-8859-1" ?>
-<!DOCTYPE scenario SYSTEM "sipp.dtd">
-<!-- One REGISTER per CSV line (user;cseq;contact;expires;domain), 200 expected.
-     Call-ID is sipp's [call_id]: sipp matches replies to calls by Call-ID. -->
-<scenario name="kdmq REGISTER">
-  <send retrans="500">
-    <![CDATA[
-
-      REGISTER sip:[remote_ip]:[remote_port] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      Max-Forwards: 70
-      From: <sip:[field0]@[field4]>;tag=[pid]SIPpTag[call_number]
-      To: <sip:[field0]@[field4]>
-      Call-ID: [call_id]
-      CSeq: [field1] REGISTER
-      Contact: [field2]
-      Expires: [field3]
-      User-Agent: kdmq-sipp
-      Content-Length: 0
-
-    ]]>
-  </send>
-  <recv response="200" timeout="${responseTimeoutMs}" />
-</scenario>
-`;
-}
-
-/**
- * The REGISTER with digest auth: the first REGISTER must be answered 401 (auth="true" keeps its
- * challenge), the second carries sipp's [authentication] header (MD5, qop=auth when offered; the username quoted, as sipp reads a field inside the keyword) on the same
- * Call-ID with CSeq 2, and must be answered 200. One call = the whole 401 round trip.
- */
-export function authRegisterScenario(responseTimeoutMs: number, password: string): string {
-  const msg = (cseq: number, auth: string) => `
+/** one REGISTER <send> of the scenarios (CSeq as given; `auth`: an extra header line or '') */
+function registerSend(cseq: string, auth: string): string {
+  return `
   <send retrans="500">
     <![CDATA[
 
@@ -124,13 +92,32 @@ ${auth}      User-Agent: kdmq-sipp
 
     ]]>
   </send>`;
+}
+
+export function registerScenario(responseTimeoutMs: number): string {
+  return `<?xml version="1.0" encoding="ISO-8859-1" ?>
+<!DOCTYPE scenario SYSTEM "sipp.dtd">
+<!-- One REGISTER per CSV line (user;cseq;contact;expires;domain), 200 expected.
+     Call-ID is sipp's [call_id]: sipp matches replies to calls by Call-ID. -->
+<scenario name="kdmq REGISTER">${registerSend('[field1]', '')}
+  <recv response="200" timeout="${responseTimeoutMs}" />
+</scenario>
+`;
+}
+
+/**
+ * The REGISTER with digest auth: the first REGISTER must be answered 401 (auth="true" keeps its
+ * challenge), the second carries sipp's [authentication] header (MD5, qop=auth when offered; the username quoted, as sipp reads a field inside the keyword) on the same
+ * Call-ID with CSeq 2, and must be answered 200. One call = the whole 401 round trip.
+ */
+export function authRegisterScenario(responseTimeoutMs: number, password: string): string {
   if (!/^[\w.-]+$/.test(password)) throw new Error('authRegisterScenario: password must be [A-Za-z0-9_.-]');
   return `<?xml version="1.0" encoding="ISO-8859-1" ?>
 <!DOCTYPE scenario SYSTEM "sipp.dtd">
 <!-- One REGISTER per CSV line (user;cseq;contact;expires;domain), challenged (401), sent again
      with digest credentials, 200 expected. -->
-<scenario name="kdmq REGISTER with digest auth">${msg(1, '')}
-  <recv response="401" auth="true" timeout="${responseTimeoutMs}" />${msg(2, `      [authentication username="[field0]" password=${password}]\n`)}
+<scenario name="kdmq REGISTER with digest auth">${registerSend('1', '')}
+  <recv response="401" auth="true" timeout="${responseTimeoutMs}" />${registerSend('2', `      [authentication username="[field0]" password=${password}]\n`)}
   <recv response="200" timeout="${responseTimeoutMs}" />
 </scenario>
 `;

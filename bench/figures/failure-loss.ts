@@ -1,5 +1,5 @@
 // Figure failure-loss: no flapping under 5 % loss. Three kdmq nodes with the fast failure config
-// (ping_interval 1, sip.t1 100 ms, sip.kdmq_timeout 2 s) talk DMQ through a lossy relay in the
+// (ping_interval 1, sip.t1 50 ms, sip.kdmq_timeout 800 ms) talk DMQ through a lossy relay in the
 // bench process (bench/support/lossy-relay.ts: every datagram between two nodes, both ways,
 // dropped with probability 5 %; no tc/netem on lo, which would touch every process on the
 // machine). Once every node lists the other two active, each node's dmq.list_nodes is polled every
@@ -55,16 +55,15 @@ async function observe(nodes: KdmqProcess[], peers: Array<{ ip: string; port: nu
 /** one run: `loss` = the relay's drop probability (exported for validation at other losses) */
 export async function runLoss(ctx: RunContext, seconds: number, loss = LOSS): Promise<Samples> {
   const real = allocLoopbackIps(3);
-  const relay = await startLossyRelay(allocLoopbackIps(3), loss, 7919 + ctx.run);
+  const ports = await Promise.all(real.map(async (ip) => ({ sip: await freeUdpPort(ip), dmq: await freeUdpPort(ip), rpc: await freeTcpPort(ip) })));
+  const relay = await startLossyRelay(allocLoopbackIps(3), real.map((ip, i) => ({ realIp: ip, realPort: ports[i].dmq })), loss, 7919 + ctx.run);
   const nodes: KdmqProcess[] = [];
   try {
-    const ports = await Promise.all(real.map(async (ip) => ({ sip: await freeUdpPort(ip), dmq: await freeUdpPort(ip), rpc: await freeTcpPort(ip) })));
-    relay.connect(real.map((ip, i) => ({ realIp: ip, realPort: ports[i].dmq })));
     const v = real.map((_, i) => relay.addr(i));
     // all three at once (one after the other, the first pinged the last before it was up, and
     // the time-outs of those pings read as flaps at the start of the observation)
     const started = await Promise.allSettled(real.map((ip, i) => startKdmqNode({
-      ip, sipPort: ports[i].sip, dmqPort: ports[i].dmq, rpcPort: ports[i].rpc, pingInterval: 1, sip: { t1: 100, kdmq_timeout: 2000 },
+      ip, sipPort: ports[i].sip, dmqPort: ports[i].dmq, rpcPort: ports[i].rpc, pingInterval: 1, sip: { t1: 50, kdmq_timeout: 800 },
       serverAddress: `sip:${v[i].ip}:${v[i].port}`, peers: v.filter((_, j) => j !== i).map((x) => `sip:${x.ip}:${x.port}`),
     })));
     for (const x of started) if (x.status === 'fulfilled') nodes.push(x.value);
@@ -83,8 +82,11 @@ export async function runLoss(ctx: RunContext, seconds: number, loss = LOSS): Pr
     const s0 = relay.stats();
     const o = await observe(nodes, v, seconds);
     const s1 = relay.stats();
-    const relayed = s1.relayed - s0.relayed, dropped = s1.dropped - s0.dropped;
-    ctx.log(`${o.flaps} flaps, ${o.notActivePolls} not-active sightings in ${o.polls} polls (${o.errors} poll errors); relay: ${relayed} datagrams passed, ${dropped} dropped (${((100 * dropped) / Math.max(1, relayed + dropped)).toFixed(1)} %)${o.example ? `; first: ${o.example}` : ''}`);
+    const relayed = s1.relayed - s0.relayed, dropped = s1.dropped - s0.dropped, responses = s1.responses - s0.responses;
+    // the nodes' answers must come back through the relay too: without them every ping ends in a
+    // time-out and the figure measures only the other side's requests (the relay's old bug)
+    if (responses < (relayed - responses) / 2) throw new Error(`the relay passed ${relayed - responses} requests but only ${responses} responses: the nodes' answers do not come back through it`);
+    ctx.log(`${o.flaps} flaps, ${o.notActivePolls} not-active sightings in ${o.polls} polls (${o.errors} poll errors); relay: ${relayed} datagrams passed (${responses} responses), ${dropped} dropped (${((100 * dropped) / Math.max(1, relayed + dropped)).toFixed(1)} %)${o.example ? `; first: ${o.example}` : ''}`);
     return { flaps: o.flaps, notActivePolls: o.notActivePolls, lossPct: (100 * dropped) / Math.max(1, relayed + dropped), datagrams: relayed + dropped, seconds };
   } finally {
     for (const n of nodes) await n.stop().catch(() => n.kill());
@@ -98,7 +100,7 @@ export const failureLossFigure: Figure = {
   runs: () => 3,
   // idle processes timed by their own ping timers, polled every 200 ms: the runs at once
   concurrentRuns: true,
-  note: (quick) => `3 kdmq nodes, ping_interval 1 s, sip.t1 100 ms, sip.kdmq_timeout 2 s; every DMQ datagram between them dropped with probability ${LOSS * 100} % by a relay in the bench process; observed ${quick ? 20 : 60} s after formation`,
+  note: (quick) => `3 kdmq nodes, ping_interval 1 s, sip.t1 50 ms, sip.kdmq_timeout 800 ms; every DMQ datagram between them dropped with probability ${LOSS * 100} % by a relay in the bench process; observed ${quick ? 20 : 60} s after formation`,
   rows: () => [
     {
       label: `failure-loss: flaps (a peer seen not active) under ${LOSS * 100} % loss`, unit: 'flaps', kdmq: 'flaps', digits: 0, target: { cmp: '<', value: 1 },

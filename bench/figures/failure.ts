@@ -161,8 +161,8 @@ function makeFigure(v: Variant): Figure {
 export const failureFastFigure = makeFigure({
   id: 'failure-fast',
   title: 'failure detection, fast kdmq config',
-  kdmqCfg: 'ping_interval 1 s, sip.t1 100 ms, sip.kdmq_timeout 2 s',
-  kdmq: { pingInterval: 1, sip: { t1: 100, kdmq_timeout: 2000 }, waitS: 30 },
+  kdmqCfg: 'ping_interval 1 s, sip.t1 50 ms, sip.kdmq_timeout 800 ms',
+  kdmq: { pingInterval: 1, sip: { t1: 50, kdmq_timeout: 800 }, waitS: 30 },
   // Kamailio notices the kill within ping_interval + fr_timer ≈ 10 s; with an IP list it never
   // disables or removes a notification address (kamailio-lab.md §5.1), so 25 s is ample
   kam: { pingInterval: 5, frTimerMs: 5000, waitS: () => 25 },

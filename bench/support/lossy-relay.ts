@@ -1,10 +1,14 @@
 // A lossy UDP relay between DMQ nodes, in the bench process (no tc/netem: that would touch every
 // process on the machine's lo). Each node i has a real DMQ socket R_i (its listen) and a relay
-// socket V_i on another loopback address of its own; the node's dmq.server_address is V_i, so the
-// others address it there. A datagram arriving at V_t from node s's real address is sent on to
-// R_t from V_s, so t sees it come from s's server address, and t's answer (to that source) comes
-// back through the relay the same way. Each datagram is dropped with probability `loss`, counted
-// per direction. Randomness: a seeded xorshift (the run number), so a run's drops are reproducible.
+// socket V_i on another loopback address of its own, bound to the SAME port as R_i; the node's
+// dmq.server_address is V_i, so the others address it there. A datagram arriving at V_t from node
+// s's real address is sent on to R_t from V_s, so t sees it come from s's server address. The
+// port matters for the answers: a node's Via names its real socket, and a UDP response goes to
+// the source IP with the Via's sent-by port (RFC 3261 §18.2.2, no rport), i.e. to V_s's IP at
+// R_s's port. With V_s on another port that address was nobody's, every request through the relay
+// went unanswered (408) and the nodes saw each other only through the other side's requests.
+// Each datagram is dropped with probability `loss`, counted per direction. Randomness: a seeded
+// xorshift (the run number), so a run's drops are reproducible.
 
 import { createSocket, type Socket } from 'node:dgram';
 
@@ -17,10 +21,8 @@ export interface RelayNode {
 export interface LossyRelay {
   /** the relay address of node i (its server_address host:port) */
   addr(i: number): { ip: string; port: number };
-  /** datagrams relayed and dropped so far */
-  stats(): { relayed: number; dropped: number };
-  /** the real DMQ sockets, once the nodes' ports are known */
-  connect(nodes: RelayNode[]): void;
+  /** datagrams relayed and dropped so far; `responses`: relayed ones that are SIP responses */
+  stats(): { relayed: number; dropped: number; responses: number };
   close(): Promise<void>;
 }
 
@@ -32,15 +34,14 @@ function xorshift(seed: number): () => number {
   };
 }
 
-/** binds one relay socket per node on `relayIps` (free ports); connect() names the real sockets */
-export async function startLossyRelay(relayIps: string[], loss: number, seed: number): Promise<LossyRelay> {
+/** binds one relay socket per node on `relayIps[i]`, at node i's real DMQ port (see above) */
+export async function startLossyRelay(relayIps: string[], nodes: RelayNode[], loss: number, seed: number): Promise<LossyRelay> {
   const rnd = xorshift(seed);
   const socks: Socket[] = [];
-  let nodes: RelayNode[] = [];
-  let relayed = 0, dropped = 0;
-  for (const ip of relayIps) {
+  let relayed = 0, dropped = 0, responses = 0;
+  for (const [i, ip] of relayIps.entries()) {
     const s = createSocket('udp4');
-    await new Promise<void>((res, rej) => (s.once('error', rej), s.bind(0, ip, () => (s.off('error', rej), res()))));
+    await new Promise<void>((res, rej) => (s.once('error', rej), s.bind(nodes[i].realPort, ip, () => (s.off('error', rej), res()))));
     socks.push(s);
   }
   socks.forEach((sock, t) => {
@@ -52,14 +53,14 @@ export async function startLossyRelay(relayIps: string[], loss: number, seed: nu
         return;
       }
       relayed++;
+      if (msg.subarray(0, 8).toString('latin1') === 'SIP/2.0 ') responses++;
       socks[from].send(msg, nodes[t].realPort, nodes[t].realIp);
     });
     sock.on('error', () => undefined);
   });
   return {
     addr: (i) => ({ ip: relayIps[i], port: socks[i].address().port }),
-    stats: () => ({ relayed, dropped }),
-    connect: (n) => void (nodes = n),
+    stats: () => ({ relayed, dropped, responses }),
     close: async () => {
       await Promise.all(socks.map((s) => new Promise<void>((r) => s.close(() => r()))));
     },

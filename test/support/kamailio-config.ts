@@ -1,11 +1,11 @@
-// Kamailio 5.6.3 install check and config for one harness node, modelled on the lab's
+// Kamailio install check (kamailio-suite.ts) and config for one harness node (5.6, 6.0, 6.1), modelled on the lab's
 // configs/kamailio.cfg: UDP SIP + DMQ listeners on one loopback IP, binrpc ctl socket in the
 // work dir, usrloc in memory, registrar, dmq + dmq_usrloc, htable over DMQ, optional
 // xhttp+jsonrpcs on TCP; DMQ over TCP or TLS (tls module, kamailio-tls-modules) on request.
 // kamailioAvailable() finds the binary, its version and module dir; kamailioTlsAvailable() tls.so.
-import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { kamailioInstall, type KamailioSuite } from './kamailio-suite.ts';
 
 export interface KamailioConfigInput {
   ip: string;
@@ -45,35 +45,10 @@ export function kamailioTlsMissing(): string | null {
   return existsSync(join(a.moduleDir!, 'tls.so')) ? null : `tls.so not in ${a.moduleDir} (apt-get install kamailio-tls-modules)`;
 }
 
-const MODULE_DIRS = ['/usr/lib/x86_64-linux-gnu/kamailio/modules', '/usr/lib/kamailio/modules',
-  '/usr/local/lib64/kamailio/modules', '/usr/local/lib/kamailio/modules', '/usr/lib64/kamailio/modules'];
-const REQUIRED_MODULES = ['dmq', 'dmq_usrloc', 'htable', 'jsonrpcs', 'xhttp', 'ctl', 'usrloc', 'registrar', 'tm', 'sl'];
-
-let availCache: { ok: boolean; reason: string; moduleDir?: string } | undefined;
-
-/** Is a usable Kamailio 5.6.x (with kamcmd and the DMQ/htable/RPC modules) installed? */
-export function kamailioAvailable(): { ok: boolean; reason: string; moduleDir?: string } {
-  if (availCache) return availCache;
-  const done = (ok: boolean, reason: string, moduleDir?: string) => (availCache = { ok, reason, moduleDir });
-  let version = '';
-  try {
-    version = execFileSync('kamailio', ['-v'], { encoding: 'utf8', timeout: 5000, stdio: ['ignore', 'pipe', 'pipe'] });
-  } catch (e) {
-    return done(false, `kamailio -v failed: ${(e as Error).message.split('\n')[0]}`);
-  }
-  const m = /version: kamailio (\d+\.\d+\.\d+)/.exec(version);
-  if (!m) return done(false, `cannot read the version from kamailio -v: ${version.split('\n')[0]}`);
-  if (!m[1].startsWith('5.6.')) return done(false, `kamailio ${m[1]} found, 5.6.x required`);
-  try {
-    execFileSync('kamcmd', ['-h'], { timeout: 5000, stdio: 'ignore' });
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return done(false, 'kamcmd not found');
-  }
-  const dir = MODULE_DIRS.find((d) => existsSync(join(d, 'dmq.so')));
-  if (!dir) return done(false, `no Kamailio module dir with dmq.so in ${MODULE_DIRS.join(', ')}`);
-  const missing = REQUIRED_MODULES.filter((mod) => !existsSync(join(dir, `${mod}.so`)));
-  if (missing.length) return done(false, `Kamailio modules missing in ${dir}: ${missing.join(', ')}`);
-  return done(true, `kamailio ${m[1]}, modules in ${dir}`, dir);
+/** Is a usable Kamailio 5.6.x (with kamcmd and the DMQ/htable/RPC modules) installed? (a suite: kamailio-suite.ts) */
+export function kamailioAvailable(suite?: KamailioSuite): { ok: boolean; reason: string; moduleDir?: string } {
+  const r = kamailioInstall(suite);
+  return { ok: r.ok, reason: r.reason, moduleDir: r.moduleDir };
 }
 
 const IPV4 = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
@@ -111,8 +86,7 @@ export function renderKamailioConfig(c: KamailioConfigInput): string {
     ...(tcp ? ['tcp_children=2'] : []),
     ...(c.tcpRdBufSize !== undefined ? [`tcp_rd_buf_size=${c.tcpRdBufSize}`] : []),
     ...(dmqProto === 'tls' ? ['enable_tls=yes'] : []),
-    'server_header="Server: kdmq-harness"',
-    'user_agent_header="User-Agent: kdmq-harness"',
+    // no server_header/user_agent_header: Kamailio's own ones carry its version (kdmq's per-node dialect reads them)
     `listen=udp:${c.ip}:${c.sipPort}`,
   );
   if (c.dmq) L.push(`listen=${dmqProto}:${c.ip}:${c.dmqPort}`);

@@ -6,7 +6,8 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { renderKamailioConfig, checkLoopback, kamailioAvailable, type KamailioConfigInput } from './kamailio-config.ts';
+import { renderKamailioConfig, checkLoopback, type KamailioConfigInput } from './kamailio-config.ts';
+import { kamailioInstall, type KamailioSuite } from './kamailio-suite.ts';
 import {
   kamcmdFault, parseHtableDump, parseListNodes, parseStats, parseUlDump,
   type DmqNode, type HtableItem, type UlAor,
@@ -18,9 +19,12 @@ import { WaitAbortError, waitFor } from './wait.ts';
 export { allocLoopbackIps, freeUdpPort, freeTcpPort } from './loopback.ts';
 export { kamailioAvailable, kamailioTlsMissing } from './kamailio-config.ts';
 export type { DmqNode, HtableItem, UlAor, UlContact } from './kamcmd-parse.ts';
+export { kamailioInstall, KAMAILIO_SUITES, type KamailioSuite } from './kamailio-suite.ts';
 
 export interface StartKamailioOptions {
   ip: string;
+  /** which Kamailio (scripts/kamailio-version.sh SUITE); default: the one on PATH (5.6.3) */
+  suite?: KamailioSuite;
   sipPort?: number;
   dmqPort?: number;
   /** DMQ notification addresses, e.g. ['sip:127.20.1.3:5090']; list only the other nodes. */
@@ -70,6 +74,8 @@ export interface KamailioNode {
   readonly sipPort: number;
   readonly dmqPort: number;
   readonly dmqUri: string;
+  /** the version it runs, e.g. 6.1.5 */
+  readonly version: string;
   readonly workDir: string;
   readonly cfgFile: string;
   readonly ctlSocket: string;
@@ -127,8 +133,9 @@ async function waitGone(pids: number[], timeoutMs: number, what: string): Promis
 }
 
 export async function startKamailio(opts: StartKamailioOptions): Promise<KamailioNode> {
-  const avail = kamailioAvailable();
+  const avail = kamailioInstall(opts.suite);
   if (!avail.ok) throw new Error(`Kamailio not available: ${avail.reason}`);
+  if (opts.resolvConf && opts.suite && opts.suite !== 'bookworm') throw new Error('resolvConf is not supported for a chroot suite');
   checkLoopback(opts.ip);
   for (const a of opts.notificationAddresses) {
     const h = hostOf(a);
@@ -172,7 +179,7 @@ export async function startKamailio(opts: StartKamailioOptions): Promise<Kamaili
   let pid = 0;
   let startTime: number | undefined;
   let running = false;
-  const kamcmd = (...args: string[]) => run('kamcmd', ['-s', `unix:${ctlSocket}`, ...args], 5000);
+  const kamcmd = (...args: string[]) => run(avail.kamcmd, ['-s', `unix:${ctlSocket}`, ...args], 5000);
 
   const spawnNode = async (): Promise<void> => {
     const ports = [cfgIn.sipPort, ...(cfgIn.dmq && (cfgIn.dmqTransport ?? 'udp') === 'udp' ? [cfgIn.dmqPort] : [])];
@@ -182,7 +189,7 @@ export async function startKamailio(opts: StartKamailioOptions): Promise<Kamaili
     rmSync(pidFile, { force: true });
     const args = ['-f', cfgFile, '-P', pidFile, '-w', workDir, '-Y', workDir, '-DD', '-E',
       '-m', String(opts.shmMb ?? 64), '-M', String(opts.pkgMb ?? 8)];
-    const [cmd, argv] = withResolvConf(opts.resolvConf, 'kamailio', args);
+    const [cmd, argv] = withResolvConf(opts.resolvConf, avail.kamailio, args);
     const fd = openSync(logFile, 'a');
     writeFileSync(fd, `=== ${new Date().toISOString()} start: ${cmd} ${argv.join(' ')}\n`);
     // detached: own process group (pgid = main PID), so a crash-kill can also reach orphans.
@@ -243,6 +250,7 @@ export async function startKamailio(opts: StartKamailioOptions): Promise<Kamaili
     ip: opts.ip,
     sipPort: cfgIn.sipPort,
     dmqPort: cfgIn.dmqPort,
+    version: avail.version!,
     dmqUri: `sip:${opts.ip}:${cfgIn.dmqPort}${opts.dmqTransport && opts.dmqTransport !== 'udp' ? `;transport=${opts.dmqTransport}` : ''}`,
     workDir,
     cfgFile,

@@ -64,6 +64,8 @@ export interface DmqNode {
   status: string;
   last_notification: number;
   local: boolean;
+  /** 6.1+: failures counted by the fail_count mechanism (absent before 6.1) */
+  fail_count?: number;
 }
 
 /** `kamcmd dmq.list_nodes`: one anonymous struct per node (the local node has local: 1). */
@@ -80,6 +82,7 @@ export function parseListNodes(text: string): DmqNode[] {
         status: f.status ?? '',
         last_notification: Number(f.last_notification ?? 0),
         local: f.local === '1',
+        ...(f.fail_count !== undefined ? { fail_count: Number(f.fail_count) } : {}),
       };
     });
 }

@@ -43,6 +43,13 @@ function checkField(path: string, field: Field, value: unknown): { ok: true; val
     }
     case 'object':
       return checkObject(path, t.fields, value);
+    case 'stringmap': {
+      if (!isObj(value)) return bad('a mapping');
+      for (const [k, v] of Object.entries(value)) {
+        if (typeof v !== 'string' || !t.value.test(v)) return { ok: false, error: errorText('KDMQ_CONFIG_TYPE', `${path}.${k}`, t.want, JSON.stringify(v)) };
+      }
+      return { ok: true, value: { ...value } };
+    }
     case 'map': {
       if (!isObj(value)) return bad('a mapping');
       const out: Obj = {};

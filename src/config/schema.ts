@@ -9,6 +9,7 @@ export type FieldType =
   | { kind: 'strings' }
   | { kind: 'reply' } // "CODE Reason"
   | { kind: 'map'; of: Record<string, Field> } // free keys (htable tables), each an object
+  | { kind: 'stringmap'; value: RegExp; want: string } // free keys, each a string matching `value`
   | { kind: 'object'; fields: Record<string, Field> };
 
 export interface Field {
@@ -49,6 +50,7 @@ export const schema: Record<string, Field> = {
       secret: f({ kind: 'string' }, undefined, 'sign KDMQ between kdmq nodes with HMAC-SHA256 (X-KDMQ-Sig, key id "0"); unsigned KDMQ refused with 403', undefined),
       keyring: f({ kind: 'strings' }, undefined, 'signing keys "ID:SECRET", the first signs, all verify (rotation); replaces dmq.secret', undefined),
       kamailio_peers: f({ kind: 'strings' }, undefined, 'with signing on: CIDRs whose KDMQ may come unsigned (Kamailio nodes cannot sign); absent = none', undefined),
+      kamailio_versions: f({ kind: 'stringmap', value: /^\d+\.\d+(\.\d+)?$/, want: 'a Kamailio version like "6.1.5"' }, undefined, 'Kamailio version of nodes, node URI ("sip:IP:PORT") or host → version (e.g. "5.6.3", "6.1"): overrides the version read from their Server/User-Agent header; kdmq writes each node the node-list statuses of its version (6.1+: active, not_active, disabled; older: active, disabled, timeout, pending) and reads a line without status as 6.1 active, else pending', undefined),
       test_block: f({ kind: 'strings' }, undefined, 'TEST ONLY: IPs whose datagrams are dropped in and out; when set (an empty list too) the RPC kdmq.test_block exists and can change them: absent in production, where neither the wrapper nor the RPC exists', undefined),
     },
     'DMQ membership',

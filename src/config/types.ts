@@ -21,6 +21,8 @@ export interface KdmqConfig {
     ping_interval: number;
     allow?: string[];
     fail_remove: boolean;
+    /** node URI or host → Kamailio version (node-dialect.ts) */
+    kamailio_versions?: Record<string, string>;
     leave_on_stop: boolean;
     secret?: string;
     keyring?: string[];

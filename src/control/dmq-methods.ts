@@ -28,6 +28,8 @@ export function registerDmqMethods(reg: RpcRegistry, node: NodeHandle, now: () =
       status: v.status,
       last_notification: 0,
       local: v.local ? 1 : 0,
+      // the node's Kamailio version (its Server/User-Agent or dmq.kamailio_versions), '' when unknown (kdmq, local)
+      kamailio_version: v.local ? '' : (node.list.versions.versionOf(v.key) ?? ''),
     })),
   );
   register(reg, 'dmq.remove', 'Remove a DMQ node', (p) => {

@@ -18,6 +18,8 @@ function typeText(f: Field): string {
       return '"CODE Reason"';
     case 'map':
       return 'mapping name → table';
+    case 'stringmap':
+      return 'mapping name → string';
     case 'object':
       return 'mapping';
   }

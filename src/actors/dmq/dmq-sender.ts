@@ -11,6 +11,8 @@ export interface KdmqOutcome {
   body: string;
   /** local outcome: never sent, dropped by per-node flow control (node-flow.ts) */
   dropped?: boolean;
+  /** the answer's Server header (a Kamailio's names its version: membership/node-dialect.ts) */
+  server?: string;
 }
 
 export interface KdmqSend {

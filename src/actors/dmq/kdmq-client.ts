@@ -164,7 +164,8 @@ export class KdmqClient implements DmqSender {
     } else {
       this.stats.answered[ch] = (this.stats.answered[ch] ?? 0) + 1;
       for (const fn of this.answerObservers) fn(p.key);
-      out = { code: e.response.status, reason: e.response.reason, body: e.response.bodyText() };
+      const server = e.response.get('server');
+      out = { code: e.response.status, reason: e.response.reason, body: e.response.bodyText(), ...(server !== undefined ? { server } : {}) };
     }
     p.m.done?.(out);
   }

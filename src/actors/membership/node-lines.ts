@@ -6,6 +6,7 @@
 
 import { formatNodeLine, parseNodeLine, type NodeLine, type NodeStatus } from './node-list-body.ts';
 import { nodeKey, type NodeId } from './node-list.ts';
+import type { Dialect } from './node-dialect.ts';
 
 /** the node-list parameter by which kdmq nodes recognise each other (specs/anti-entropy.md A1) */
 export const KDMQ_MARK: [string, string] = ['kdmq', '1'];
@@ -30,7 +31,8 @@ interface WrittenLines {
   host: string;
   port: string;
   transport: string | null;
-  byStatus: Partial<Record<NodeStatus, string | null>>;
+  /** by `${status} ${dialect}` */
+  byStatus: Map<string, string | null>;
 }
 
 /**
@@ -72,19 +74,19 @@ function prepareLine(text: string, preparedLines: Map<string, PreparedLine | nul
 }
 
 /** formatNodeLine of a node's line (the local node's carries KDMQ_MARK) */
-export function formatLine(id: NodeId, status: NodeStatus, local: boolean): string | null {
+export function formatLine(id: NodeId, status: NodeStatus, local: boolean, dialect: Dialect = '5.6'): string | null {
   const r = formatNodeLine({
     host: id.host, port: id.port, transport: id.transport ?? undefined, status,
     // kdmq nodes mark their own line (specs/anti-entropy.md A1); Kamailio parses and ignores it (§2.2)
     ...(local ? { extraParams: [KDMQ_MARK] } : {}),
-  });
+  }, dialect);
   return r.ok ? r.value : null;
 }
 
 export class NodeListText {
   /** formatted lines of peers by node key (checked against the identity: a key may come back spelt otherwise) */
   private readonly written = new Map<string, WrittenLines>();
-  private readonly localWritten = new Map<NodeStatus, string | null>();
+  private readonly localWritten = new Map<string, string | null>();
   /** parsed lines by text (bounded by MAX_LINES whatever the peers send) */
   private readonly preparedLines = new Map<string, PreparedLine | null>();
 
@@ -93,21 +95,22 @@ export class NodeListText {
     return prepareBody(body, this.preparedLines);
   }
 
-  /** formatLine(id, status, local) for the node whose key is `key` */
-  lineOf(id: NodeId, key: string, status: NodeStatus, local: boolean): string | null {
+  /** formatLine(id, status, local, dialect) for the node whose key is `key` */
+  lineOf(id: NodeId, key: string, status: NodeStatus, local: boolean, dialect: Dialect = '5.6'): string | null {
+    const sd = `${status} ${dialect}`;
     if (local) {
-      let line = this.localWritten.get(status);
-      if (line === undefined) this.localWritten.set(status, (line = formatLine(id, status, true)));
+      let line = this.localWritten.get(sd);
+      if (line === undefined) this.localWritten.set(sd, (line = formatLine(id, status, true, dialect)));
       return line;
     }
     let w = this.written.get(key);
     if (w === undefined || w.host !== id.host || w.port !== id.port || w.transport !== id.transport) {
       if (this.written.size >= MAX_LINES) this.written.clear();
-      w = { host: id.host, port: id.port, transport: id.transport, byStatus: {} };
+      w = { host: id.host, port: id.port, transport: id.transport, byStatus: new Map() };
       this.written.set(key, w);
     }
-    let line = w.byStatus[status];
-    if (line === undefined) w.byStatus[status] = line = formatLine(id, status, false);
+    let line = w.byStatus.get(sd);
+    if (line === undefined) w.byStatus.set(sd, (line = formatLine(id, status, false, dialect)));
     return line;
   }
 }

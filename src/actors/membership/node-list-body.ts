@@ -4,6 +4,7 @@
 // `isSafeNodeListBody` is the same strictness as a predicate, for invariant checkers. Pure.
 
 import { noFaults, type Faults } from '../../ports/faults.ts';
+import { readStatus, wireStatus, type Dialect } from './node-dialect.ts';
 
 export type NodeStatus = 'active' | 'timeout' | 'disabled' | 'pending';
 export const NODE_STATUSES: readonly NodeStatus[] = ['active', 'timeout', 'disabled', 'pending'];
@@ -123,10 +124,10 @@ export function parseNodeLine(line: string): { ok: true; value: NodeLine } | { o
       const value = eq < 0 ? null : p.slice(eq + 1);
       if (name === '') return { ok: false, error: 'parameter without a name' };
       if (name === 'status') {
-        if (value === null || !(NODE_STATUSES as readonly string[]).includes(value)) {
-          return { ok: false, error: `unknown status "${value ?? ''}"` };
-        }
-        status = value as NodeStatus;
+        // every version's statuses (5.6/6.0: active, disabled, timeout, pending; 6.1: not_active as timeout)
+        const read = value === null ? null : readStatus(value);
+        if (read === null) return { ok: false, error: `unknown status "${value ?? ''}"` };
+        status = read;
       } else if (name === 'transport') {
         const t = (value ?? '').toLowerCase();
         if (!TRANSPORTS.has(t)) return { ok: false, error: `unknown transport "${value ?? ''}"` };
@@ -153,7 +154,7 @@ export function parseNodeList(body: string): NodeListParse {
 }
 
 /** Render one line (without CRLF), or say why it cannot be written safely. */
-export function formatNodeLine(n: NodeListInput): { ok: true; value: string } | { ok: false; error: string } {
+export function formatNodeLine(n: NodeListInput, dialect: Dialect = '5.6'): { ok: true; value: string } | { ok: false; error: string } {
   if (n === null || typeof n !== 'object') return { ok: false, error: 'not a node' };
   let host = typeof n.host === 'string' ? n.host : '';
   if (isIPv6(host)) host = `[${host}]`;
@@ -182,7 +183,7 @@ export function formatNodeLine(n: NodeListInput): { ok: true; value: string } | 
     }
     line += value === null ? `;${name}` : `;${name}=${value}`;
   }
-  return { ok: true, value: `${line};status=${n.status}` };
+  return { ok: true, value: `${line};status=${wireStatus(n.status, dialect)}` };
 }
 
 /** Strict writer: every valid line followed by CRLF; invalid lines are skipped and reported. */

@@ -7,6 +7,7 @@ import type { Clock } from '../../ports/clock.ts';
 import { isIpLiteralHost, joinNodeLines, type NodeStatus } from './node-list-body.ts';
 import { NodeList, keyOf, type NodeId } from './node-list.ts';
 import { NodeListText, type PreparedLine } from './node-lines.ts';
+import { defaultStatus, type Dialect } from './node-dialect.ts';
 
 export interface MergeDeps {
   list: NodeList;
@@ -26,8 +27,8 @@ interface MergeMemo {
 }
 
 export class ListMerge {
-  /** our list body, rebuilt only after a membership change (pings send it to every peer) */
-  private cachedBody: string | null = null;
+  /** our list body per dialect, rebuilt only after a membership change (pings send it to every peer) */
+  private readonly cachedBodies = new Map<Dialect, string>();
   /** node-list text read and written, each distinct line worked out once */
   private readonly text = new NodeListText();
   /** by node key, per direction ([0] a request from it, [1] a reply from it): see merge */
@@ -45,29 +46,30 @@ export class ListMerge {
   verifyKey(k: string): void {
     if (this.verified.has(k)) return;
     this.verified.add(k);
-    this.cachedBody = null;
+    this.cachedBodies.clear();
   }
 
   constructor(private readonly d: MergeDeps) {
     d.list.onChange((c) => {
       if (c.to === 'removed') this.verified.delete(c.key);
-      this.cachedBody = null;
+      this.cachedBodies.clear();
     });
   }
 
-  /** our list: local + active nodes; the local line says `disabled` when leaving */
-  body(localStatus: NodeStatus = 'active'): string {
-    if (localStatus === 'active' && this.cachedBody !== null) return this.cachedBody;
-    const b = this.buildBody(localStatus);
-    if (localStatus === 'active') this.cachedBody = b;
+  /** our list: local + active nodes; the local line says `disabled` when leaving; statuses as `dialect` writes them */
+  body(localStatus: NodeStatus = 'active', dialect: Dialect = '5.6'): string {
+    const cached = localStatus === 'active' ? this.cachedBodies.get(dialect) : undefined;
+    if (cached !== undefined) return cached;
+    const b = this.buildBody(localStatus, dialect);
+    if (localStatus === 'active') this.cachedBodies.set(dialect, b);
     return b;
   }
 
-  private buildBody(localStatus: NodeStatus): string {
+  private buildBody(localStatus: NodeStatus, dialect: Dialect): string {
     const written: string[] = [];
     this.d.list.forEachNode((id, key, status, local) => {
       if (!local && !(status === 'active' && this.verified.has(key))) return;
-      const line = this.text.lineOf(id, key, local ? localStatus : status, local);
+      const line = this.text.lineOf(id, key, local ? localStatus : status, local, dialect);
       if (line !== null) written.push(line);
     });
     return joinNodeLines(written, this.d.list.faults);
@@ -82,6 +84,8 @@ export class ListMerge {
     const memo = memoKey === null ? undefined : memos.get(memoKey);
     if (memo !== undefined && memo.body === body && memo.version === list.version) return this.remerge(memo);
     const prepared = this.text.parse(body);
+    // a line without status: pending from 5.6/6.0, active from 6.1 (node-dialect.ts)
+    const senderDialect = list.versions.dialect(memoKey ?? '');
     this.d.counters.badNodeLines += prepared.bad;
     const at = this.d.clock.now();
     const versionBefore = list.version;
@@ -94,7 +98,7 @@ export class ListMerge {
       const current = local ? undefined : list.statusOfKey(p.key);
       if (!local && current === undefined) allKnown = false;
       else if (p.key === senderKey && p.line.status === 'active') heardKey = p.key;
-      news += this.mergeLine(p, current, senderKey, at);
+      news += this.mergeLine(p, current, senderKey, at, senderDialect);
       if (p.kdmq) list.markKdmqKey(p.key);
     }
     if (memoKey !== null) {
@@ -121,11 +125,11 @@ export class ListMerge {
   }
 
   /** `current`: the node's status in the list before this line (undefined: not in it) */
-  private mergeLine(p: PreparedLine, current: NodeStatus | undefined, senderKey: string | null, at: number): number {
+  private mergeLine(p: PreparedLine, current: NodeStatus | undefined, senderKey: string | null, at: number, dialect: Dialect): number {
     const { line, id, key } = p;
     const list = this.d.list;
     if (key === list.localKey) return 0;
-    const status: NodeStatus = line.status ?? 'pending';
+    const status: NodeStatus = line.status ?? defaultStatus(dialect);
     const fromSelf = senderKey === key;
     if (current === undefined) {
       if (!this.mayCreate(id, fromSelf)) return 0;

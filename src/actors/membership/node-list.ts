@@ -3,6 +3,7 @@
 // transport), protocol reference §1.4. Every status change is reported to observers, so the
 // model checker can verify each one is a row of specs/membership.md.
 
+import { NodeVersions } from './node-dialect.ts';
 import { createActor, type Actor } from 'xstate';
 import type { Clock } from '../../ports/clock.ts';
 import { noFaults, type Faults } from '../../ports/faults.ts';
@@ -85,6 +86,8 @@ export class NodeList {
   /** nodes removed after time-outs → time of that last failure (until an entry is created again) */
   private readonly failedRemoved = new Map<string, number>();
   readonly localKey: string;
+  /** each node's Kamailio version and node-list dialect (node-dialect.ts) */
+  readonly versions = new NodeVersions();
   /** bumped by every creation, status change, removal and kdmq mark (lets a merge skip a body it already merged) */
   version = 0;
 

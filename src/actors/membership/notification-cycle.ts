@@ -56,6 +56,11 @@ export class CycleWork {
     return this.merge.body(localStatus);
   }
 
+  /** our list as node `to`'s Kamailio version reads it (node-dialect.ts) */
+  bodyFor(to: NodeId, localStatus: NodeStatus = 'active'): string {
+    return this.merge.body(localStatus, this.d.list.versions.dialect(keyOf(to)));
+  }
+
   peerCount(): number {
     return this.d.list.peers().length;
   }
@@ -112,7 +117,7 @@ export class CycleWork {
     this.d.sender.send({
       to,
       channel: this.d.config.channel,
-      body: this.body(),
+      body: this.bodyFor(to),
       contentType: 'text/plain',
       maxForwards,
       done: (result) => this.post({ type: 'cycle.outcome', to, result, sentAt: sentAt < 0 ? this.d.clock.now() : sentAt, sentWhile }),
@@ -127,7 +132,7 @@ export class CycleWork {
       this.d.sender.send({
         to: a,
         channel: this.d.config.channel,
-        body: this.body(),
+        body: this.bodyFor(a),
         contentType: 'text/plain',
         maxForwards: 2,
         done: (result) => this.post({ type: 'cycle.probed', to: a, result }),
@@ -138,6 +143,7 @@ export class CycleWork {
   /** a probe's answer: only a 200 creates the entry, active */
   applyProbe(to: NodeId, r: KdmqOutcome): void {
     if (r.code !== 200 || this.d.list.has(to)) return;
+    this.d.list.versions.learn(nodeKey(to), r.server);
     this.d.list.ensure(to, 'active', { seed: true });
     this.d.list.send(to, { type: 'node.replied', at: this.d.clock.now() });
     this.merge.verifyKey(nodeKey(to));
@@ -148,6 +154,7 @@ export class CycleWork {
   applyOutcome(to: NodeId, r: KdmqOutcome, sentAt: number, sentWhile: NodeStatus): void {
     if (r.code === 200) {
       const key = keyOf(to); // `to` is mostly a view, which carries its key
+      this.d.list.versions.learn(key, r.server);
       this.d.list.sendKey(key, { type: 'node.replied', at: this.d.clock.now() });
       this.merge.verifyKey(key);
       this.merge.merge(r.body, null, to);
@@ -165,16 +172,16 @@ export class CycleWork {
   answer(body: string, sender: NodeId | null, maxForwards: number): string {
     const mf = Math.max(0, maxForwards - 1);
     const news = this.merge.merge(body, sender);
-    const reply = this.body();
+    const reply = sender === null ? this.body() : this.bodyFor(sender);
     if (news > 0 && mf > 0) for (const p of this.d.list.activePeers()) this.notify(p, mf, true);
     return reply;
   }
 
   /** clean stop (kdmq; §2.9): our list with our own line disabled, to every active node; returns how many were sent */
   sendLeave(answered: () => void): number {
-    const body = this.body('disabled');
     const to = this.d.list.activePeers();
     for (const p of to) {
+      const body = this.bodyFor(p, 'disabled');
       this.d.sender.send({ to: p, channel: this.d.config.channel, body, contentType: 'text/plain', maxForwards: 1, done: () => answered() });
     }
     return to.length;

@@ -84,6 +84,7 @@ export class Router {
   constructor(private readonly d: RouterDeps) {
     this.allow = d.config.dmq.allow ? d.config.dmq.allow.map((c) => parseCidr(c)!).filter(Boolean) : null;
     this.acceptUnknownSenders = (d.faults ?? noFaults).has('accept-unknown-senders');
+    d.list.versions.setOverrides(d.config.dmq.kamailio_versions ?? {}); // dmq.kamailio_versions (node-dialect.ts)
     this.tagPart = localTagPart(d.list.localKey);
   }
 
@@ -155,6 +156,8 @@ export class Router {
       }
     }
     const sender = senderOf(req);
+    // a Kamailio names its version in User-Agent: what this node is sent from now on (node-dialect.ts)
+    if (sender) this.d.list.versions.learn(nodeKey(sender), req.get('user-agent'));
     if (notification) {
       const mf = req.maxForwards();
       const body = this.notification(req.bodyText(), sender, mf.ok && mf.value !== null ? mf.value : 1);

@@ -5,7 +5,7 @@
 import type { Clock } from '../ports/clock.ts';
 import type { DnsAnswer, Resolver, SrvRecord } from '../ports/resolver.ts';
 import type { Datagram, Endpoint, Transport, TransportStats } from '../transport/transport.ts';
-import { b64, epText, type TraceRecord } from './format.ts';
+import { b64, DatagramRecord, epText, type TraceRecord } from './format.ts';
 
 export interface TraceSink {
   write(r: TraceRecord): void;
@@ -42,13 +42,13 @@ export class RecordingTransport implements Transport {
   }
 
   send(from: Endpoint, to: Endpoint, data: Uint8Array): void {
-    this.sink.write({ r: 'out', t: this.clock.now(), local: epText(from), remote: epText(to), data: b64(data) });
+    this.sink.write(new DatagramRecord('out', this.clock.now(), epText(from), epText(to), b64(data)));
     this.inner.send(from, to, data);
   }
 
   onDatagram(handler: (d: Datagram) => void): void {
     this.inner.onDatagram((d) => {
-      this.sink.write({ r: 'in', t: this.clock.now(), local: epText(d.local), remote: epText(d.remote), data: b64(d.data) });
+      this.sink.write(new DatagramRecord('in', this.clock.now(), epText(d.local), epText(d.remote), b64(d.data)));
       handler(d);
     });
   }

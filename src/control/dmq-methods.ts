@@ -1,5 +1,5 @@
 // dmq.* and core.* RPC methods with Kamailio 5.6.3's result shapes (kamailio-rpc-examples.md):
-// dmq.list_nodes (host, port, proto, resolved_ip, status, last_notification, local),
+// dmq.list_nodes (host, port, proto, resolved_ip, status, last_notification, local, and kdmq's kamailio_version),
 // dmq.remove, core.version, core.uptime, core.psx-style extras are not offered.
 
 import type { NodeHandle } from '../actors/channels/node-handle.ts';

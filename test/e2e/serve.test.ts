@@ -149,7 +149,7 @@ describe('kdmq serve on loopback', { timeout: 60_000 }, () => {
     expect(list.code, list.stderr).toBe(0);
     // only the local node: the fuzz above taught it no nodes
     expect(JSON.parse(list.stdout)).toEqual([
-      { host: ip, port: '5060', proto: '*', resolved_ip: ip, status: 'active', last_notification: 0, local: 1 },
+      { host: ip, port: '5060', proto: '*', resolved_ip: ip, status: 'active', last_notification: 0, local: 1, kamailio_version: '' },
     ]);
     expect(version.code, version.stderr).toBe(0);
     expect(version.stdout).toMatch(/^kdmq \d+\.\d+\.\d+ /);

@@ -226,7 +226,7 @@ describe.skipIf(!avail.ok)(`kdmq + Kamailio 5.6.3 mixed cluster (${avail.reason}
       expect(list).toHaveLength(3);
       for (const k of [k1, k2]) {
         expect(byHost.get(k.ip)).toEqual({
-          host: k.ip, port: String(DMQ_PORT), proto: '*', resolved_ip: k.ip, status: 'active', last_notification: 0, local: 0,
+          host: k.ip, port: String(DMQ_PORT), proto: '*', resolved_ip: k.ip, status: 'active', last_notification: 0, local: 0, kamailio_version: k.version,
         });
       }
       expect(byHost.get(kd.ip)).toMatchObject({ status: 'active', local: 1, port: String(DMQ_PORT) });

@@ -59,3 +59,14 @@ describe('node dialect', () => {
     }
   });
 });
+
+describe('dmq.kamailio_versions (config)', () => {
+  it('is a real key: a map of node URI or host to a version; a bad version names the key', async () => {
+    const { validateConfig } = await import('../../../src/config/load.ts');
+    const good = validateConfig({ dmq: { kamailio_versions: { 'sip:127.0.0.2:5090': '6.1.5', '127.0.0.3': '5.6' } } });
+    expect(good.ok && good.config.dmq.kamailio_versions).toEqual({ 'sip:127.0.0.2:5090': '6.1.5', '127.0.0.3': '5.6' });
+    const bad = validateConfig({ dmq: { kamailio_versions: { '127.0.0.3': 'six' } } });
+    expect(bad).toEqual({ ok: false, error: expect.stringContaining('dmq.kamailio_versions.127.0.0.3') });
+    expect(validateConfig({ dmq: { kamailio_versions: ['6.1'] } }).ok).toBe(false);
+  });
+});

@@ -110,6 +110,11 @@ describe.each(KAMAILIO_SUITES.map((s) => [s]))('kdmq with Kamailio of %s', (suit
         if (k?.fail_count !== undefined) expect(k.fail_count).toBe(0);
         return k?.fail_count !== undefined ? '' : undefined;
       });
+      await check(rec, 'kdmq leaves (clean stop): Kamailio marks it disabled or drops it', async () => {
+        await kd!.stop();
+        await waitFor(async () => { const n = (await kam.listNodes()).find((x) => x.host === b); return n === undefined || n.status === 'disabled'; },
+          { timeoutMs: 10_000, intervalMs: 100, what: `Kamailio ${version} no longer lists kdmq active after its leave` });
+      });
       await check(rec, 'no parse error in Kamailio\'s log', async () => {
         const bad = logErrors(kam).filter((l) => PARSE_ERROR.test(l));
         expect(bad).toEqual([]);

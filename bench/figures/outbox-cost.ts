@@ -7,7 +7,6 @@
 // Both send the same KDMQ bodies (the peers keep up, so the outbox sends each change alone).
 
 import { SimCluster, simIp } from '../../src/sim/cluster.ts';
-import { installApp } from '../../src/actors/node/install-app.ts';
 import { noFaults, plantFaults } from '../../src/ports/faults.ts';
 import type { Figure, Samples } from '../lib.ts';
 import { simRegisters } from '../support/sim-registers.ts';
@@ -26,8 +25,7 @@ type Mode = 'outbox' | 'direct';
 async function registersPerSecond(mode: Mode, n: number, seed: string): Promise<{ rate: number; kdmq: number; dropped: number }> {
   const faults = mode === 'direct' ? plantFaults(['drop-on-full']) : noFaults;
   const c: SimCluster = new SimCluster({
-    seed, config, faults: () => faults,
-    install: (node, i) => void installApp(node, { clock: c.clock, random: c.random.fork(`app${i}`) }),
+    seed, config, faults: () => faults, // the factory installs the applications
   });
   try {
     for (let i = 0; i < 3; i++) await c.start(i);

@@ -11,7 +11,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SimCluster, simIp } from '../../src/sim/cluster.ts';
-import { installApp } from '../../src/actors/node/install-app.ts';
 import { RecordingResolver, RecordingTransport, MemorySink, type TraceSink } from '../../src/trace/recording-transport.ts';
 import { TraceFileWriter } from '../../src/trace/trace-writer.ts';
 import { TRACE_FORMAT, TRACE_VERSION } from '../../src/trace/format.ts';
@@ -41,7 +40,6 @@ async function registerCpu(mode: Mode, n: number, seed: string): Promise<number>
       else sink = file = new TraceFileWriter({ format: TRACE_FORMAT, version: TRACE_VERSION, kind: 'node', source: 'bench', start: 0, node: { id: 'x', config: {}, seed: { node: '', app: '' } } }, { path: join(dir, 't.jsonl'), maxBytes: 100 * 1024 * 1024 });
       return { ...p, transport: new RecordingTransport(p.transport, c.clock, sink), resolver: new RecordingResolver(p.resolver, c.clock, sink) };
     },
-    install: (node, i) => void installApp(node, { clock: c.clock, random: c.random.fork(`app${i}`) }),
   });
   try {
     for (let i = 0; i < 3; i++) await c.start(i);

@@ -26,6 +26,7 @@ import { startLocalControl, type LocalControl } from '../control/local-control.t
 import type { Persistence } from '../persist/port.ts';
 import type { DigestAuth } from '../registrar/auth.ts';
 import { installServices, type Services } from './services.ts';
+import { createMetrics, type NodeMetrics } from '../ops/metrics.ts';
 import { startLiveTrace, type LiveTrace } from '../trace/live.ts';
 import { openAuth } from './auth-setup.ts';
 import { openPersistence } from './persist-setup.ts';
@@ -53,7 +54,8 @@ export interface Opened {
 
 export interface Started {
   node: KdmqNode;
-  random: SeededRandom;
+  /** made before the node: its log feeds them (observeLog) */
+  metrics: NodeMetrics;
   traced: LiveTrace | null;
 }
 
@@ -92,12 +94,23 @@ export async function openPorts(config: KdmqConfig, log: Log): Promise<Opened | 
 
 export async function startNode(args: ServeArgs, config: KdmqConfig, log: Log, o: Opened): Promise<Started | number> {
   const random = new SeededRandom(randomBytes(16).toString('hex'));
+  const metrics = createMetrics();
   let traced: LiveTrace | null = null;
   try {
     if (args.trace) traced = startLiveTrace(args.trace, args.traceMaxMb ?? 100, config, { clock: o.clock, random, transport: o.wire, resolver: o.resolver });
-    const node = await createNode(config, { clock: o.clock, random, resolver: traced?.resolver ?? o.resolver, transport: traced?.transport ?? o.testBlock ?? o.wire, log, crypto: nodeCrypto });
-    return { node, random, traced };
+    const node = await createNode(config, {
+      clock: o.clock,
+      random, // the applications' random is random.fork('app'), the seed --trace records as seed.app
+      resolver: traced?.resolver ?? o.resolver,
+      transport: traced?.transport ?? o.testBlock ?? o.wire,
+      log: metrics.observeLog(log),
+      crypto: nodeCrypto,
+      persistence: o.persistence,
+      registerAuth: o.auth,
+    });
+    return { node, metrics, traced };
   } catch (e) {
+    metrics.stop();
     await o.transport.close();
     o.auth?.close();
     return refuse((e as Error).message);
@@ -105,11 +118,11 @@ export async function startNode(args: ServeArgs, config: KdmqConfig, log: Log, o
 }
 
 /** the RPC methods, the applications (installServices) and the listeners: rpc.listen, ctl, jsonrpcs */
-export async function startControl(config: KdmqConfig, log: Log, o: Opened, { node, random }: Started): Promise<Control | number> {
+export async function startControl(config: KdmqConfig, log: Log, o: Opened, { node, metrics }: Started): Promise<Control | number> {
   const reg = createRegistry();
   registerDmqMethods(reg, node, () => o.clock.now());
   if (o.testBlock) registerTestBlockMethod(reg, o.testBlock);
-  const services = installServices(node, reg, { clock: o.clock, log, random: random.fork('app'), auth: o.auth, persistence: o.persistence });
+  const services = installServices(node, reg, { clock: o.clock, metrics });
   o.hep?.register(reg); // siptrace.status, siptrace: stats
   let rpc: RpcServer | null = null;
   if (config.rpc.listen !== '') {

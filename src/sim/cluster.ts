@@ -1,4 +1,5 @@
-// A simulated cluster: N nodes built by the same factory as `kdmq serve` (createNode), on one
+// A simulated cluster: N nodes built by the same factory as `kdmq serve` (createNode, the
+// applications included), on one
 // SimNetwork, one VirtualClock, simulated DNS and a seeded random forked per node. One process,
 // no sockets, no real timers: the same seed gives the same run. Used by tests and `kdmq check`.
 
@@ -20,7 +21,7 @@ export interface SimClusterOptions {
   config: (i: number, ip: string) => Record<string, unknown>;
   link?: Partial<LinkParams>;
   log?: (node: number) => Log;
-  /** extra setup per node (registrar, channels) before it is considered started */
+  /** extra setup per node once the factory built it (hooks on node.app), before it is considered started */
   install?: (node: KdmqNode, i: number) => void;
   /** the clock node i's ports get (default: the shared clock; the checker gives offset clocks) */
   clockFor?: (i: number) => Clock;
@@ -28,7 +29,7 @@ export interface SimClusterOptions {
   network?: (clock: VirtualClock, random: Random, link?: Partial<LinkParams>) => SimNetwork;
   /** the bugs planted in node i (its own faults port; default none) */
   faults?: (i: number) => Faults;
-  /** wrap node i's ports before createNode (the trace recorder plugs in here) */
+  /** wrap node i's ports before createNode (the trace recorder plugs in here; persistence too) */
   ports?: (i: number, ports: Ports) => Ports;
 }
 

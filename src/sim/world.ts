@@ -1,9 +1,9 @@
-// The checker's simulated world: N kdmq nodes built by createNode + installApp (as `kdmq serve`)
+// The checker's simulated world: N kdmq nodes built by the one factory createNode (as `kdmq serve`)
 // on one SimCluster, found through simulated DNS (multi_notify on cluster.sim, so nodes join and
 // leave by zone changes), each on its own offset clock; simulated UAs that REGISTER, refresh and
 // unregister; htable writes; and the monitor's hooks at the node edges (statuses, data, bindings).
 
-import { installApp, type App } from '../actors/node/install-app.ts';
+import type { App } from '../actors/node/install-app.ts';
 import { nodeKey } from '../actors/membership/node-list.ts';
 import type { KdmqNode } from '../actors/node/create-node.ts';
 import type { Clock } from '../ports/clock.ts';
@@ -105,7 +105,7 @@ export class World {
   }
 
   private install(node: KdmqNode, i: number): void {
-    const app = installApp(node, { clock: this.clockOf(i), random: this.cluster.random.fork(`app${i}/${this.clock.now()}`) });
+    const app = node.app;
     this.apps[i] = app;
     this.monitor.started(i);
     const current = () => this.cluster.members[i]?.node === node;

@@ -1,13 +1,13 @@
-// Replay: rebuild one node with the one factory (createNode + installApp) on a VirtualClock from
+// Replay: rebuild one node with the one factory (createNode) on a VirtualClock from
 // the trace header (config, seeds, start time), deliver the recorded inbound datagrams at their
 // recorded virtual times (timers in between fire as virtual time passes), capture what the node
 // sends, and compare it with the recorded outputs (compare.ts).
 
 import { createNode, type KdmqNode } from '../actors/node/create-node.ts';
-import { installApp, type App } from '../actors/node/install-app.ts';
+import type { App } from '../actors/node/install-app.ts';
 import { validateConfig } from '../config/load.ts';
 import type { KdmqConfig } from '../config/types.ts';
-import { SeededRandom } from '../ports/random.ts';
+import { SeededRandom, type Random } from '../ports/random.ts';
 import { VirtualClock } from '../ports/virtual-clock.ts';
 import { parseEp, unb64, type Trace, type TraceRecord } from './format.ts';
 import { ReplayResolver, ReplayTransport, type Sent } from './replay-ports.ts';
@@ -77,12 +77,29 @@ export async function flushMicrotasks(): Promise<void> {
   for (let i = 0; i < 8; i++) await Promise.resolve();
 }
 
+/**
+ * The node's random as the trace header recorded it: its own stream from seed.node, and its
+ * applications' (fork('app'), what createNode gives them) from seed.app. Recordings made since the
+ * one factory have seed.app = seed.node + '/app'; older ones (kdmq check's World gave the apps a
+ * sibling stream of the cluster's random) name another seed, and replay keeps it.
+ */
+export function recordedRandom(seeds: { node: string; app: string }): Random {
+  const node = new SeededRandom(seeds.node);
+  return {
+    seed: node.seed,
+    next: () => node.next(),
+    int: (n) => node.int(n),
+    hex: (bytes) => node.hex(bytes),
+    fork: (label) => (label === 'app' ? new SeededRandom(seeds.app) : node.fork(label)),
+  };
+}
+
 export async function runReplay(s: ReplaySetup): Promise<ReplayRun> {
   const clock = new VirtualClock(s.start);
   const transport = new ReplayTransport(clock, s.binds);
   const resolver = new ReplayResolver(clock, s.dns);
-  const node = await createNode(s.config, { clock, random: new SeededRandom(s.seeds.node), resolver, transport });
-  const app = installApp(node, { clock, random: new SeededRandom(s.seeds.app) });
+  const node = await createNode(s.config, { clock, random: recordedRandom(s.seeds), resolver, transport });
+  const app = node.app;
   for (const w of s.warmPeers ?? []) {
     const m = /^sip:(.+):(\d+)$/.exec(w);
     const id = m ? { host: m[1], port: m[2], transport: null } : null;

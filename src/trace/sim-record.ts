@@ -12,8 +12,6 @@ import { MemorySink, RecordingResolver, RecordingTransport } from './recording-t
 export interface NodeRecorder {
   /** pass as SimClusterOptions.ports */
   wrap(i: number, p: Ports): Ports;
-  /** the random the node's applications must use (installApp) so replay can rebuild it */
-  appRandom(i: number): Ports['random'];
   trace(endTime: number): Trace;
 }
 
@@ -21,10 +19,8 @@ export interface NodeRecorder {
 export function recordNode(cluster: () => SimCluster, k: number): NodeRecorder {
   const sink = new MemorySink();
   let header: TraceHeader | null = null;
-  const randoms = new Map<number, Ports['random']>();
   return {
     wrap(i, p) {
-      randoms.set(i, p.random);
       if (i !== k) return p;
       const c = cluster();
       sink.records.length = 0; // a restart starts a fresh trace
@@ -37,11 +33,6 @@ export function recordNode(cluster: () => SimCluster, k: number): NodeRecorder {
         node: { id: `sip:${simIp(k)}`, config: c.configFor(k) as unknown as Record<string, unknown>, seed: { node: p.random.seed, app: p.random.fork('app').seed } },
       };
       return { ...p, transport: new RecordingTransport(p.transport, c.clock, sink), resolver: new RecordingResolver(p.resolver, c.clock, sink) };
-    },
-    appRandom(i) {
-      const r = randoms.get(i);
-      if (!r) throw new Error(`node ${i} has not been started`);
-      return r.fork('app');
     },
     trace(endTime) {
       if (!header) throw new Error(`node ${k} was never started`);

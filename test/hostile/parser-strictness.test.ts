@@ -6,7 +6,7 @@
 
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { installApp, type App } from '../../src/actors/node/install-app.ts';
+import type { App } from '../../src/actors/node/install-app.ts';
 import { schema } from '../../src/config/schema.ts';
 import { formatUsrlocBody } from '../../src/actors/channels/usrloc-body.ts';
 import { toRecord } from '../../src/actors/location/binding.ts';
@@ -35,7 +35,7 @@ let dataKdmq = 0; // usrloc / htable KDMQ between the nodes
 let seq = 0;
 
 beforeAll(async () => {
-  c = new SimCluster({ seed: 'strictness', config: cfg, install: (node, i) => (apps[i] = installApp(node, { clock: c.clock, random: c.random.fork(`app${i}`) })) });
+  c = new SimCluster({ seed: 'strictness', config: cfg, install: (node, i) => (apps[i] = node.app) });
   await c.start(0);
   await c.start(1);
   await c.run(3000);

@@ -4,7 +4,6 @@
 
 import { describe, expect, it } from 'vitest';
 import { SimCluster, simIp } from '../../src/sim/cluster.ts';
-import { installHtable } from '../../src/htable/index.ts';
 import type { HtableStore } from '../../src/htable/store.ts';
 import { createRegistry, dispatch, type RpcRegistry } from '../../src/control/rpc.ts';
 import { registerHtableMethods } from '../../src/control/htable-methods.ts';
@@ -25,7 +24,7 @@ function cluster(seed: string, link?: ConstructorParameters<typeof SimCluster>[0
     link,
     config: (i, ip) => config(i, ip, { local: { size: 4 } }),
     install: (node, i) => {
-      const { store } = installHtable(node, c.clock);
+      const { store } = node.app.htable;
       const reg = createRegistry();
       registerHtableMethods(reg, store);
       apps[i] = { store, reg };

@@ -45,7 +45,7 @@ async function start(ip: string, peers: string[]): Promise<Running> {
   const node = await createNode(cfg.config, { clock, random, resolver: new DnsResolver({ servers: ['127.0.0.1:53'] }), transport, log: silentLog });
   const reg = createRegistry();
   registerDmqMethods(reg, node, () => clock.now());
-  const services = installServices(node, reg, { clock, log: silentLog, random: random.fork('app'), defaultMetrics: running.length === 0 });
+  const services = installServices(node, reg, { clock, defaultMetrics: running.length === 0 });
   const rpc = await startRpcServer(reg, cfg.config.rpc.listen, services.httpRoutes);
   const r = { ip, node, services, rpc, transport, base: `http://${ip}:${port}` };
   running.push(r);

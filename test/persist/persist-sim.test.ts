@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SimCluster, simIp } from '../../src/sim/cluster.ts';
-import { installApp, type App } from '../../src/actors/node/install-app.ts';
+import type { App } from '../../src/actors/node/install-app.ts';
 import { SqlitePersistence } from '../../src/persist/sqlite.ts';
 import { writeRequest } from '../../src/sip/index.ts';
 
@@ -28,10 +28,8 @@ async function cluster(seed: string, dbMode: number, n = 2) {
   const c = new SimCluster({
     seed,
     config: cfg,
-    install: (node, i) => {
-      const persistence = new SqlitePersistence(cfg(i, simIp(i)).usrloc.db_path);
-      apps[i] = installApp(node, { clock: c.clock, random: c.random.fork(`app${i}/${c.clock.now()}`), persistence });
-    },
+    ports: (i, p) => ({ ...p, persistence: new SqlitePersistence(cfg(i, simIp(i)).usrloc.db_path) }),
+    install: (node, i) => (apps[i] = node.app),
   });
   for (let i = 0; i < n; i++) await c.start(i);
   await c.run(3000);

@@ -10,7 +10,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { SimCluster, simIp } from '../../src/sim/cluster.ts';
-import { installApp, type App } from '../../src/actors/node/install-app.ts';
+import type { App } from '../../src/actors/node/install-app.ts';
 import { parseMessage, responseTo, writeRequest, writeResponse } from '../../src/sip/index.ts';
 import type { SipRequest } from '../../src/sip/types.ts';
 import type { Endpoint, Transport } from '../../src/transport/transport.ts';
@@ -60,7 +60,7 @@ async function scriptedPeer(t: Transport) {
 
 async function setup(seed: string) {
   const apps: App[] = [];
-  const c = new SimCluster({ seed, config: cfg, install: (node, i) => (apps[i] = installApp(node, { clock: c.clock, random: c.random.fork(`app${i}`) })) });
+  const c = new SimCluster({ seed, config: cfg, install: (node, i) => (apps[i] = node.app) });
   const peer = await scriptedPeer(c.net.transport());
   const node = await c.start(0);
   await c.run(3000);

@@ -1,11 +1,11 @@
 // Replication on the simulator: three kdmq nodes with the registrar and the usrloc channel, built
-// by the same factory and installApp as `kdmq serve`. A REGISTER on one node reaches the others
+// by the same factory (createNode, its applications included) as `kdmq serve`. A REGISTER on one node reaches the others
 // with every field equal; an unregister removes it everywhere; a restarted node gets everything
 // back by startup sync; 2 000 bindings sync with no loss under the send window.
 
 import { describe, expect, it } from 'vitest';
 import { SimCluster, simIp } from '../../src/sim/cluster.ts';
-import { installApp, type App } from '../../src/actors/node/install-app.ts';
+import type { App } from '../../src/actors/node/install-app.ts';
 import { writeRequest } from '../../src/sip/index.ts';
 import { toRecord } from '../../src/actors/location/binding.ts';
 import type { Endpoint } from '../../src/transport/transport.ts';
@@ -20,7 +20,7 @@ const cfg = (i: number, ip: string) => ({
 
 async function cluster(seed: string, n = 3) {
   const apps: App[] = [];
-  const c = new SimCluster({ seed, config: cfg, install: (node, i) => (apps[i] = installApp(node, { clock: c.clock, random: c.random.fork(`app${i}`) })) });
+  const c = new SimCluster({ seed, config: cfg, install: (node, i) => (apps[i] = node.app) });
   for (let i = 0; i < n; i++) await c.start(i);
   await c.run(3000);
   const ua = c.net.transport();

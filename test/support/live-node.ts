@@ -49,7 +49,7 @@ export async function startLiveNode(ip: string, peers: string[], extra: Record<s
   const node = await createNode(cfg.config, { clock, random, resolver: new DnsResolver({ servers: ['127.0.0.1:53'] }), transport, log: silentLog, crypto: nodeCrypto });
   const reg = createRegistry();
   registerDmqMethods(reg, node, () => clock.now());
-  const services = installServices(node, reg, { clock, log: silentLog, random: random.fork('app'), defaultMetrics: false });
+  const services = installServices(node, reg, { clock, defaultMetrics: false });
   const server: RpcServer = await startRpcServer(reg, cfg.config.rpc.listen, services.httpRoutes, { token: cfg.config.rpc.token, onUnauthorized: () => services.metrics.rpcUnauthorized() });
   const rpcBase = `http://${ip}:${port}`;
   const token = cfg.config.rpc.token;

@@ -4,7 +4,6 @@
 
 import { describe, expect, it } from 'vitest';
 import { SimCluster, simIp } from '../../src/sim/cluster.ts';
-import { installApp } from '../../src/actors/node/install-app.ts';
 import { writeRequest } from '../../src/sip/index.ts';
 import { recordNode } from '../../src/trace/sim-record.ts';
 import { decodeTrace, encodeTrace, b64 } from '../../src/trace/format.ts';
@@ -30,7 +29,6 @@ export async function simRecordReplay(seed: string) {
     config: cfg,
     link: { delayMs: 1, jitterMs: 0.8, loss: 0.02 },
     ports: (i, p) => rec.wrap(i, p),
-    install: (node, i) => void installApp(node, { clock: c.clock, random: rec.appRandom(i) }),
   });
   for (let i = 0; i < 3; i++) {
     await c.start(i);

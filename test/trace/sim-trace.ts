@@ -1,7 +1,6 @@
 // Test helper: one short simulator run (3 nodes, a few REGISTERs) recording node 1's ports.
 
 import { SimCluster, simIp } from '../../src/sim/cluster.ts';
-import { installApp } from '../../src/actors/node/install-app.ts';
 import { writeRequest } from '../../src/sip/index.ts';
 import { recordNode } from '../../src/trace/sim-record.ts';
 import type { Trace } from '../../src/trace/format.ts';
@@ -18,7 +17,6 @@ export async function simRecordReplayTrace(seed: string, k = 1): Promise<Trace> 
     }),
     link: { delayMs: 1, jitterMs: 0.5 },
     ports: (i, p) => rec.wrap(i, p),
-    install: (node, i) => void installApp(node, { clock: c.clock, random: rec.appRandom(i) }),
   });
   for (let i = 0; i < 3; i++) await c.start(i);
   const ua = c.net.transport();

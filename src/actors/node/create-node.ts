@@ -1,6 +1,9 @@
-// The one composition root: createNode(config, ports) builds a node from its config and its
-// ports (clock, random, resolver, transport, crypto, faults, log). `kdmq serve`, the simulator and
-// replay all call it; nothing here knows which world it runs in. DESIGN.md "The one factory".
+// The one composition root: createNode(config, ports) builds a node from its config and one ports
+// bundle (clock, random, resolver, transport, crypto, persistence, the REGISTER digest auth over its
+// subscriber database, faults, log): the node's core here, then its applications (install-app.ts:
+// registrar, usrloc and htable channels, anti-entropy, persistence). `kdmq serve`, the simulator
+// and replay all call this one function; nothing here knows which world it runs in. DESIGN.md
+// "The one factory".
 // Traffic goes through the card's actors: the root actor (node-root-machine.ts) invokes the
 // transport actor, which owns the sockets and the transactions (every KDMQ and reply is sent
 // through it, every request and outcome comes from it to the root), and the notification cycle
@@ -14,6 +17,9 @@ import type { Resolver } from '../../ports/resolver.ts';
 import { silentLog, type Log } from '../../ports/log.ts';
 import { noFaults, type Faults } from '../../ports/faults.ts';
 import type { Endpoint, Transport } from '../../transport/transport.ts';
+import type { Persistence } from '../../persist/port.ts';
+import type { DigestAuth } from '../../registrar/auth.ts';
+import { installApp, type App } from './install-app.ts';
 import { transportHandleOf, type TransportActorInput, type TransportInEvent, type TransportOutEvent } from '../../transport/transport-actor.ts';
 import { transportInputOf, transportShortcut } from './root-transport.ts';
 import { NodeList, nodeKey, type NodeId } from '../membership/node-list.ts';
@@ -40,12 +46,21 @@ export interface Ports {
   crypto?: CryptoPort;
   /** bugs planted in this node (the simulator's tests only); absent = noFaults, as `kdmq serve` runs */
   faults?: Faults;
+  /** durable storage for usrloc.db_mode 1/2/3 (SQLite or PostgreSQL in `kdmq serve`); absent = memory only */
+  persistence?: Persistence;
+  /** digest authentication of REGISTER over its subscriber database (auth.enable); absent = none */
+  registerAuth?: DigestAuth;
 }
 
-/** the node createNode returns: its handle (actors/channels/node-handle.ts), with the router and the root actor themselves */
-export interface KdmqNode extends NodeHandle {
+/** the node's core, before its applications: its handle (actors/channels/node-handle.ts), with the router and the root actor themselves */
+export interface NodeCore extends NodeHandle {
   readonly router: Router;
   readonly root: Actor<typeof nodeRootMachine>;
+}
+
+/** the node createNode returns: the core and its applications (the app's random is ports.random.fork('app')) */
+export interface KdmqNode extends NodeCore {
+  readonly app: App;
 }
 
 /** the parts createNode builds before the actors start */
@@ -69,6 +84,12 @@ interface Children {
 }
 
 export async function createNode(config: KdmqConfig, ports: Ports): Promise<KdmqNode> {
+  const core = await startCore(config, ports);
+  // installed right after the root started, as before the merge (the same timer order: trace hashes)
+  return Object.assign(core, { app: installApp(core, ports) });
+}
+
+async function startCore(config: KdmqConfig, ports: Ports): Promise<NodeCore> {
   const p = await buildParts(config, ports);
   const transportInput = transportInputOf(config, ports, p.limits);
   const { log, list, limits } = p;

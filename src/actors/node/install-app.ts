@@ -1,11 +1,10 @@
-// Installs the node's applications on a node built by createNode: the registrar (REGISTER →
-// location store), the usrloc and htable DMQ channels, and their JSON-RPC methods (ul.*, htable.*,
-// stats.get_statistics). `kdmq serve` and the simulator call this same function.
+// The node's applications, installed by createNode (create-node.ts) on the core it built, from
+// the same ports bundle: the registrar (REGISTER → location store), the usrloc and htable DMQ
+// channels, anti-entropy and persistence; and their JSON-RPC methods (ul.*, htable.*,
+// stats.get_statistics), which `kdmq serve` registers. Only createNode calls installApp.
 
-import type { KdmqNode } from './create-node.ts';
-import type { Clock } from '../../ports/clock.ts';
-import type { Random } from '../../ports/random.ts';
-import { silentLog, type Log } from '../../ports/log.ts';
+import type { KdmqNode, NodeCore, Ports } from './create-node.ts';
+import { silentLog } from '../../ports/log.ts';
 import { Registrar } from '../../registrar/registrar.ts';
 import type { DigestAuth } from '../../registrar/auth.ts';
 import { UsrlocChannel } from '../channels/usrloc-channel.ts';
@@ -15,7 +14,6 @@ import { installAntiEntropy } from '../../antientropy/install.ts';
 import type { AntiEntropy } from '../../antientropy/channel.ts';
 import { installPersistence } from '../../persist/install.ts';
 import type { Persister } from '../../persist/persister.ts';
-import type { Persistence } from '../../persist/port.ts';
 import type { RpcRegistry } from '../../control/rpc.ts';
 import { registerUlMethods } from '../../control/ul-methods.ts';
 import { registerHtableMethods } from '../../control/htable-methods.ts';
@@ -35,24 +33,20 @@ export interface App {
   stop(): void;
 }
 
-export interface InstallOptions {
-  clock: Clock;
-  random: Random;
-  log?: Log;
-  auth?: DigestAuth;
-  /** durable storage for usrloc.db_mode 1/2 (SQLite in `kdmq serve`); absent = memory only */
-  persistence?: Persistence;
-}
+/** what the applications read of the node's ports bundle */
+export type AppPorts = Pick<Ports, 'clock' | 'random' | 'log' | 'persistence' | 'registerAuth'>;
 
-export function installApp(node: KdmqNode, o: InstallOptions): App {
-  const log = o.log ?? silentLog;
+export function installApp(node: NodeCore, ports: AppPorts): App {
+  const log = ports.log ?? silentLog;
+  const clock = ports.clock;
+  const auth = ports.registerAuth;
   const sipSocket = node.endpoints[0];
   let usrloc!: UsrlocChannel;
   let persister: Persister | null = null;
   let antientropy: AntiEntropy | null = null;
   const registrar = new Registrar({
-    clock: o.clock,
-    random: o.random.fork('registrar'),
+    clock,
+    random: ports.random.fork('app').fork('registrar'),
     config: node.config.registrar,
     nodeId: `${node.local.host}:${node.local.port}`,
     server_id: node.config.usrloc?.server_id ?? 0,
@@ -61,7 +55,7 @@ export function installApp(node: KdmqNode, o: InstallOptions): App {
       antientropy?.onBinding(c.contact.aor);
       usrloc.onChange(c);
     },
-    auth: o.auth,
+    auth,
     socket: sipSocket ? `udp:${sipSocket.host}:${sipSocket.port}` : undefined,
     limits: node.limits,
     faults: node.faults,
@@ -77,16 +71,16 @@ export function installApp(node: KdmqNode, o: InstallOptions): App {
     }
     return registrar.handleRegister(req, source);
   });
-  const htable = installHtable(node, o.clock, { log });
-  antientropy = installAntiEntropy(node, { location: registrar.store, htable }, o.clock, log);
-  persister = installPersistence(node, { location: registrar.store, htable }, o.persistence, o.clock);
+  const htable = installHtable(node, clock, { log });
+  antientropy = installAntiEntropy(node, { location: registrar.store, htable }, clock, log);
+  persister = installPersistence(node, { location: registrar.store, htable }, ports.persistence, clock);
   return {
     registrar,
     usrloc,
     htable,
     antientropy,
     persister,
-    auth: o.auth ?? null,
+    auth: auth ?? null,
     stop: () => {
       antientropy?.stop();
       persister?.stop();
@@ -96,7 +90,8 @@ export function installApp(node: KdmqNode, o: InstallOptions): App {
   };
 }
 
-export function registerAppMethods(reg: RpcRegistry, node: KdmqNode, app: App): void {
+export function registerAppMethods(reg: RpcRegistry, node: KdmqNode): void {
+  const app = node.app;
   const admit = () => node.limits.admitChange();
   // db_mode 3: ul.lookup reads the AoR's rows from the database first, as Kamailio's DB-only mode
   const refresh = app.persister?.mode === 3 ? (aor: string) => app.persister?.refreshAor(aor) : undefined;
